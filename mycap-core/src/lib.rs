@@ -1,0 +1,40 @@
+//! MYCAP: a small packet-capture library on raw `AF_PACKET` sockets.
+//!
+//! Three steps, as the original design has it:
+//!
+//! 1. **open** a [`Session`] on one interface or on all of them ([`CaptureConfig`]);
+//! 2. **run** the capture loop with a [`Handler`]: it gets every packet as a
+//!    [`PacketHeader`] and the raw bytes, borrowed straight from the kernel's ring,
+//!    and answers [`Verdict::Continue`] or [`Verdict::Stop`]. The loop also ends
+//!    from any other thread through a [`Breaker`], and can be run again later;
+//! 3. **close** the session (or drop it): the socket is closed and the ring unmapped.
+//!
+//! The handler never cares how packets were obtained: the same loop runs over a
+//! capture file.
+//!
+//! ```no_run
+//! use mycap_core::{CaptureConfig, Session, Verdict};
+//!
+//! let mut session = Session::open(&CaptureConfig::any())?;
+//! let mut seen = 0u64;
+//! session.run(&mut |hdr: &mycap_core::PacketHeader<'_>, data: &[u8]| {
+//!     seen += 1;
+//!     println!("{} {:?} {} bytes", hdr.ifname, hdr.pkttype, data.len());
+//!     if seen == 10 { Verdict::Stop } else { Verdict::Continue }
+//! })?;
+//! let stats = session.stats()?;
+//! eprintln!("{} received, {} dropped", stats.received, stats.dropped);
+//! # Ok::<(), mycap_core::Error>(())
+//! ```
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod error;
+mod header;
+mod session;
+
+pub use config::{CaptureConfig, Direction, Interface};
+pub use error::Error;
+pub use header::{LinkType, PacketHeader, PacketType, VlanTag};
+pub use session::{Breaker, Handler, LoopEnd, Session, Stats, Verdict};

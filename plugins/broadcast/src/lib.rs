@@ -1,0 +1,1 @@
+//! The broadcast plugin (to be built).

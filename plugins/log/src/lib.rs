@@ -1,0 +1,1 @@
+//! The log plugin (to be built).

@@ -1,0 +1,1 @@
+//! Helpers for netraf's end-to-end tests: network namespaces, veth pairs and exact frames.
