@@ -35,6 +35,7 @@ pub enum Error {
 
 impl Error {
     /// Wraps the last OS error with the call that failed.
+    #[allow(dead_code)] // used by the live source
     pub(crate) fn last_os(context: impl Into<String>) -> Error {
         Error::Os {
             context: context.into(),

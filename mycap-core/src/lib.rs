@@ -31,7 +31,9 @@
 
 mod config;
 mod error;
+mod file;
 mod header;
+mod live;
 mod session;
 
 pub use config::{CaptureConfig, Direction, Interface};

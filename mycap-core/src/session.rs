@@ -6,7 +6,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
+use std::path::Path;
+
+use crate::file::FileSource;
 use crate::header::PacketHeader;
+use crate::live::Live;
 use crate::{CaptureConfig, Error};
 
 /// What a handler answers for each packet.
@@ -63,6 +67,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Whether `end()` was called since the loop last returned [`LoopEnd::Ended`].
+    #[allow(dead_code)] // polled by the sources between packets
     pub(crate) fn is_ended(&self) -> bool {
         self.ended.load(Ordering::Relaxed)
     }
@@ -90,7 +95,10 @@ impl Breaker {
     }
 }
 
-enum Source {}
+enum Source {
+    Live(Live),
+    File(FileSource),
+}
 
 /// An open capture session.
 pub struct Session {
@@ -105,10 +113,24 @@ impl Session {
     /// [`Error::Permission`] without CAP_NET_RAW, [`Error::NoSuchInterface`],
     /// [`Error::InterfaceDown`], [`Error::Os`] for any other failing call.
     pub fn open(config: &CaptureConfig) -> Result<Session, Error> {
-        Err(Error::InvalidConfig(format!(
-            "live capture on {:?} is not built yet",
-            config.interface
-        )))
+        let shared = Arc::new(Shared::default());
+        let live = Live::open(config, &shared)?;
+        Ok(Session {
+            source: Source::Live(live),
+            shared,
+        })
+    }
+
+    /// Opens a capture file (pcap or pcapng) as the session's source.
+    ///
+    /// # Errors
+    /// [`Error::File`] when the file cannot be opened or its header is not a
+    /// capture file's.
+    pub fn open_file(path: &Path) -> Result<Session, Error> {
+        Ok(Session {
+            source: Source::File(FileSource::open(path)?),
+            shared: Arc::new(Shared::default()),
+        })
     }
 
     /// Runs the loop until the handler stops it, a breaker ends it, or the
@@ -117,8 +139,13 @@ impl Session {
     /// # Errors
     /// A failing system call, or a damaged capture file.
     pub fn run<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<LoopEnd, Error> {
-        let _ = handler;
-        match self.source {}
+        if self.shared.take_ended() {
+            return Ok(LoopEnd::Ended);
+        }
+        match &mut self.source {
+            Source::Live(live) => live.run(handler, &self.shared),
+            Source::File(file) => file.run(handler, &self.shared),
+        }
     }
 
     /// A handle that ends the loop from another thread.
@@ -133,7 +160,10 @@ impl Session {
     /// # Errors
     /// A failing `getsockopt(PACKET_STATISTICS)`.
     pub fn stats(&mut self) -> Result<Stats, Error> {
-        match self.source {}
+        match &mut self.source {
+            Source::Live(live) => live.stats(),
+            Source::File(file) => file.stats(),
+        }
     }
 
     /// Closes the session, reporting errors that dropping would hide.
@@ -141,6 +171,9 @@ impl Session {
     /// # Errors
     /// A failing `close` or `munmap`.
     pub fn close(self) -> Result<(), Error> {
-        match self.source {}
+        match self.source {
+            Source::Live(live) => live.close(),
+            Source::File(file) => file.close(),
+        }
     }
 }
