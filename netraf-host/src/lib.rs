@@ -1,4 +1,10 @@
-//! netraf-host's library side: the pieces of the program that tests and benchmarks use directly.
+//! netraf-host's library side: config, plugin loading, the chain, the report and the program's flow, for the binary, tests and benchmarks.
 #![deny(unsafe_code)]
 
+pub mod app;
+pub mod chain;
+pub mod cli;
+pub mod config;
 pub mod decode;
+pub mod loader;
+pub mod report;

@@ -1,7 +1,106 @@
 //! netraf's stable plugin ABI: what a handler plugin (`.so`) exports and what the host hands it per packet.
+//!
+//! A plugin is a `cdylib` crate that depends on this crate alone. It implements
+//! [`Plugin`] for its state and exports it with [`export_plugin!`]:
+//!
+//! ```
+//! use plugin_api::{Packet, Plugin, Verdict};
+//!
+//! #[derive(Default)]
+//! pub struct Tally {
+//!     packets: u64,
+//! }
+//!
+//! impl Plugin for Tally {
+//!     fn new(_config: &str) -> Result<Self, String> {
+//!         Ok(Tally::default())
+//!     }
+//!     fn on_packet(&mut self, _packet: &Packet<'_>) -> Result<Verdict, String> {
+//!         self.packets += 1;
+//!         Ok(Verdict::Continue)
+//!     }
+//!     fn report(&mut self) -> Result<String, String> {
+//!         Ok(format!("{{\"packets\": {}}}", self.packets))
+//!     }
+//! }
+//!
+//! plugin_api::export_plugin! {
+//!     plugin: Tally,
+//!     name: "tally",
+//!     description: "counts packets",
+//! }
+//! ```
+//!
+//! The host loads the library, checks with abi_stable that the plugin was built
+//! against a compatible version of this crate (layouts of every type crossing
+//! the boundary, and the version number), then calls the constructor with the
+//! plugin's `config` table as TOML text.
+#![deny(unsafe_code)]
 // abi_stable's derive macros expand to items that trip these lints.
 #![allow(non_local_definitions, non_camel_case_types)]
 
+mod export;
+// The derive and attribute macros of abi_stable expand to unsafe code in the
+// modules whose types cross the boundary.
+#[allow(unsafe_code)]
+mod handler;
+#[allow(unsafe_code)]
+mod module;
+mod packet;
 mod summary;
 
+pub use export::{construct, guard, parse_config, Plugin};
+pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
+pub use module::{PluginMod, PluginMod_Ref};
+pub use packet::{Packet, PacketType};
 pub use summary::{Network, PacketSummary, Transport};
+
+/// The crates the plugin-side macro expansion names; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use abi_stable;
+}
+
+/// Re-exported so that plugins can parse their config without their own dependency.
+pub use serde;
+/// Re-exported so that plugins can parse their config without their own dependency.
+pub use toml;
+
+/// This crate's ABI version (`MAJOR.MINOR` of its package version): a plugin
+/// loads into a host whose plugin-api has the same major version and (for 0.x)
+/// the same minor version.
+pub const ABI_VERSION: &str = abi_version(env!("CARGO_PKG_VERSION"));
+
+/// `MAJOR.MINOR` of a `MAJOR.MINOR.PATCH` version string.
+const fn abi_version(version: &'static str) -> &'static str {
+    let bytes = version.as_bytes();
+    let mut dots = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'.' {
+            dots += 1;
+            if dots == 2 {
+                let (head, _) = bytes.split_at(i);
+                return match core::str::from_utf8(head) {
+                    Ok(s) => s,
+                    Err(_) => version,
+                };
+            }
+        }
+        i += 1;
+    }
+    version
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abi_version_is_major_minor() {
+        assert_eq!(abi_version("0.1.0"), "0.1");
+        assert_eq!(abi_version("12.34.56-rc1"), "12.34");
+        assert_eq!(abi_version("3"), "3");
+        assert!(env!("CARGO_PKG_VERSION").starts_with(ABI_VERSION));
+    }
+}

@@ -1,0 +1,72 @@
+//! The command line of `netraf-host`.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Captures packets with MYCAP and runs them through the handler plugins a
+/// TOML config lists, in order.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "netraf-host",
+    version,
+    about = "netraf: capture packets and run them through a chain of handler plugins",
+    after_help = "Examples:
+  netraf-host --config configs/analyzers.toml
+      capture on every interface with the config's plugins until Ctrl-C
+  netraf-host --config configs/analyzers.toml -i eth0 -c 1000 --report-json out.json
+      1000 packets on eth0, then write the machine-readable report
+  netraf-host --config configs/analyzers.toml -r trace.pcap
+      analyze a capture file (`-r -` reads standard input)
+  netraf-host --config configs/analyzers.toml --check-config
+      validate the config and load every plugin, then exit
+  netraf-host --list-plugins
+      list the plugins next to netraf-host (and those a --config names)
+
+Logging: RUST_LOG=debug for details (e.g. abi_stable's full layout report)."
+)]
+pub struct Cli {
+    /// The TOML config: `[capture]` and the ordered `[[plugin]]` list.
+    #[arg(long, value_name = "FILE", required_unless_present = "list_plugins")]
+    pub config: Option<PathBuf>,
+
+    /// Capture on this interface (`any` for all), overriding the config.
+    #[arg(short, long, value_name = "IFACE")]
+    pub interface: Option<String>,
+
+    /// Read packets from a pcap/pcapng file (`-` for standard input) instead
+    /// of capturing live.
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE",
+        conflicts_with = "interface"
+    )]
+    pub read: Option<PathBuf>,
+
+    /// Stop after this many packets.
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Stop after this many seconds (wall clock).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+
+    /// Where bare plugin names are looked up (default: the config's
+    /// `plugin_dir`, else the folder of this executable).
+    #[arg(long, value_name = "DIR")]
+    pub plugin_dir: Option<PathBuf>,
+
+    /// Validate the config and load every plugin (constructors included), then exit.
+    #[arg(long)]
+    pub check_config: bool,
+
+    /// List name, version, description, ABI version and path of each plugin
+    /// the config names or that stands in the plugin directory, then exit.
+    #[arg(long)]
+    pub list_plugins: bool,
+
+    /// At exit, write `{"capture": {...}, "plugins": [...]}` to this file.
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+}

@@ -1,0 +1,207 @@
+//! The plugin side of the boundary: the plain Rust trait a plugin implements, the panic guard, and `export_plugin!`.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString};
+
+use crate::{HandlerBox, Packet, PacketHandler, PacketHandler_TO, Verdict};
+
+/// What a plugin implements: its state is `Self`, made by [`Plugin::new`].
+///
+/// Errors are one-line messages (lowercase, saying what failed and a hint); a
+/// panic in any method is caught before it reaches the host and reported as an
+/// error, after which the host disables the plugin.
+pub trait Plugin: Send + Sized + 'static {
+    /// Makes an instance from the plugin's `config` table, given as TOML text
+    /// (empty when the config has none). See [`parse_config`].
+    ///
+    /// # Errors
+    /// A message saying which setting is wrong and why.
+    fn new(config: &str) -> Result<Self, String>;
+
+    /// Called for every packet the plugins before this one let through.
+    ///
+    /// # Errors
+    /// A message; the host then disables this plugin.
+    fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String>;
+
+    /// Called about once a second of packet time (or wall time on an idle
+    /// live link) with that time in nanoseconds since the Unix epoch.
+    ///
+    /// # Errors
+    /// A message; the host then disables this plugin.
+    fn on_tick(&mut self, now_ns: u64) -> Result<(), String> {
+        let _ = now_ns;
+        Ok(())
+    }
+
+    /// The results so far as JSON text.
+    ///
+    /// # Errors
+    /// A message; the host reports `null` for this plugin.
+    fn report(&mut self) -> Result<String, String> {
+        Ok("{}".into())
+    }
+
+    /// Called once at the end: flush and close.
+    ///
+    /// # Errors
+    /// A message, which the host logs.
+    fn shutdown(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Parses a plugin's config text into `T` (usually a
+/// `#[derive(Deserialize)] #[serde(deny_unknown_fields)]` struct).
+///
+/// # Errors
+/// The TOML parser's message, e.g. "unknown field `x`, expected `interval`".
+pub fn parse_config<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    toml::from_str(text).map_err(|e| e.message().trim().to_string())
+}
+
+/// Runs `f`, turning a panic into an error message so that it never unwinds
+/// across the boundary (abi_stable would abort the process).
+pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> RResult<T, RString> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => ROk(value),
+        Ok(Err(message)) => RErr(message.into()),
+        Err(payload) => RErr(format!("panicked in {what}: {}", panic_message(&*payload)).into()),
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(no message)"
+    }
+}
+
+/// Wraps a [`Plugin`] as the ABI-stable handler object, guarding every call.
+struct Adapter<P>(P);
+
+impl<P: Plugin> PacketHandler for Adapter<P> {
+    fn on_packet(&mut self, packet: &Packet<'_>) -> RResult<Verdict, RString> {
+        guard("on_packet", || self.0.on_packet(packet))
+    }
+
+    fn on_tick(&mut self, now_ns: u64) -> RResult<(), RString> {
+        guard("on_tick", || self.0.on_tick(now_ns))
+    }
+
+    fn report(&mut self) -> RResult<RString, RString> {
+        guard("report", || self.0.report().map(RString::from))
+    }
+
+    fn shutdown(&mut self) -> RResult<(), RString> {
+        guard("shutdown", || self.0.shutdown())
+    }
+}
+
+/// The constructor [`export_plugin!`] puts in the root module: makes a `P`
+/// from the config text, guarded against panics.
+pub extern "C" fn construct<P: Plugin>(config: RStr<'_>) -> RResult<HandlerBox, RString> {
+    guard("new", || {
+        P::new(config.as_str()).map(|p| PacketHandler_TO::from_value(Adapter(p), TD_Opaque))
+    })
+}
+
+/// Exports a [`Plugin`] implementation as the library's root module.
+///
+/// ```ignore
+/// plugin_api::export_plugin! {
+///     plugin: MyPlugin,           // the type implementing `Plugin`
+///     name: "my-plugin",          // shown by `netraf-host --list-plugins`
+///     description: "one line saying what it does",
+/// }
+/// ```
+/// The plugin's version is its crate's `CARGO_PKG_VERSION`.
+#[macro_export]
+macro_rules! export_plugin {
+    (plugin: $ty:ty, name: $name:expr, description: $description:expr $(,)?) => {
+        /// The plugin's root module, as the host loads it.
+        pub fn netraf_plugin_root_module() -> $crate::PluginMod_Ref {
+            use $crate::__private::abi_stable::prefix_type::PrefixTypeTrait;
+            use $crate::__private::abi_stable::std_types::RStr;
+            $crate::PluginMod {
+                abi_version: RStr::from_str($crate::ABI_VERSION),
+                name: RStr::from_str($name),
+                version: RStr::from_str(env!("CARGO_PKG_VERSION")),
+                description: RStr::from_str($description),
+                new: $crate::construct::<$ty>,
+            }
+            .leak_into_prefix()
+        }
+
+        /// The library header the host looks up (abi_stable's root module
+        /// loader symbol, checked against abi_stable by plugin-api's tests).
+        #[allow(unsafe_code)]
+        #[export_name = "_1as_0lib_1header_0root_bmodule_bloader"]
+        pub static NETRAF_PLUGIN_LIB_HEADER: $crate::__private::abi_stable::library::LibHeader = {
+            extern "C" fn erased_root_module(
+            ) -> $crate::__private::abi_stable::library::RootModuleResult {
+                $crate::__private::abi_stable::library::__call_root_module_loader(
+                    netraf_plugin_root_module,
+                )
+            }
+            // SAFETY: `erased_root_module` returns the module of type
+            // `PluginMod_Ref` (through `__call_root_module_loader`), which is
+            // the type the layout constant is taken from.
+            unsafe {
+                $crate::__private::abi_stable::library::LibHeader::from_constructor::<
+                    $crate::PluginMod_Ref,
+                >(
+                    erased_root_module,
+                    $crate::__private::abi_stable::library::CheckTypeLayout::Yes,
+                )
+            }
+        };
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exported_symbol_is_abi_stables_root_module_loader() {
+        assert_eq!(
+            abi_stable::library::ROOT_MODULE_LOADER_NAME,
+            "_1as_0lib_1header_0root_bmodule_bloader"
+        );
+    }
+
+    #[test]
+    fn guard_turns_panics_and_errors_into_messages() {
+        let ok = guard("t", || Ok::<_, String>(5));
+        assert_eq!(ok, ROk(5));
+        let err = guard("t", || Err::<u8, _>("bad".to_string()));
+        assert_eq!(err, RErr(RString::from("bad")));
+        let panicked = guard("on_packet", || -> Result<u8, String> {
+            panic!("boom {}", 7)
+        });
+        assert_eq!(
+            panicked,
+            RErr(RString::from("panicked in on_packet: boom 7"))
+        );
+    }
+
+    #[test]
+    fn parse_config_names_the_unknown_key() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        struct C {
+            #[allow(dead_code)]
+            interval: u64,
+        }
+        let e = parse_config::<C>("intervall = 3").unwrap_err();
+        assert!(e.contains("intervall"), "{e}");
+        assert_eq!(parse_config::<C>("interval = 3").unwrap().interval, 3);
+    }
+}
