@@ -145,21 +145,17 @@ fn list_plugins(cli: &Cli) -> Result<(), Failure> {
             paths.push((p, false));
         }
     }
-    println!(
-        "{:<12} {:<8} {:<4} {:<40} DESCRIPTION",
-        "NAME", "VERSION", "ABI", "PATH"
-    );
+    let mut rows = Vec::new();
     let mut failed = 0;
     for (path, named) in &paths {
         match loader::load(path) {
-            Ok(lib) => println!(
-                "{:<12} {:<8} {:<4} {:<40} {}",
-                lib.name(),
-                lib.version(),
-                lib.abi_version(),
-                path.display(),
-                lib.description()
-            ),
+            Ok(lib) => rows.push([
+                lib.name().to_string(),
+                lib.version().to_string(),
+                lib.abi_version().to_string(),
+                path.display().to_string(),
+                lib.description().to_string(),
+            ]),
             // Other libraries in the folder that are not plugins are not listed.
             Err(e) if *named => {
                 failed += 1;
@@ -167,6 +163,18 @@ fn list_plugins(cli: &Cli) -> Result<(), Failure> {
             }
             Err(e) => log::debug!("skipping {}: {}", path.display(), e.reason),
         }
+    }
+    let header = ["NAME", "VERSION", "ABI", "PATH", "DESCRIPTION"].map(String::from);
+    let mut widths = [0usize; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let [a, b, c, d, e] = row;
+        let [wa, wb, wc, wd] = widths;
+        println!("{a:<wa$}  {b:<wb$}  {c:<wc$}  {d:<wd$}  {e}");
     }
     if failed > 0 {
         return Err(Failure::Setup(format!(

@@ -1,0 +1,148 @@
+//! Where the log goes: standard output, or a file rotated by size into numbered files (`FILE.1` is the newest old one).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+enum Sink {
+    Stdout(BufWriter<io::Stdout>),
+    File(BufWriter<File>),
+}
+
+/// A buffered output with size-based rotation.
+pub struct Output {
+    sink: Sink,
+    path: Option<PathBuf>,
+    /// Rotate when the current file reaches this many bytes (0: never).
+    max_bytes: u64,
+    /// Rotated files kept.
+    keep: u32,
+    /// Bytes in the current file.
+    written: u64,
+    /// Files started (1 + rotations).
+    pub files: u64,
+    /// Bytes written in total.
+    pub total_bytes: u64,
+}
+
+fn open(path: &Path) -> io::Result<BufWriter<File>> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display())))?;
+    Ok(BufWriter::with_capacity(1 << 16, file))
+}
+
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
+}
+
+impl Output {
+    /// Standard output when `path` is `-`, else the file (appended to).
+    pub fn open(path: &str, max_bytes: u64, keep: u32) -> io::Result<Output> {
+        let (sink, path, written) = if path == "-" {
+            (
+                Sink::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
+                None,
+                0,
+            )
+        } else {
+            let p = PathBuf::from(path);
+            let written = std::fs::metadata(&p).map_or(0, |m| m.len());
+            (Sink::File(open(&p)?), Some(p), written)
+        };
+        Ok(Output {
+            sink,
+            path,
+            max_bytes,
+            keep,
+            written,
+            files: 1,
+            total_bytes: 0,
+        })
+    }
+
+    /// Writes one whole record (a line), rotating first if the file is full.
+    pub fn write_record(&mut self, record: &[u8]) -> io::Result<()> {
+        if self.max_bytes > 0
+            && self.written > 0
+            && self.written + record.len() as u64 > self.max_bytes
+        {
+            self.rotate()?;
+        }
+        match &mut self.sink {
+            Sink::Stdout(w) => w.write_all(record)?,
+            Sink::File(w) => w.write_all(record)?,
+        }
+        self.written += record.len() as u64;
+        self.total_bytes += record.len() as u64;
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        self.flush()?;
+        if self.keep == 0 {
+            std::fs::remove_file(&path)?;
+        } else {
+            for n in (1..self.keep).rev() {
+                let from = numbered(&path, n);
+                if from.exists() {
+                    std::fs::rename(&from, numbered(&path, n + 1))?;
+                }
+            }
+            std::fs::rename(&path, numbered(&path, 1))?;
+        }
+        self.sink = Sink::File(open(&path)?);
+        self.written = 0;
+        self.files += 1;
+        Ok(())
+    }
+
+    /// Pushes buffered records to the file or terminal.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(w) => w.flush(),
+        }
+    }
+
+    /// The file written, or `-`.
+    pub fn name(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| "-".to_string(), |p| p.display().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotates_by_size_and_keeps_n_files() {
+        let dir = std::env::temp_dir().join(format!("netraf-log-rot-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.log");
+        let mut out = Output::open(path.to_str().unwrap(), 10, 2).unwrap();
+        for i in 0..7 {
+            out.write_record(format!("line {i}\n").as_bytes()).unwrap();
+        }
+        out.flush().unwrap();
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+        // 7-byte lines, 10-byte files: one line per file.
+        assert_eq!(read(&path), "line 6\n");
+        assert_eq!(read(&numbered(&path, 1)), "line 5\n");
+        assert_eq!(read(&numbered(&path, 2)), "line 4\n");
+        assert!(!numbered(&path, 3).exists());
+        assert_eq!(out.files, 7);
+        assert_eq!(out.total_bytes, 49);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
