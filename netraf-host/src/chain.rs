@@ -182,13 +182,14 @@ impl Chain {
         if now_ns < self.next_tick_ns {
             return;
         }
-        let at = self.next_tick_ns;
-        // After a gap of several seconds, tick once and realign on `now`.
-        self.next_tick_ns = if now_ns - at >= TICK_NS {
-            now_ns.saturating_add(TICK_NS)
+        // A tick every second of packet time from the first packet; after a
+        // gap of several seconds, one tick at `now`, and the clock realigns.
+        let at = if now_ns - self.next_tick_ns >= TICK_NS {
+            now_ns
         } else {
-            at + TICK_NS
+            self.next_tick_ns
         };
+        self.next_tick_ns = at.saturating_add(TICK_NS);
         for slot in &mut self.slots {
             if slot.failed.is_none() {
                 if let RResult::RErr(message) = slot.handler.on_tick(at) {

@@ -166,11 +166,25 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Picks the real cause out of abi_stable's layout report: the first
-/// `Error:` with what was expected and what was found, and the type concerned.
+/// Picks the real cause out of abi_stable's layout report, which lists the
+/// nested fields from the root module down to the mismatch, then the layouts,
+/// then `Error:` lines; the last such block is the innermost cause. Gives e.g.
+/// `mismatched type at PacketSummary.vlan_id: host expects u16, plugin has u32`.
 fn summarize_layout_error(text: &str) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    let Some(at) = lines.iter().position(|l| l.starts_with("Error:")) else {
+    let block = lines
+        .iter()
+        .rposition(|l| l.contains("error(s)inside:"))
+        .unwrap_or(0);
+    let layouts = lines[block..]
+        .iter()
+        .position(|l| l.starts_with("Layout of expected type:"))
+        .map_or(block, |i| block + i);
+    let Some(at) = lines[layouts..]
+        .iter()
+        .position(|l| l.starts_with("Error:"))
+        .map(|i| layouts + i)
+    else {
         return "layout mismatch".into();
     };
     let what = lines[at].trim_start_matches("Error:").trim();
@@ -181,17 +195,32 @@ fn summarize_layout_error(text: &str) -> String {
             .and_then(|i| lines[at + i + 1..].iter().find(|l| !l.is_empty()))
             .map(|l| one_line(l))
     };
+    // The nested fields: `field_name:N` then `type:T`; `0` stands for the
+    // pointee/type itself, anything else is a named field of the type above it.
+    let mut trail: Vec<(&str, &str)> = Vec::new();
+    let mut name = None;
+    for l in &lines[block..layouts] {
+        if let Some(n) = l.strip_prefix("field_name:") {
+            name = Some(n);
+        } else if let (Some(n), Some(t)) = (name, l.strip_prefix("type:")) {
+            trail.push((n, t.trim()));
+            name = None;
+        }
+    }
     let mut out = what.to_string();
+    match trail.last() {
+        Some(("0", ty)) => out.push_str(&format!(" in type {ty}")),
+        Some((field, _)) => {
+            let owner = trail.iter().rev().find(|(n, _)| *n == "0").map(|(_, t)| *t);
+            match owner {
+                Some(owner) => out.push_str(&format!(" at {owner}.{field}")),
+                None => out.push_str(&format!(" at field {field}")),
+            }
+        }
+        None => {}
+    }
     if let (Some(expected), Some(found)) = (after("Expected:"), after("Found:")) {
         out.push_str(&format!(": host expects {expected}, plugin has {found}"));
-    }
-    // The innermost type of the stack trace is the one that differs.
-    if let Some(ty) = lines[..at]
-        .iter()
-        .rev()
-        .find_map(|l| l.strip_prefix("type:").or_else(|| l.strip_prefix("type: ")))
-    {
-        out.push_str(&format!(" in type {}", ty.trim()));
     }
     out
 }
@@ -214,11 +243,51 @@ mod tests {
 
     #[test]
     fn layout_summary_finds_the_cause() {
-        let text = "\n1 error(s)inside:\n    <other>\n\n    field: summary\n\nLayout of expected type:\n  x\n\n\
-                    Error:incompatible type size\nExpected:\n    104\nFound:\n    108\n";
+        // The shape of abi_stable 0.11's report, shortened.
+        let text = "
+    2 error(s)inside:
+        <other>
+        field_name:0
+        type:PluginMod
+        size:72 align:8
+        field_name:0
+        type:PacketSummary
+        size:68 align:4
+    Layout of expected type:
+        type:PacketSummary
+    Error:incompatible type size
+    Expected:
+        64
+    Found:
+        68
+    1 error(s)inside:
+        <other>
+        field_name:0
+        type:PluginMod
+        field_name:summary
+        type:&'a  PacketSummary
+        field_name:0
+        type:PacketSummary
+        field_name:vlan_id
+        type:u32
+    Layout of expected type:
+        type:u16
+    Layout of found type:
+        type:u32
+    Error:mismatched type
+    Expected:
+        u16
+    Found:
+        u32
+";
         assert_eq!(
             summarize_layout_error(text),
-            "incompatible type size: host expects 104, plugin has 108"
+            "mismatched type at PacketSummary.vlan_id: host expects u16, plugin has u32"
+        );
+        let first_block = &text[..text.find("    1 error(s)").unwrap()];
+        assert_eq!(
+            summarize_layout_error(first_block),
+            "incompatible type size in type PacketSummary: host expects 64, plugin has 68"
         );
         assert_eq!(summarize_layout_error("garbage"), "layout mismatch");
     }

@@ -1,0 +1,101 @@
+//! A plugin for netraf's tests whose behaviour its config chooses: record, stop every other packet, panic, or refuse to start.
+#![deny(unsafe_code)]
+
+use plugin_api::{Packet, Plugin, Verdict};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum Mode {
+    /// Let every packet through and record it.
+    Record,
+    /// Answer Stop for the 2nd, 4th, 6th... packet it sees.
+    StopEveryOther,
+    /// Panic in on_packet on packet number `panic_at` (1-based).
+    Panic,
+    /// Refuse to start (the constructor returns an error).
+    FailNew,
+    /// Panic in the constructor.
+    PanicNew,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    mode: Mode,
+    #[serde(default = "one")]
+    panic_at: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// The test plugin's state: what it saw.
+pub struct TestKit {
+    settings: Settings,
+    packets: u64,
+    /// Timestamps of the packets seen, in order (tests send few packets).
+    seen: Vec<u64>,
+    ticks: Vec<u64>,
+    shutdowns: u32,
+}
+
+impl Plugin for TestKit {
+    fn new(config: &str) -> Result<Self, String> {
+        let settings: Settings = plugin_api::parse_config(config)?;
+        match settings.mode {
+            Mode::FailNew => Err("refusing to start: mode is fail-new".into()),
+            Mode::PanicNew => panic!("panicking on purpose in the constructor"),
+            _ => Ok(TestKit {
+                settings,
+                packets: 0,
+                seen: Vec::new(),
+                ticks: Vec::new(),
+                shutdowns: 0,
+            }),
+        }
+    }
+
+    fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
+        if self.settings.mode == Mode::Panic && self.packets + 1 == self.settings.panic_at {
+            panic!("panicking on purpose at packet {}", self.settings.panic_at);
+        }
+        self.packets += 1;
+        if self.seen.len() < 100_000 {
+            self.seen.push(packet.ts_ns);
+        }
+        if self.settings.mode == Mode::StopEveryOther && self.packets % 2 == 0 {
+            Ok(Verdict::Stop)
+        } else {
+            Ok(Verdict::Continue)
+        }
+    }
+
+    fn on_tick(&mut self, now_ns: u64) -> Result<(), String> {
+        self.ticks.push(now_ns);
+        Ok(())
+    }
+
+    fn report(&mut self) -> Result<String, String> {
+        Ok(json!({
+            "packets": self.packets,
+            "seen": self.seen,
+            "ticks": self.ticks,
+            "shutdowns": self.shutdowns,
+        })
+        .to_string())
+    }
+
+    fn shutdown(&mut self) -> Result<(), String> {
+        self.shutdowns += 1;
+        Ok(())
+    }
+}
+
+plugin_api::export_plugin! {
+    plugin: TestKit,
+    name: "testkit",
+    description: "test plugin: record, stop-every-other, panic, fail-new or panic-new",
+}

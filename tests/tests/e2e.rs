@@ -1,0 +1,3 @@
+//! netraf's integration tests, one binary: each module is one area.
+
+mod host;

@@ -1,0 +1,448 @@
+//! netraf-host and its plugins as built by `cargo build --workspace`: config errors, plugin loading failures, the chain's order and verdicts, panics, the CLI.
+
+mod util;
+
+use std::path::Path;
+
+use mycap_core::{LinkType, PacketHeader, PacketType};
+use netraf_host::chain::{Chain, ChainSpec};
+use netraf_host::config::Config;
+use serde_json::Value;
+
+use util::{build_fixture_plugin, plugin, run_host, target_dir, workspace_dir, TempDir};
+
+/// An Ethernet broadcast ARP request from 02:00:00:00:00:`n`.
+fn arp_frame(n: u8) -> Vec<u8> {
+    let mut f = vec![0xff; 6];
+    f.extend_from_slice(&[2, 0, 0, 0, 0, n]);
+    f.extend_from_slice(&[0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1]);
+    f.extend_from_slice(&[2, 0, 0, 0, 0, n, 10, 0, 0, n]);
+    f.extend_from_slice(&[0; 6]);
+    f.extend_from_slice(&[10, 0, 0, 254]);
+    f.resize(60, 0);
+    f
+}
+
+fn header(ts_ns: u64, data: &[u8]) -> PacketHeader<'static> {
+    PacketHeader {
+        ts_ns,
+        caplen: data.len() as u32,
+        len: data.len() as u32,
+        ifindex: 7,
+        ifname: "veth-t0",
+        pkttype: PacketType::Broadcast,
+        link_type: LinkType::ETHERNET,
+        vlan: None,
+    }
+}
+
+/// A config whose plugins are testkit instances: `(name, testkit config)`.
+fn testkit_config(dir: &TempDir, plugins: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = String::from("[capture]\ninterface = \"lo\"\n");
+    for (name, config) in plugins {
+        text.push_str(&format!(
+            "\n[[plugin]]\nname = \"{name}\"\npath = \"netraf_testkit\"\n[plugin.config]\n{config}\n"
+        ));
+    }
+    dir.write("chain.toml", &text)
+}
+
+/// Loads a config with bare names resolved in the build folder, makes the chain.
+fn chain_from(config: &Path) -> Chain {
+    let config = Config::load(config, Some(&target_dir())).expect("config loads");
+    let spec = ChainSpec::load(&config.plugins).expect("plugins load");
+    spec.instantiate().expect("plugins start")
+}
+
+/// Feeds `n` ARP frames with timestamps 1..=n seconds (plus `i` ns).
+fn feed(chain: &mut Chain, n: u64) {
+    for i in 1..=n {
+        let frame = arp_frame(i as u8);
+        chain.on_packet(&header(i * 1_000_000_000 + i, &frame), &frame);
+    }
+}
+
+/// A chain of testkit instances `(name, testkit config)`, loaded through a
+/// config file, after `packets` ARP frames went through it (see [`feed`]).
+fn testkit_chain(plugins: &[(&str, &str)], packets: u64) -> Chain {
+    let dir = TempDir::new("chain");
+    let mut chain = chain_from(&testkit_config(&dir, plugins));
+    feed(&mut chain, packets);
+    chain
+}
+
+/// A JSON array of numbers.
+fn u64s(value: &Value) -> Vec<u64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| v.as_u64().expect("a number"))
+        .collect()
+}
+
+fn report_of<'a>(reports: &'a [(String, Value)], name: &str) -> &'a Value {
+    &reports
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no report for {name}: {reports:?}"))
+        .1
+}
+
+#[test]
+fn chain_runs_in_order_and_stop_hides_the_packet_from_later_plugins() {
+    let mut chain = testkit_chain(
+        &[
+            ("stopper", "mode = \"stop-every-other\""),
+            ("after", "mode = \"record\""),
+        ],
+        10,
+    );
+    let reports = chain.reports();
+    assert_eq!(report_of(&reports, "stopper")["packets"], 10);
+    let after = report_of(&reports, "after");
+    assert_eq!(after["packets"], 5, "{after}");
+    // Exactly the 1st, 3rd, 5th... packets got through.
+    let seen = u64s(&after["seen"]);
+    let odd: Vec<u64> = (1..=10u64)
+        .filter(|i| i % 2 == 1)
+        .map(|i| i * 1_000_000_000 + i)
+        .collect();
+    assert_eq!(seen, odd);
+
+    // The same plugins the other way round: the recorder sees everything.
+    let mut chain = testkit_chain(
+        &[
+            ("before", "mode = \"record\""),
+            ("stopper", "mode = \"stop-every-other\""),
+        ],
+        10,
+    );
+    let reports = chain.reports();
+    assert_eq!(report_of(&reports, "before")["packets"], 10);
+    assert_eq!(report_of(&reports, "stopper")["packets"], 10);
+}
+
+#[test]
+fn a_panicking_plugin_is_disabled_and_the_others_go_on() {
+    let mut chain = testkit_chain(
+        &[
+            ("boom", "mode = \"panic\"\npanic_at = 3"),
+            ("after", "mode = \"record\""),
+        ],
+        8,
+    );
+    let failures: Vec<(String, String)> = chain
+        .failures()
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(
+        failures,
+        vec![(
+            "boom".to_string(),
+            "panicked in on_packet: panicking on purpose at packet 3".to_string()
+        )]
+    );
+    chain.shutdown();
+    let reports = chain.reports();
+    // The panicking plugin saw two packets, then never another one.
+    assert_eq!(report_of(&reports, "boom")["packets"], 2);
+    assert_eq!(report_of(&reports, "after")["packets"], 8);
+    // Shutdown ran for every plugin, the disabled one included.
+    assert_eq!(report_of(&reports, "boom")["shutdowns"], 1);
+    assert_eq!(report_of(&reports, "after")["shutdowns"], 1);
+}
+
+#[test]
+fn ticks_follow_packet_time() {
+    let mut chain = testkit_chain(&[("rec", "mode = \"record\"")], 0);
+    let frame = arp_frame(1);
+    // 0.5 s apart for 3 s, then a 10 s gap.
+    for ts in [1_000, 1_500, 2_000, 2_500, 3_000, 3_500, 13_700] {
+        let ts = ts * 1_000_000;
+        chain.on_packet(&header(ts, &frame), &frame);
+    }
+    let reports = chain.reports();
+    let ticks: Vec<u64> = u64s(&report_of(&reports, "rec")["ticks"])
+        .into_iter()
+        .map(|ns| ns / 1_000_000)
+        .collect();
+    // One tick per second boundary crossed, at the boundary; after the gap
+    // one tick only, at the packet's time.
+    assert_eq!(ticks, vec![2_000, 3_000, 13_700]);
+}
+
+#[test]
+fn the_sample_plugins_make_instances_repeatedly() {
+    let config = workspace_dir().join("configs/analyzers.toml");
+    let config = Config::load(&config, Some(&target_dir())).expect("shipped config loads");
+    let spec = ChainSpec::load(&config.plugins).expect("sample plugins load");
+    for _ in 0..2 {
+        let mut chain = spec.instantiate().expect("sample plugins start");
+        assert_eq!(chain.len(), 3);
+        let frame = arp_frame(9);
+        chain.on_packet(&header(5, &frame), &frame);
+        let reports = chain.reports();
+        chain.shutdown();
+        // A fresh instance each time: one packet, not two.
+        assert_eq!(report_of(&reports, "count")["packets"], 1);
+        assert_eq!(report_of(&reports, "count")["bytes"], 60);
+        assert_eq!(report_of(&reports, "log")["lines"], 1);
+        assert!(report_of(&reports, "broadcast")["broadcast_frames"].is_u64());
+    }
+}
+
+#[test]
+fn check_config_loads_the_shipped_config_from_any_folder() {
+    let dir = TempDir::new("check");
+    let config = workspace_dir().join("configs/analyzers.toml");
+    let out = run_host(
+        &dir.path,
+        &["--config", config.to_str().unwrap(), "--check-config"],
+    );
+    assert!(out.ok(), "{out}");
+    assert!(
+        out.stderr
+            .contains("config ok, 3 plugin(s) loaded: count, broadcast, log"),
+        "{out}"
+    );
+}
+
+#[test]
+fn list_plugins_shows_name_version_abi_and_path() {
+    let dir = TempDir::new("list");
+    let out = run_host(&dir.path, &["--list-plugins"]);
+    assert!(out.ok(), "{out}");
+    let version = env!("CARGO_PKG_VERSION");
+    let abi = plugin_api::ABI_VERSION;
+    for name in ["count", "broadcast", "log", "testkit"] {
+        let path = plugin(&format!("netraf_{name}"));
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} not listed: {out}"));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            &cols[1..4],
+            &[version, abi, path.to_str().unwrap()],
+            "{line}"
+        );
+    }
+    // A library that is not a plugin is not listed.
+    assert!(!out.stdout.contains("not_a_plugin"), "{out}");
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let dir = TempDir::new("config-errors");
+    let cases = [
+        ("[capture]\ninterface = \"lo\"\nsnaplenn = 100\n", 3, "snaplenn", "unknown field"),
+        ("[capture]\nsnaplen = \"big\"\n", 2, "snaplen", "invalid type"),
+        (
+            "[[plugin]]\nname = \"a\"\npath = \"netraf_count\"\n\n[[plugin]]\nname = \"a\"\npath = \"netraf_log\"\n",
+            6,
+            "name",
+            "duplicate plugin name 'a' (first at line 2)",
+        ),
+        ("[[plugin]]\nname = \"a\"\npath = \"x\"\nenable = true\n", 4, "enable", "unknown field"),
+    ];
+    for (i, (text, line, key, what)) in cases.iter().enumerate() {
+        let file = dir.write(&format!("bad{i}.toml"), text);
+        let out = run_host(
+            &dir.path,
+            &["--config", file.to_str().unwrap(), "--check-config"],
+        );
+        assert_eq!(out.code, Some(2), "{out}");
+        let expected = format!("{}:{line}: key `{key}`: ", file.display());
+        assert!(out.stderr.contains(&expected), "want {expected:?} in {out}");
+        assert!(out.stderr.contains(what), "want {what:?} in {out}");
+    }
+}
+
+#[test]
+fn every_plugin_that_fails_to_load_is_reported_with_its_reason() {
+    let dir = TempDir::new("load-errors");
+    let junk = dir.write("libjunk.so", "this is not a shared object\n");
+    let missing = dir.path.join("libmissing.so");
+    let not_plugin = plugin("netraf_not_a_plugin");
+    let text = format!(
+        "[[plugin]]\nname = \"missing\"\npath = \"{}\"\n\n\
+         [[plugin]]\nname = \"junk\"\npath = \"{}\"\n\n\
+         [[plugin]]\nname = \"count\"\npath = \"netraf_count\"\n\n\
+         [[plugin]]\nname = \"noroot\"\npath = \"{}\"\n",
+        missing.display(),
+        junk.display(),
+        not_plugin.display()
+    );
+    let config = dir.write("load.toml", &text);
+    let out = run_host(
+        &dir.path,
+        &["--config", config.to_str().unwrap(), "--check-config"],
+    );
+    assert_eq!(out.code, Some(2), "{out}");
+    let expect = [
+        format!("{}: no such plugin file", missing.display()),
+        format!("{}: not a loadable shared library", junk.display()),
+        format!(
+            "{}: not a netraf plugin: the library exports no root module",
+            not_plugin.display()
+        ),
+        "3 of 4 plugin(s) failed to load".to_string(),
+    ];
+    for e in &expect {
+        assert!(out.stderr.contains(e), "want {e:?} in {out}");
+    }
+}
+
+#[test]
+fn a_plugin_whose_constructor_fails_is_named_with_its_message() {
+    let dir = TempDir::new("ctor");
+    let config = testkit_config(
+        &dir,
+        &[
+            ("refuses", "mode = \"fail-new\""),
+            ("panics", "mode = \"panic-new\""),
+            ("typo", "mood = \"record\""),
+        ],
+    );
+    let plugin_dir = target_dir();
+    let out = run_host(
+        &dir.path,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--plugin-dir",
+            plugin_dir.to_str().unwrap(),
+            "--check-config",
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{out}");
+    let lib = plugin("netraf_testkit");
+    for e in [
+        format!("plugin 'refuses' ({}, config line 5): refusing to start", lib.display()),
+        format!(
+            "plugin 'panics' ({}, config line 11): panicked in new: panicking on purpose in the constructor",
+            lib.display()
+        ),
+        format!("plugin 'typo' ({}, config line 17): unknown field `mood`", lib.display()),
+        "3 plugin(s) refused their config".to_string(),
+    ] {
+        assert!(out.stderr.contains(&e), "want {e:?} in {out}");
+    }
+}
+
+/// Runs `--check-config` on a config naming `lib`; returns the one stderr
+/// line that names it (after checking that the load was refused) and the
+/// stderr of the same run at debug log level.
+fn refused_line(lib: &Path) -> (String, String) {
+    let dir = TempDir::new("refused");
+    let config = dir.write(
+        "refused.toml",
+        &format!("[[plugin]]\nname = \"old\"\npath = \"{}\"\n", lib.display()),
+    );
+    let args = ["--config", config.to_str().unwrap(), "--check-config"];
+    let out = run_host(&dir.path, &args);
+    assert_eq!(out.code, Some(2), "{out}");
+    // abi_stable's long report is not shown at the default log level...
+    assert!(!out.stderr.contains("Layout of expected type"), "{out}");
+    assert!(out.stderr.lines().count() <= 3, "{out}");
+    // ...but is at debug level.
+    let debug = util::run_host_env(&dir.path, &args, &[("RUST_LOG", "debug")]);
+    assert!(debug.stderr.contains("full loader message"), "{debug}");
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains(lib.to_str().unwrap()))
+        .unwrap_or_else(|| panic!("no line names {}: {out}", lib.display()));
+    let rebuild = format!(
+        "rebuild the plugin against plugin-api {}",
+        plugin_api::ABI_VERSION
+    );
+    assert!(line.ends_with(&rebuild), "{line}");
+    (line.to_string(), debug.stderr)
+}
+
+#[test]
+fn a_plugin_built_against_a_changed_layout_is_refused_with_one_line() {
+    let lib = build_fixture_plugin("abi-mismatch", "layout", |file, text| {
+        if file != "summary.rs" {
+            return text;
+        }
+        let changed = text.replace("pub vlan_id: u16,", "pub vlan_id: u32,");
+        assert_ne!(changed, text, "the field to change is gone from summary.rs");
+        changed
+    });
+    let (line, debug) = refused_line(&lib);
+    assert!(debug.contains("Layout of expected type"), "{debug}");
+    assert!(
+        line.contains(
+            "incompatible plugin ABI (mismatched type at PacketSummary.vlan_id: \
+             host expects u16, plugin has u32)"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_plugin_built_against_an_older_plugin_api_is_refused_with_one_line() {
+    let lib = build_fixture_plugin("abi-mismatch", "version", |file, text| {
+        if file != "Cargo.toml" {
+            return text;
+        }
+        let current = format!("version = \"{}\"", env!("CARGO_PKG_VERSION"));
+        let changed = text.replace(&current, "version = \"0.0.1\"");
+        assert_ne!(changed, text, "plugin-api's version line not found");
+        changed
+    });
+    let (line, _) = refused_line(&lib);
+    assert!(
+        line.contains(&format!(
+            "built against plugin-api 0.0.1, which is incompatible with this host's plugin-api {}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_readme_plugin_builds_outside_the_workspace_and_loads() {
+    let readme = std::fs::read_to_string(workspace_dir().join("README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Writing a plugin")
+        .expect("README has the section")..];
+    let block = |lang: &str| {
+        let start = section.find(&format!("```{lang}\n")).expect("code block") + lang.len() + 4;
+        section[start..start + section[start..].find("```").expect("closing fence")].to_string()
+    };
+    let manifest = block("toml");
+    let source = block("rust");
+    let lib = util::build_external_plugin("readme-plugin", &manifest, &source);
+    let dir = TempDir::new("readme");
+    let config = dir.write(
+        "readme.toml",
+        &format!(
+            "[[plugin]]\nname = \"arp\"\npath = \"{}\"\n[plugin.config]\nlabel = \"lab\"\n",
+            lib.display()
+        ),
+    );
+    let out = run_host(
+        &dir.path,
+        &["--config", config.to_str().unwrap(), "--check-config"],
+    );
+    assert!(out.ok(), "{out}");
+    let out = run_host(
+        &dir.path,
+        &["--config", config.to_str().unwrap(), "--list-plugins"],
+    );
+    assert!(out.stdout.contains("arp-watch"), "{out}");
+    assert!(out.stdout.contains("counts ARP frames"), "{out}");
+    // And it runs in a chain: the report is its own JSON.
+    let mut chain = chain_from(&config);
+    let frame = arp_frame(3);
+    chain.on_packet(&header(1, &frame), &frame);
+    let reports = chain.reports();
+    assert_eq!(report_of(&reports, "arp")["label"], "lab");
+    assert!(report_of(&reports, "arp")["arp"].is_u64());
+}
