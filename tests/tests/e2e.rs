@@ -1,3 +1,3 @@
-//! netraf's integration tests, one binary: each module is one area.
+//! netraf's end-to-end tests, one binary: each module is one area.
 
 mod host;
