@@ -134,9 +134,13 @@ impl Plugin for Count {
         if self.interval_ns == 0 {
             return Ok(());
         }
-        if self.last_ns == 0 {
+        let elapsed = now_ns.saturating_sub(self.last_ns);
+        if self.last_ns == 0 || elapsed > 2 * self.interval_ns {
+            // The start, or a jump in a file's timestamps: a new baseline, as
+            // a rate over the jump would mean nothing.
+            self.last = self.total;
             self.last_ns = now_ns;
-        } else if now_ns.saturating_sub(self.last_ns) >= self.interval_ns {
+        } else if elapsed >= self.interval_ns {
             self.rate_line(now_ns);
         }
         Ok(())
@@ -248,6 +252,22 @@ mod tests {
         assert_eq!(r["pkttypes"]["other"], 1);
         assert_eq!(r["interfaces"]["eth0"], json!({"packets": 3, "bytes": 152}));
         assert_eq!(r["interfaces"]["eth1"], json!({"packets": 1, "bytes": 60}));
+    }
+
+    #[test]
+    fn rate_lines_follow_ticks_and_skip_time_jumps() {
+        let mut c = Count::new("interval = 2").unwrap();
+        let s = PacketSummary::default();
+        let sec = 1_000_000_000;
+        c.on_tick(10 * sec).unwrap();
+        feed(&mut c, &s, "eth0", 0, 100);
+        c.on_tick(11 * sec).unwrap();
+        assert_eq!(c.last_ns, 10 * sec, "no line before the interval");
+        c.on_tick(12 * sec).unwrap();
+        assert_eq!((c.last_ns, c.last.packets), (12 * sec, 1), "a line at the interval");
+        feed(&mut c, &s, "eth0", 0, 100);
+        c.on_tick(1_000 * sec).unwrap();
+        assert_eq!((c.last_ns, c.last.packets), (1_000 * sec, 2), "a new baseline after a jump");
     }
 
     #[test]
