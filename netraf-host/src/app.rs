@@ -213,6 +213,18 @@ fn wall_ns() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
+/// Installs the SIGINT and SIGTERM handlers: the first sets the returned
+/// flag (the capture then ends cleanly), a second one ends the process.
+fn install_signal_handlers() -> Result<Arc<AtomicBool>, Failure> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
+            .map_err(|e| Failure::Setup(format!("cannot install a signal handler: {e}")))?;
+    }
+    Ok(stop)
+}
+
 /// The thread beside the capture loop: turns signals and the `--duration`
 /// deadline into a loop end, and asks for wall-clock ticks on an idle live link.
 struct Control {
@@ -224,14 +236,13 @@ struct Control {
 }
 
 impl Control {
-    fn start(breaker: Breaker, live: bool, duration: Option<Duration>) -> Result<Control, Failure> {
-        let stop = Arc::new(AtomicBool::new(false));
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            // A second signal while the first is being handled ends the process.
-            signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
-                .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
-                .map_err(|e| Failure::Setup(format!("cannot install a signal handler: {e}")))?;
-        }
+    /// Starts the thread; `stop` is the flag the signal handlers set.
+    fn start(
+        breaker: Breaker,
+        live: bool,
+        duration: Option<Duration>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Control, Failure> {
         let tick_due = Arc::new(AtomicBool::new(false));
         let last_packet_ns = Arc::new(AtomicU64::new(0));
         let done = Arc::new(AtomicBool::new(false));
@@ -294,6 +305,8 @@ impl Drop for Control {
 
 fn capture(cli: &Cli, config: &Config, mut chain: Chain) -> Result<(), Failure> {
     let source = config.capture.source.to_string();
+    // Before opening: a signal while the capture starts still ends it cleanly.
+    let stop = install_signal_handlers()?;
     let mut session = match open_session(&config.capture) {
         Ok(s) => s,
         Err(e) => {
@@ -312,7 +325,7 @@ fn capture(cli: &Cli, config: &Config, mut chain: Chain) -> Result<(), Failure> 
         Some(secs) => Some(Duration::from_secs_f64(secs)),
         None => None,
     };
-    let mut control = Control::start(session.breaker(), live, duration)?;
+    let mut control = Control::start(session.breaker(), live, duration, stop)?;
     log::info!("capturing from {source} with {} plugin(s)", chain.len());
 
     let started = Instant::now();
