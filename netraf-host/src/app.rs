@@ -374,8 +374,9 @@ fn capture(cli: &Cli, config: &Config, mut chain: Chain) -> Result<(), Failure> 
         log::warn!("closing the capture on {source}: {e}");
     }
 
-    let reports = chain.reports();
+    // Shut down first (flush, close), then report the final state.
     chain.shutdown();
+    let reports = chain.reports();
     for (name, report) in &reports {
         eprintln!("{name}: {report}");
     }

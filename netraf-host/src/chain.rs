@@ -201,6 +201,7 @@ impl Chain {
 
     /// Every plugin's report, in order: `(name, JSON)`; `null` for a plugin
     /// whose report failed or was not valid JSON (the reason is logged).
+    /// Callable after [`Chain::shutdown`], which is how the host uses it.
     pub fn reports(&mut self) -> Vec<(String, serde_json::Value)> {
         self.slots
             .iter_mut()
