@@ -121,7 +121,8 @@ impl Session {
         })
     }
 
-    /// Opens a capture file (pcap or pcapng) as the session's source.
+    /// Opens a capture file (pcap or pcapng) as the session's source; the
+    /// path `-` reads standard input.
     ///
     /// # Errors
     /// [`Error::File`] when the file cannot be opened or its header is not a
@@ -129,6 +130,22 @@ impl Session {
     pub fn open_file(path: &Path) -> Result<Session, Error> {
         Ok(Session {
             source: Source::File(FileSource::open(path)?),
+            shared: Arc::new(Shared::default()),
+        })
+    }
+
+    /// Reads a pcap or pcapng capture from any byte stream (a pipe, a socket,
+    /// a decompressor). `name` stands for the file's path in errors.
+    /// [`Session::open_file`] with the path `-` reads standard input.
+    ///
+    /// # Errors
+    /// [`Error::File`] when the stream does not start with a capture file's header.
+    pub fn open_reader(
+        name: &str,
+        reader: Box<dyn std::io::Read + Send>,
+    ) -> Result<Session, Error> {
+        Ok(Session {
+            source: Source::File(FileSource::from_reader(name, reader)?),
             shared: Arc::new(Shared::default()),
         })
     }
