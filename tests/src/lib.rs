@@ -1,1 +1,3 @@
 //! Helpers for netraf's end-to-end tests: network namespaces, veth pairs and exact frames.
+
+pub mod corpus;

@@ -1,0 +1,3 @@
+//! netraf's end-to-end tests, one binary: each module is one area.
+
+mod corpus;
