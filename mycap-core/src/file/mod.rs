@@ -727,3 +727,498 @@ fn u32_at(b: &[u8], at: usize, big_endian: bool) -> u32 {
         u32::from_le_bytes(bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Cursor, Read};
+
+    use super::*;
+    use crate::Session;
+
+    /// One packet as a test sees it.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Seen {
+        ts_ns: u64,
+        len: u32,
+        ifindex: u32,
+        ifname: String,
+        pkttype: PacketType,
+        link_type: u16,
+        data: Vec<u8>,
+    }
+
+    fn session(bytes: Vec<u8>) -> Result<Session, Error> {
+        Session::open_reader("test.pcap", Box::new(Cursor::new(bytes)))
+    }
+
+    /// Runs to the end; returns the packets and how the loop ended.
+    fn read_all(bytes: Vec<u8>) -> (Vec<Seen>, Result<LoopEnd, Error>) {
+        let mut session = match session(bytes) {
+            Ok(session) => session,
+            Err(err) => return (Vec::new(), Err(err)),
+        };
+        let mut seen = Vec::new();
+        let end = session.run(&mut |h: &PacketHeader<'_>, data: &[u8]| {
+            assert_eq!(h.caplen as usize, data.len());
+            assert_eq!(h.vlan, None);
+            seen.push(Seen {
+                ts_ns: h.ts_ns,
+                len: h.len,
+                ifindex: h.ifindex,
+                ifname: h.ifname.to_string(),
+                pkttype: h.pkttype,
+                link_type: h.link_type.0,
+                data: data.to_vec(),
+            });
+            Verdict::Continue
+        });
+        (seen, end)
+    }
+
+    fn offset_of(end: Result<LoopEnd, Error>) -> (u64, String) {
+        match end {
+            Err(Error::File {
+                path,
+                offset,
+                reason,
+            }) => {
+                assert_eq!(path, "test.pcap");
+                (offset, reason)
+            }
+            other => panic!("expected a file error, got {other:?}"),
+        }
+    }
+
+    fn put32(out: &mut Vec<u8>, v: u32, be: bool) {
+        out.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() });
+    }
+
+    fn put16(out: &mut Vec<u8>, v: u16, be: bool) {
+        out.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() });
+    }
+
+    /// A pcap file: header, then (seconds, fraction, original length, bytes) records.
+    fn pcap(be: bool, nanos: bool, link_type: u32, records: &[(u32, u32, u32, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put32(&mut out, if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }, be);
+        put16(&mut out, 2, be);
+        put16(&mut out, 4, be);
+        put32(&mut out, 0, be);
+        put32(&mut out, 0, be);
+        put32(&mut out, 65535, be);
+        put32(&mut out, link_type, be);
+        for &(sec, frac, len, data) in records {
+            put32(&mut out, sec, be);
+            put32(&mut out, frac, be);
+            put32(&mut out, data.len() as u32, be);
+            put32(&mut out, len, be);
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    /// A pcapng option list (with opt_endofopt).
+    fn options(be: bool, opts: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &(code, value) in opts {
+            put16(&mut out, code, be);
+            put16(&mut out, value.len() as u16, be);
+            out.extend_from_slice(value);
+            out.resize(out.len().next_multiple_of(4), 0);
+        }
+        if !opts.is_empty() {
+            out.extend_from_slice(&[0; 4]);
+        }
+        out
+    }
+
+    /// A pcapng block around `body` (padded to 4 bytes).
+    fn block(be: bool, block_type: u32, body: &[u8]) -> Vec<u8> {
+        let padded = body.len().next_multiple_of(4);
+        let total = (12 + padded) as u32;
+        let mut out = Vec::new();
+        put32(&mut out, block_type, be);
+        put32(&mut out, total, be);
+        out.extend_from_slice(body);
+        out.resize(8 + padded, 0);
+        put32(&mut out, total, be);
+        out
+    }
+
+    fn shb(be: bool) -> Vec<u8> {
+        let mut body = Vec::new();
+        put32(&mut body, BOM, be);
+        put16(&mut body, 1, be);
+        put16(&mut body, 0, be);
+        body.extend_from_slice(&[0xff; 8]);
+        block(be, SHB, &body)
+    }
+
+    fn idb(be: bool, link_type: u16, opts: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        put16(&mut body, link_type, be);
+        put16(&mut body, 0, be);
+        put32(&mut body, 0, be);
+        body.extend_from_slice(&options(be, opts));
+        block(be, IDB, &body)
+    }
+
+    fn epb(
+        be: bool,
+        if_id: u32,
+        ticks: u64,
+        len: u32,
+        data: &[u8],
+        opts: &[(u16, &[u8])],
+    ) -> Vec<u8> {
+        let mut body = Vec::new();
+        put32(&mut body, if_id, be);
+        put32(&mut body, (ticks >> 32) as u32, be);
+        put32(&mut body, ticks as u32, be);
+        put32(&mut body, data.len() as u32, be);
+        put32(&mut body, len, be);
+        body.extend_from_slice(data);
+        body.resize(body.len().next_multiple_of(4), 0);
+        body.extend_from_slice(&options(be, opts));
+        block(be, EPB, &body)
+    }
+
+    fn spb(be: bool, len: u32, data: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        put32(&mut body, len, be);
+        body.extend_from_slice(data);
+        block(be, SPB, &body)
+    }
+
+    #[test]
+    fn pcap_micro_and_nano_in_both_byte_orders() {
+        for (be, nanos) in [(false, false), (true, false), (false, true), (true, true)] {
+            let file = pcap(
+                be,
+                nanos,
+                1,
+                &[(10, 500, 60, &[1, 2, 3]), (11, 0, 4, &[4, 5, 6, 7])],
+            );
+            let (seen, end) = read_all(file);
+            assert_eq!(end.ok(), Some(LoopEnd::Eof), "be {be} nanos {nanos}");
+            let frac_ns = if nanos { 500 } else { 500_000 };
+            assert_eq!(seen.len(), 2);
+            assert_eq!(seen[0].ts_ns, 10_000_000_000 + frac_ns);
+            assert_eq!(
+                (seen[0].len, seen[0].data.as_slice()),
+                (60, &[1u8, 2, 3][..])
+            );
+            assert_eq!(seen[1].ts_ns, 11_000_000_000);
+            assert_eq!((seen[1].ifindex, seen[1].ifname.as_str()), (0, "if0"));
+            assert_eq!((seen[1].link_type, seen[1].pkttype), (1, PacketType::Host));
+        }
+    }
+
+    #[test]
+    fn pcap_cooked_packet_type_comes_from_the_cooked_header() {
+        let mut sll = vec![0u8; 16];
+        sll[1] = 4; // outgoing
+        let mut sll2 = vec![0u8; 20];
+        sll2[10] = 1; // broadcast
+        let (seen, _) = read_all(pcap(false, false, 113, &[(0, 0, 16, &sll)]));
+        assert_eq!(seen[0].pkttype, PacketType::Outgoing);
+        let (seen, _) = read_all(pcap(false, false, 276, &[(0, 0, 20, &sll2)]));
+        assert_eq!(seen[0].pkttype, PacketType::Broadcast);
+    }
+
+    #[test]
+    fn pcapng_interfaces_resolutions_and_block_kinds() {
+        let be = false;
+        let mut file = shb(be);
+        file.extend(idb(be, 1, &[(2, b"eth0")]));
+        file.extend(idb(be, 101, &[(9, &[9])]));
+        // 2^-10 s ticks, 100 s offset.
+        file.extend(idb(
+            be,
+            0,
+            &[(9, &[0x80 | 10]), (14, &100i64.to_le_bytes())],
+        ));
+        file.extend(epb(be, 0, 1_500_000, 60, &[0xaa; 5], &[]));
+        file.extend(block(be, 0x0000_0bad, &[1, 2, 3, 4, 5, 6, 7, 8])); // unknown: skipped
+        file.extend(epb(
+            be,
+            1,
+            2_000_000_123,
+            7,
+            &[0xbb; 7],
+            &[(2, &2u32.to_le_bytes())],
+        ));
+        file.extend(epb(
+            be,
+            2,
+            1024 * 3 + 512,
+            1,
+            &[0xcc],
+            &[(2, &(3u32 << 2).to_le_bytes())],
+        ));
+        file.extend(spb(be, 9, &[0xdd; 12]));
+        let (seen, end) = read_all(file);
+        assert_eq!(end.ok(), Some(LoopEnd::Eof));
+        assert_eq!(seen.len(), 4);
+        assert_eq!(
+            (seen[0].ifname.as_str(), seen[0].link_type, seen[0].ts_ns),
+            ("eth0", 1, 1_500_000_000)
+        );
+        assert_eq!(
+            (seen[1].ifname.as_str(), seen[1].link_type, seen[1].ts_ns),
+            ("if1", 101, 2_000_000_123)
+        );
+        assert_eq!(seen[1].pkttype, PacketType::Outgoing);
+        assert_eq!(
+            (seen[2].ifindex, seen[2].link_type, seen[2].ts_ns),
+            (2, 0, 103_500_000_000)
+        );
+        assert_eq!(seen[2].pkttype, PacketType::Broadcast);
+        // A simple packet block: interface 0, captured = original length.
+        assert_eq!(
+            (seen[3].ifindex, seen[3].len, seen[3].data.len()),
+            (0, 9, 9)
+        );
+    }
+
+    #[test]
+    fn pcapng_sections_switch_byte_order_and_reset_interfaces() {
+        let mut file = shb(false);
+        file.extend(idb(false, 1, &[(2, b"le0")]));
+        file.extend(epb(false, 0, 1, 3, &[1, 2, 3], &[]));
+        file.extend(shb(true));
+        file.extend(idb(true, 113, &[(2, b"be0")]));
+        file.extend(idb(true, 1, &[(2, b"be1")]));
+        file.extend(epb(true, 1, 2, 4, &[4, 5, 6, 7], &[]));
+        let (seen, end) = read_all(file);
+        assert_eq!(end.ok(), Some(LoopEnd::Eof));
+        assert_eq!(seen.len(), 2);
+        assert_eq!((seen[0].ifname.as_str(), seen[0].ts_ns), ("le0", 1000));
+        assert_eq!(
+            (seen[1].ifname.as_str(), seen[1].ifindex, seen[1].ts_ns),
+            ("be1", 1, 2000)
+        );
+        assert_eq!(seen[1].data, vec![4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn damage_is_reported_at_its_offset_after_the_good_packets() {
+        let good = pcap(
+            false,
+            false,
+            1,
+            &[(1, 0, 4, &[1, 2, 3, 4]), (2, 0, 2, &[5, 6])],
+        );
+        let first_bad = good.len() as u64;
+
+        // Cut inside the next record header, then inside its data.
+        let mut cut = good.clone();
+        cut.extend_from_slice(&[0; 10]);
+        let (seen, end) = read_all(cut);
+        assert_eq!(seen.len(), 2);
+        assert_eq!(offset_of(end).0, first_bad);
+        let mut cut = pcap(
+            false,
+            false,
+            1,
+            &[
+                (1, 0, 4, &[1, 2, 3, 4]),
+                (2, 0, 2, &[5, 6]),
+                (3, 0, 100, &[7; 100]),
+            ],
+        );
+        cut.truncate(cut.len() - 1);
+        let (seen, end) = read_all(cut);
+        assert_eq!(seen.len(), 2);
+        let (offset, reason) = offset_of(end);
+        assert_eq!(offset, first_bad);
+        assert!(reason.contains("cut short"), "{reason}");
+
+        // An absurd captured length: reported, nothing allocated for it.
+        let mut absurd = good.clone();
+        absurd.extend_from_slice(&[
+            0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f,
+        ]);
+        let (seen, end) = read_all(absurd);
+        assert_eq!(seen.len(), 2);
+        let (offset, reason) = offset_of(end);
+        assert_eq!(offset, first_bad);
+        assert!(
+            reason.contains("absurd captured length 2147483647"),
+            "{reason}"
+        );
+
+        // pcapng: a block with a length that is not a multiple of 4, and one
+        // whose trailing length disagrees.
+        let mut ng = shb(false);
+        ng.extend(idb(false, 1, &[]));
+        ng.extend(epb(false, 0, 1, 1, &[1], &[]));
+        let good_ng = ng.len() as u64;
+        let mut bad_len = ng.clone();
+        bad_len.extend_from_slice(&[6, 0, 0, 0, 33, 0, 0, 0]);
+        bad_len.extend_from_slice(&[0; 40]);
+        let (seen, end) = read_all(bad_len);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(offset_of(end).0, good_ng + 4);
+        let mut bad_trailer = ng.clone();
+        let mut next = epb(false, 0, 2, 1, &[2], &[]);
+        let n = next.len();
+        next[n - 4] ^= 0x40;
+        bad_trailer.extend(next);
+        let (seen, end) = read_all(bad_trailer);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(offset_of(end).0, good_ng + n as u64 - 4);
+        // A packet on an interface never described.
+        let mut no_iface = ng.clone();
+        no_iface.extend(epb(false, 5, 2, 1, &[2], &[]));
+        let (seen, end) = read_all(no_iface);
+        assert_eq!(seen.len(), 1);
+        assert!(offset_of(end).1.contains("interface 5"));
+        // An option running past the end of its block.
+        let mut bad_opt = ng;
+        bad_opt.extend(epb(false, 0, 2, 1, &[2], &[(2, &[0; 4])]));
+        // Option header, value, end of options, trailing length: 16 bytes.
+        let at = bad_opt.len() - 16;
+        bad_opt[at + 2] = 200;
+        let (seen, end) = read_all(bad_opt);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(offset_of(end).0, at as u64);
+    }
+
+    #[test]
+    fn not_a_capture_file_fails_at_open() {
+        let cases: [(&[u8], u64, &str); 5] = [
+            (b"", 0, "empty"),
+            (b"\xd4\xc3", 0, "inside the file header"),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                0,
+                "unknown magic number 47455420",
+            ),
+            (
+                b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00",
+                0,
+                "24-byte pcap file header",
+            ),
+            (
+                b"\n\r\r\n\x1c\x00\x00\x00\x00\x00\x00\x00",
+                8,
+                "byte-order magic",
+            ),
+        ];
+        for (bytes, want, words) in cases {
+            let (offset, reason) = offset_of(session(bytes.to_vec()).map(|_| LoopEnd::Eof));
+            assert_eq!(offset, want, "{reason}");
+            assert!(reason.contains(words), "{reason}");
+        }
+        let mut huge = shb(false);
+        huge[4..8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+        let (offset, reason) = offset_of(session(huge).map(|_| LoopEnd::Eof));
+        assert_eq!(offset, 4);
+        assert!(reason.contains("absurd block length"), "{reason}");
+    }
+
+    #[test]
+    fn the_error_stays_and_runs_after_eof_return_eof() {
+        let mut cut = pcap(false, false, 1, &[(1, 0, 1, &[1])]);
+        cut.extend_from_slice(&[1, 2, 3]);
+        let mut s = session(cut).unwrap();
+        let mut count = 0;
+        let mut handler = |_: &PacketHeader<'_>, _: &[u8]| {
+            count += 1;
+            Verdict::Continue
+        };
+        assert!(s.run(&mut handler).is_err());
+        assert!(s.run(&mut handler).is_err());
+        let mut s = session(pcap(false, false, 1, &[(1, 0, 1, &[1])])).unwrap();
+        assert_eq!(s.run(&mut handler).ok(), Some(LoopEnd::Eof));
+        assert_eq!(s.run(&mut handler).ok(), Some(LoopEnd::Eof));
+        assert_eq!(count, 2);
+    }
+
+    #[test]
+    fn stop_and_end_resume_at_the_next_packet() {
+        let records: Vec<(u32, u32, u32, &[u8])> = (0..5).map(|i| (i, 0, 1, &[0u8][..])).collect();
+        let mut s = session(pcap(false, false, 1, &records)).unwrap();
+        let breaker = s.breaker();
+        let mut seen = Vec::new();
+        let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
+            seen.push(h.ts_ns / 1_000_000_000);
+            if seen.len() == 2 {
+                Verdict::Stop
+            } else {
+                Verdict::Continue
+            }
+        });
+        assert_eq!(end.ok(), Some(LoopEnd::Stopped));
+        assert_eq!(s.stats().unwrap().received, 2);
+        let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
+            seen.push(h.ts_ns / 1_000_000_000);
+            if seen.len() == 3 {
+                breaker.end();
+            }
+            Verdict::Continue
+        });
+        assert_eq!(end.ok(), Some(LoopEnd::Ended));
+        let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
+            seen.push(h.ts_ns / 1_000_000_000);
+            Verdict::Continue
+        });
+        assert_eq!(end.ok(), Some(LoopEnd::Eof));
+        assert_eq!(seen, vec![0, 1, 2, 3, 4]);
+        assert_eq!(
+            s.stats().unwrap(),
+            Stats {
+                received: 5,
+                dropped: 0
+            }
+        );
+        s.close().unwrap();
+    }
+
+    /// A reader that hands out at most 3 bytes per call, as a slow pipe does.
+    struct Trickle(Cursor<Vec<u8>>);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn short_reads_of_a_pipe_lose_nothing() {
+        let payload: Vec<u8> = (0..=255).collect();
+        let records: Vec<(u32, u32, u32, &[u8])> =
+            (0..50).map(|i| (i, 0, 256, &payload[..])).collect();
+        let mut ng = shb(false);
+        ng.extend(idb(false, 1, &[(2, b"pipe0")]));
+        for i in 0..50 {
+            ng.extend(epb(false, 0, i, 256, &payload, &[]));
+        }
+        for bytes in [pcap(true, true, 1, &records), ng] {
+            let mut s =
+                Session::open_reader("pipe", Box::new(Trickle(Cursor::new(bytes)))).unwrap();
+            let mut count = 0;
+            let end = s.run(&mut |_: &PacketHeader<'_>, data: &[u8]| {
+                assert_eq!(data, &payload[..]);
+                count += 1;
+                Verdict::Continue
+            });
+            assert_eq!(end.ok(), Some(LoopEnd::Eof));
+            assert_eq!(count, 50);
+        }
+    }
+
+    #[test]
+    fn timestamp_resolutions() {
+        assert_eq!(ticks_to_ns(5, 6, 0), 5_000);
+        assert_eq!(ticks_to_ns(5, 9, 0), 5);
+        assert_eq!(ticks_to_ns(5_000, 12, 0), 5);
+        assert_eq!(ticks_to_ns(1 << 20, 0x80 | 20, 0), 1_000_000_000);
+        assert_eq!(ticks_to_ns(0, 6, -5), 0);
+        assert_eq!(ticks_to_ns(u64::MAX, 0, 0), u64::MAX);
+        assert_eq!(ticks_to_ns(1, 127, 0), 0);
+        assert_eq!(ticks_to_ns(1, 0xff, 0), 0);
+    }
+}
