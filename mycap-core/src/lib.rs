@@ -38,5 +38,6 @@ mod session;
 
 pub use config::{CaptureConfig, Direction, Interface};
 pub use error::Error;
+pub use file::{PcapWriter, PcapngWriter};
 pub use header::{LinkType, PacketHeader, PacketType, VlanTag};
 pub use session::{Breaker, Handler, LoopEnd, Session, Stats, Verdict};

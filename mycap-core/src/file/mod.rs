@@ -23,6 +23,7 @@
 //! [`Stats`] of a file: `received` = packets read so far, `dropped` = 0.
 
 mod input;
+mod writer;
 
 use std::io::Read;
 use std::path::Path;
@@ -35,6 +36,8 @@ use crate::session::{Handler, LoopEnd, Shared, Stats, Verdict};
 use crate::Error;
 
 use input::{ErrorSlot, Input};
+
+pub use writer::{PcapWriter, PcapngWriter};
 
 /// The largest captured length accepted in a record (as libpcap's
 /// `MAXIMUM_SNAPLEN`); a longer one means the file is damaged.
