@@ -1,7 +1,7 @@
 //! The file source: pcap and pcapng capture files (or standard input) read through the same loop as a live socket.
 //!
 //! The bytes stream through `pcap-parser`'s bounded circular buffer
-//! ([`BUFFER_SIZE`]); a record is never longer than [`MAX_BLOCK`], and a
+//! (256 KiB, grown once to 2 MiB if a block needs it); a record is never longer than [`MAX_BLOCK`], and a
 //! packet's captured length never more than [`MAX_CAPLEN`], so no allocation is
 //! ever sized by a length field of the file. Every length is checked before its
 //! record is read, and a damaged file ends the loop with [`Error::File`] naming
@@ -44,7 +44,10 @@ pub use writer::{PcapWriter, PcapngWriter};
 pub const MAX_CAPLEN: u32 = 262_144;
 /// The largest pcapng block accepted (a maximal packet plus room for options).
 pub const MAX_BLOCK: usize = 1 << 20;
-/// The read buffer: twice the largest block, allocated once per file.
+/// The read buffer at first: a few hundred packets.
+const INITIAL_BUFFER: usize = 256 << 10;
+/// The read buffer at most: twice the largest block (grown to when a block
+/// needs more than half of the initial one).
 const BUFFER_SIZE: usize = 2 * MAX_BLOCK;
 /// At most this many pcapng interfaces per section.
 const MAX_INTERFACES: usize = 65_536;
@@ -135,7 +138,7 @@ impl FileSource {
             offset,
             reason,
         };
-        let mut buffer = circular::Buffer::with_capacity(BUFFER_SIZE);
+        let mut buffer = circular::Buffer::with_capacity(INITIAL_BUFFER);
         let got = input
             .read_at_least(buffer.space(), 24)
             .map_err(|err| fail(0, format!("read failed: {err}")))?;
@@ -194,11 +197,18 @@ impl FileSource {
                 let (big_endian, block_len) =
                     shb_framing(head).map_err(|(offset, reason)| fail(offset, reason))?;
                 let have = head.len();
+                if block_len > INITIAL_BUFFER / 2 {
+                    buffer.grow(BUFFER_SIZE);
+                }
                 if have < block_len {
                     let more = input
                         .read_at_least(buffer.space(), block_len - have)
                         .map_err(|err| fail(0, format!("read failed: {err}")))?;
                     buffer.fill(more);
+                }
+                let have = buffer.data().len();
+                if have < block_len {
+                    return Err(fail(0, format!("the file ends inside its section header block ({have} of {block_len} bytes)")));
                 }
                 let reader = PcapNGReader::from_buffer(buffer, input).map_err(|err| {
                     fail(0, format!("bad pcapng section header block: {err}"))
@@ -577,6 +587,9 @@ fn fill<R: PcapReaderIterator + ?Sized>(
     errors: &ErrorSlot,
     offset: u64,
 ) -> Result<usize, Damage> {
+    if need > INITIAL_BUFFER / 2 {
+        reader.grow(BUFFER_SIZE); // once: it does nothing when already grown
+    }
     while reader.data().len() < need && !reader.reader_exhausted() {
         let before = reader.data().len();
         if reader.refill().is_err() {
@@ -1114,6 +1127,11 @@ mod tests {
             assert_eq!(offset, want, "{reason}");
             assert!(reason.contains(words), "{reason}");
         }
+        let mut short = shb(false);
+        short.truncate(20);
+        let (offset, reason) = offset_of(session(short).map(|_| LoopEnd::Eof));
+        assert_eq!(offset, 0);
+        assert!(reason.contains("20 of 28 bytes"), "{reason}");
         let mut huge = shb(false);
         huge[4..8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
         let (offset, reason) = offset_of(session(huge).map(|_| LoopEnd::Eof));
@@ -1210,6 +1228,58 @@ mod tests {
             });
             assert_eq!(end.ok(), Some(LoopEnd::Eof));
             assert_eq!(count, 50);
+        }
+    }
+
+    #[test]
+    fn truncated_and_corrupted_files_never_panic() {
+        let mut ng = shb(false);
+        ng.extend(idb(false, 1, &[(2, b"eth0"), (9, &[9])]));
+        ng.extend(epb(
+            false,
+            0,
+            7,
+            70,
+            &[0x11; 61],
+            &[(2, &1u32.to_le_bytes())],
+        ));
+        ng.extend(spb(false, 9, &[0x22; 9]));
+        ng.extend(shb(true));
+        ng.extend(idb(true, 113, &[]));
+        ng.extend(epb(true, 0, 8, 20, &[0x33; 20], &[]));
+        let pc = pcap(
+            true,
+            true,
+            113,
+            &[(1, 2, 30, &[0x44; 30]), (3, 4, 5, &[0x55; 5])],
+        );
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for file in [ng, pc] {
+            for cut in 0..=file.len() {
+                let (seen, end) = read_all(file[..cut].to_vec());
+                if let Err(Error::File { offset, .. }) = &end {
+                    assert!(*offset <= cut as u64, "offset {offset} past the end {cut}");
+                }
+                assert!(end.is_err() || seen.len() <= 4);
+            }
+            for _ in 0..1000 {
+                let mut bad = file.clone();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() % bad.len() as u64) as usize;
+                    bad[at] = next() as u8;
+                }
+                let (_, end) = read_all(bad);
+                assert!(
+                    matches!(end, Ok(LoopEnd::Eof) | Err(Error::File { .. })),
+                    "{end:?}"
+                );
+            }
         }
     }
 
