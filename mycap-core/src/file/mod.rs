@@ -41,9 +41,9 @@ pub use writer::{PcapWriter, PcapngWriter};
 
 /// The largest captured length accepted in a record (as libpcap's
 /// `MAXIMUM_SNAPLEN`); a longer one means the file is damaged.
-pub const MAX_CAPLEN: u32 = 262_144;
+pub(crate) const MAX_CAPLEN: u32 = 262_144;
 /// The largest pcapng block accepted (a maximal packet plus room for options).
-pub const MAX_BLOCK: usize = 1 << 20;
+pub(crate) const MAX_BLOCK: usize = 1 << 20;
 /// The read buffer at first: a few hundred packets.
 const INITIAL_BUFFER: usize = 256 << 10;
 /// The read buffer at most: twice the largest block (grown to when a block
