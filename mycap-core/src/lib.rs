@@ -29,14 +29,21 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bpf;
 mod config;
 mod error;
 mod file;
 mod header;
+mod inject;
 mod live;
 mod session;
+#[allow(unsafe_code)]
+mod sys;
 
+pub use bpf::{BpfInsn, BPF_MAXINSNS};
 pub use config::{CaptureConfig, Direction, Interface};
 pub use error::Error;
 pub use header::{LinkType, PacketHeader, PacketType, VlanTag};
+pub use inject::Injector;
+pub use live::link_type_of;
 pub use session::{Breaker, Handler, LoopEnd, Session, Stats, Verdict};
