@@ -1,1 +1,18 @@
 //! Helpers for netraf's end-to-end tests: network namespaces, veth pairs and exact frames.
+//!
+//! - [`require_netns!`] skips a test that needs root and namespaces (or fails
+//!   it when `NETRAF_REQUIRE_NETNS=1`);
+//! - [`netns::VethPair`] builds two quiet namespaces joined by a veth, removed on drop;
+//! - [`frames`] builds exact Ethernet frames (unicast, broadcast and multicast UDP, ARP, VLAN);
+//! - [`collect`] runs a session's loop with a deadline and keeps copies of the packets;
+//! - [`caps`] runs code on a thread without CAP_NET_RAW.
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
+pub mod caps;
+pub mod collect;
+pub mod frames;
+pub mod netns;
+pub mod skip;
+
+pub use skip::{netns_unavailable, skip_or_fail};

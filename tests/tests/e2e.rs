@@ -1,0 +1,3 @@
+//! netraf's end-to-end tests, built as one binary: real packets on real sockets.
+
+mod capture;
