@@ -9,6 +9,10 @@
 //!    from any other thread through a [`Breaker`], and can be run again later;
 //! 3. **close** the session (or drop it): the socket is closed and the ring unmapped.
 //!
+//! A live session also takes a classic BPF program of raw instructions
+//! ([`Session::set_filter`], [`BpfInsn`]) and sends exact frames
+//! ([`Session::inject`], or an [`Injector`] on any interface, as `pcap_inject`).
+//!
 //! The handler never cares how packets were obtained: the same loop runs over a
 //! capture file.
 //!

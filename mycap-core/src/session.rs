@@ -131,11 +131,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens a live session.
+    /// Opens a live session: a raw packet socket (inside `config.netns` if
+    /// set) with its filter and `TPACKET_V3` ring, bound to the interface.
     ///
     /// # Errors
     /// [`Error::Permission`] without CAP_NET_RAW, [`Error::NoSuchInterface`],
-    /// [`Error::InterfaceDown`], [`Error::Os`] for any other failing call.
+    /// [`Error::InterfaceDown`], [`Error::InvalidConfig`] for a snap length
+    /// out of range or promiscuous mode on `any`, [`Error::Os`] for any other
+    /// failing call.
     pub fn open(config: &CaptureConfig) -> Result<Session, Error> {
         let shared = Arc::new(Shared::default());
         let live = Live::open(config, &shared)?;
@@ -158,10 +161,11 @@ impl Session {
     }
 
     /// Runs the loop until the handler stops it, a breaker ends it, or the
-    /// source ends.
+    /// source ends. Packets not yet handled stay for the next run.
     ///
     /// # Errors
-    /// A failing system call, or a damaged capture file.
+    /// A failing system call, the interface going down (the kernel stops
+    /// delivering; reopen the session), or a damaged capture file.
     pub fn run<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<LoopEnd, Error> {
         if self.shared.take_ended() {
             return Ok(LoopEnd::Ended);

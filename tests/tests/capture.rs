@@ -479,3 +479,24 @@ fn without_cap_net_raw_the_error_says_what_is_needed() {
         "{msg}"
     );
 }
+
+#[test]
+fn an_interface_going_down_ends_the_loop_with_an_error() {
+    require_netns!();
+    let (pair, mut session, _injector) = open_pair(|c| c);
+    pair.a
+        .ip(&["link", "set", &pair.link.a_if, "down"])
+        .expect("ip link set down");
+    let _watchdog = Watchdog::arm(session.breaker(), ARRIVE);
+    let result = session.run(&mut |_: &PacketHeader<'_>, _: &[u8]| Verdict::Continue);
+    match result {
+        Err(e @ Error::Os { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&pair.link.a_if) && msg.contains("go down"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected an error saying the interface went down, got {other:?}"),
+    }
+}
