@@ -1,4 +1,5 @@
-//! netraf's end-to-end tests, one binary: each module is one area.
+//! netraf's end-to-end tests, built as one binary: real packets on real sockets, real capture files.
 
+mod capture;
 mod corpus;
 mod pcap_writer;
