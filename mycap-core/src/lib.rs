@@ -9,6 +9,10 @@
 //!    from any other thread through a [`Breaker`], and can be run again later;
 //! 3. **close** the session (or drop it): the socket is closed and the ring unmapped.
 //!
+//! A live session also takes a classic BPF program of raw instructions
+//! ([`Session::set_filter`], [`BpfInsn`]) and sends exact frames
+//! ([`Session::inject`], or an [`Injector`] on any interface, as `pcap_inject`).
+//!
 //! The handler never cares how packets were obtained: the same loop runs over a
 //! capture file.
 //!
@@ -29,14 +33,22 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bpf;
 mod config;
 mod error;
 mod file;
 mod header;
+mod inject;
 mod live;
 mod session;
+#[allow(unsafe_code)]
+mod sys;
 
+pub use bpf::{BpfInsn, BPF_MAXINSNS};
 pub use config::{CaptureConfig, Direction, Interface};
 pub use error::Error;
+pub use file::{PcapWriter, PcapngWriter};
 pub use header::{LinkType, PacketHeader, PacketType, VlanTag};
+pub use inject::Injector;
+pub use live::link_type_of;
 pub use session::{Breaker, Handler, LoopEnd, Session, Stats, Verdict};

@@ -4,13 +4,15 @@
 //! file) and runs the same loop over either.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use std::path::Path;
 
+use crate::bpf::BpfInsn;
 use crate::file::FileSource;
 use crate::header::PacketHeader;
 use crate::live::Live;
+use crate::sys::EventFd;
 use crate::{CaptureConfig, Error};
 
 /// What a handler answers for each packet.
@@ -52,10 +54,20 @@ pub enum LoopEnd {
 
 /// Cumulative counters of a session, over all runs of its loop.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// For a live session they add up the kernel's `PACKET_STATISTICS`, which
+/// resets on every read; the session reads it on each [`Session::stats`] call
+/// and keeps the sums, so the figures stay right across runs of the loop. Read
+/// them at least every 2^32 packets (the kernel's counters are 32-bit).
 pub struct Stats {
-    /// Packets that reached the socket (handled or dropped), as libpcap's `ps_recv`.
+    /// Packets that passed the socket filter: those put in the ring plus those
+    /// dropped for lack of room (libpcap's `ps_recv`: the kernel adds its drops
+    /// to `tp_packets`). Packets in the ring count whether or not the handler
+    /// has seen them yet, and so do received packets that
+    /// [`Direction::Out`](crate::Direction::Out) skips.
     pub received: u64,
-    /// Packets the kernel dropped because the ring was full.
+    /// Packets that passed the filter but found the ring full (`tp_drops`,
+    /// libpcap's `ps_drop`). Packets the filter rejected count nowhere.
     pub dropped: u64,
 }
 
@@ -63,11 +75,12 @@ pub struct Stats {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     ended: AtomicBool,
+    /// Wakes a live loop blocked in poll; installed once by the live source.
+    waker: OnceLock<Arc<EventFd>>,
 }
 
 impl Shared {
     /// Whether `end()` was called since the loop last returned [`LoopEnd::Ended`].
-    #[allow(dead_code)] // polled by the sources between packets
     pub(crate) fn is_ended(&self) -> bool {
         self.ended.load(Ordering::Relaxed)
     }
@@ -75,6 +88,11 @@ impl Shared {
     /// Clears the flag; returns whether it was set.
     pub(crate) fn take_ended(&self) -> bool {
         self.ended.swap(false, Ordering::AcqRel)
+    }
+
+    /// Sets the eventfd that [`Breaker::end`] writes (the first one stays).
+    pub(crate) fn install_waker(&self, waker: Arc<EventFd>) {
+        let _ = self.waker.set(waker);
     }
 }
 
@@ -87,10 +105,16 @@ pub struct Breaker {
 
 impl Breaker {
     /// Makes the running loop return [`LoopEnd::Ended`] (or the next run, if none
-    /// is running).
+    /// is running), as `pcap_breakloop`. A live loop blocked on an idle
+    /// interface wakes at once (the session's eventfd), without busy polling;
+    /// a loop busy with packets returns before its next packet, which stays
+    /// for the next run.
     pub fn end(&self) {
         if let Some(shared) = self.shared.upgrade() {
             shared.ended.store(true, Ordering::Release);
+            if let Some(waker) = shared.waker.get() {
+                waker.wake();
+            }
         }
     }
 }
@@ -107,11 +131,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens a live session.
+    /// Opens a live session: a raw packet socket (inside `config.netns` if
+    /// set) with its filter and `TPACKET_V3` ring, bound to the interface.
     ///
     /// # Errors
     /// [`Error::Permission`] without CAP_NET_RAW, [`Error::NoSuchInterface`],
-    /// [`Error::InterfaceDown`], [`Error::Os`] for any other failing call.
+    /// [`Error::InterfaceDown`], [`Error::InvalidConfig`] for a snap length
+    /// out of range or promiscuous mode on `any`, [`Error::Os`] for any other
+    /// failing call.
     pub fn open(config: &CaptureConfig) -> Result<Session, Error> {
         let shared = Arc::new(Shared::default());
         let live = Live::open(config, &shared)?;
@@ -121,7 +148,8 @@ impl Session {
         })
     }
 
-    /// Opens a capture file (pcap or pcapng) as the session's source.
+    /// Opens a capture file (pcap or pcapng) as the session's source; the
+    /// path `-` reads standard input.
     ///
     /// # Errors
     /// [`Error::File`] when the file cannot be opened or its header is not a
@@ -133,11 +161,28 @@ impl Session {
         })
     }
 
-    /// Runs the loop until the handler stops it, a breaker ends it, or the
-    /// source ends.
+    /// Reads a pcap or pcapng capture from any byte stream (a pipe, a socket,
+    /// a decompressor). `name` stands for the file's path in errors.
+    /// [`Session::open_file`] with the path `-` reads standard input.
     ///
     /// # Errors
-    /// A failing system call, or a damaged capture file.
+    /// [`Error::File`] when the stream does not start with a capture file's header.
+    pub fn open_reader(
+        name: &str,
+        reader: Box<dyn std::io::Read + Send>,
+    ) -> Result<Session, Error> {
+        Ok(Session {
+            source: Source::File(FileSource::from_reader(name, reader)?),
+            shared: Arc::new(Shared::default()),
+        })
+    }
+
+    /// Runs the loop until the handler stops it, a breaker ends it, or the
+    /// source ends. Packets not yet handled stay for the next run.
+    ///
+    /// # Errors
+    /// A failing system call, the interface going down (the kernel stops
+    /// delivering; reopen the session), or a damaged capture file.
     pub fn run<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<LoopEnd, Error> {
         if self.shared.take_ended() {
             return Ok(LoopEnd::Ended);
@@ -163,6 +208,40 @@ impl Session {
         match &mut self.source {
             Source::Live(live) => live.stats(),
             Source::File(file) => file.stats(),
+        }
+    }
+
+    /// Attaches a classic BPF program (raw instructions, as `tcpdump -dd`
+    /// prints them) to a live session, replacing the previous one. Non-zero
+    /// `ret #k` are clamped to the snap length, which the filter enforces.
+    /// Packets already in the ring were accepted by the previous program and
+    /// are still delivered.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an empty or too long program, or on a file
+    /// session; [`Error::Os`] when the kernel refuses the program.
+    pub fn set_filter(&mut self, program: &[BpfInsn]) -> Result<(), Error> {
+        match &mut self.source {
+            Source::Live(live) => live.set_filter(program),
+            Source::File(_) => Err(Error::InvalidConfig(
+                "a kernel filter applies to live sessions, not to capture files".into(),
+            )),
+        }
+    }
+
+    /// Sends `frame` exactly as given (link header included) on the live
+    /// session's interface, as `pcap_inject`. The session does not capture its
+    /// own frames. Returns the bytes sent.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] on `any` or a file session; [`Error::Os`] when
+    /// the kernel refuses the frame.
+    pub fn inject(&self, frame: &[u8]) -> Result<usize, Error> {
+        match &self.source {
+            Source::Live(live) => live.inject(frame),
+            Source::File(_) => Err(Error::InvalidConfig(
+                "cannot send packets into a capture file session".into(),
+            )),
         }
     }
 

@@ -1,3 +1,6 @@
-//! netraf's end-to-end tests, one binary: each module is one area.
+//! netraf's end-to-end tests, built as one binary: real packets on real sockets, real capture files.
 
+mod capture;
+mod corpus;
 mod host;
+mod pcap_writer;

@@ -1,37 +1,1297 @@
-//! The file source: pcap and pcapng capture files read through the same loop.
+//! The file source: pcap and pcapng capture files (or standard input) read through the same loop as a live socket.
+//!
+//! The bytes stream through `pcap-parser`'s bounded circular buffer
+//! (256 KiB, grown once to 2 MiB if a block needs it); a record is never longer than [`MAX_BLOCK`], and a
+//! packet's captured length never more than [`MAX_CAPLEN`], so no allocation is
+//! ever sized by a length field of the file. Every length is checked before its
+//! record is read, and a damaged file ends the loop with [`Error::File`] naming
+//! the byte offset of the damaged record, after every packet before it was
+//! handed to the handler.
+//!
+//! What a file gives the handler:
+//! - `ifindex`: the pcapng interface id (0 for pcap); `ifname`: the pcapng
+//!   `if_name` option, else `if<index>` (`if0` for pcap files);
+//! - `pkttype`: from the Linux cooked header for link types 113 and 276; else
+//!   from the pcapng `epb_flags` option (outbound → `Outgoing`, reception type
+//!   broadcast/multicast/promiscuous → `Broadcast`/`Multicast`/`OtherHost`);
+//!   else `Host`;
+//! - `len`: the original length, raised to the captured length if a damaged
+//!   record claims less; `vlan`: always `None` (tags stay in the bytes);
+//! - `ts_ns`: from the pcap magic (µs or ns) or the interface's `if_tsresol`
+//!   and `if_tsoffset`.
+//!
+//! [`Stats`] of a file: `received` = packets read so far, `dropped` = 0.
 
+mod input;
+mod writer;
+
+use std::io::Read;
 use std::path::Path;
 
-use crate::session::{Handler, LoopEnd, Shared, Stats};
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{Block, LegacyPcapReader, PcapBlockOwned, PcapNGReader};
+
+use crate::header::{LinkType, PacketHeader, PacketType};
+use crate::session::{Handler, LoopEnd, Shared, Stats, Verdict};
 use crate::Error;
+
+use input::{ErrorSlot, Input};
+
+pub use writer::{PcapWriter, PcapngWriter};
+
+/// The largest captured length accepted in a record (as libpcap's
+/// `MAXIMUM_SNAPLEN`); a longer one means the file is damaged.
+pub(crate) const MAX_CAPLEN: u32 = 262_144;
+/// The largest pcapng block accepted (a maximal packet plus room for options).
+pub(crate) const MAX_BLOCK: usize = 1 << 20;
+/// The read buffer at first: a few hundred packets.
+const INITIAL_BUFFER: usize = 256 << 10;
+/// The read buffer at most: twice the largest block (grown to when a block
+/// needs more than half of the initial one).
+const BUFFER_SIZE: usize = 2 * MAX_BLOCK;
+/// At most this many pcapng interfaces per section.
+const MAX_INTERFACES: usize = 65_536;
+
+const SHB: u32 = 0x0A0D_0D0A;
+const IDB: u32 = 1;
+const PB: u32 = 2;
+const SPB: u32 = 3;
+const EPB: u32 = 6;
+const BOM: u32 = 0x1A2B_3C4D;
+
+/// A problem found at a byte offset; becomes [`Error::File`] with the path.
+type Damage = (u64, String);
+
+/// One pcapng interface (or the single implicit one of a pcap file).
+struct Iface {
+    link_type: LinkType,
+    name: String,
+    snaplen: u32,
+    /// `if_tsresol`: bit 7 clear → 10^-n s, set → 2^-n s.
+    tsresol: u8,
+    /// `if_tsoffset`, seconds.
+    tsoffset: i64,
+}
+
+impl Iface {
+    fn unnamed(index: usize, link_type: LinkType, snaplen: u32, tsresol: u8) -> Iface {
+        Iface {
+            link_type,
+            name: format!("if{index}"),
+            snaplen,
+            tsresol,
+            tsoffset: 0,
+        }
+    }
+}
+
+enum Format {
+    Pcap {
+        reader: LegacyPcapReader<Input>,
+        big_endian: bool,
+    },
+    Pcapng {
+        reader: PcapNGReader<Input>,
+        big_endian: bool,
+    },
+}
 
 /// An open capture file.
 pub(crate) struct FileSource {
-    _private: (),
+    path: String,
+    /// Boxed: the readers are large, and a session holds either source inline.
+    format: Box<Format>,
+    errors: ErrorSlot,
+    ifaces: Vec<Iface>,
+    received: u64,
+    eof: bool,
+    failed: Option<Damage>,
+}
+
+/// What one step of the loop did.
+enum Step {
+    Packet(Verdict),
+    Skipped,
+    Eof,
 }
 
 impl FileSource {
+    /// Opens `path` (`-` = standard input).
     pub(crate) fn open(path: &Path) -> Result<FileSource, Error> {
-        Err(Error::File {
-            path: path.display().to_string(),
-            offset: 0,
-            reason: "reading capture files is not built yet".into(),
-        })
+        let (input, errors) = Input::open(path)?;
+        let name = path.display().to_string();
+        FileSource::from_input(name, input, errors)
+    }
+
+    /// Reads a capture from any byte stream; `name` stands for the path in errors.
+    pub(crate) fn from_reader(
+        name: &str,
+        reader: Box<dyn Read + Send>,
+    ) -> Result<FileSource, Error> {
+        let (input, errors) = Input::new(reader);
+        FileSource::from_input(name.to_string(), input, errors)
+    }
+
+    fn from_input(path: String, mut input: Input, errors: ErrorSlot) -> Result<FileSource, Error> {
+        let fail = |offset: u64, reason: String| Error::File {
+            path: path.clone(),
+            offset,
+            reason,
+        };
+        let mut buffer = circular::Buffer::with_capacity(INITIAL_BUFFER);
+        let got = input
+            .read_at_least(buffer.space(), 24)
+            .map_err(|err| fail(0, format!("read failed: {err}")))?;
+        buffer.fill(got);
+        let head = buffer.data();
+        if head.is_empty() {
+            return Err(fail(
+                0,
+                "the file is empty: not a pcap or pcapng capture".into(),
+            ));
+        }
+        if head.len() < 4 {
+            return Err(fail(
+                0,
+                format!(
+                    "the file ends after {} bytes, inside the file header",
+                    head.len()
+                ),
+            ));
+        }
+        let magic = [head[0], head[1], head[2], head[3]];
+        match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => {
+                let big_endian = magic[0] == 0xa1;
+                let nanos = magic == [0x4d, 0x3c, 0xb2, 0xa1] || magic == [0xa1, 0xb2, 0x3c, 0x4d];
+                if head.len() < 24 {
+                    return Err(fail(0, format!("the file ends after {} bytes, inside the 24-byte pcap file header", head.len())));
+                }
+                let major = u16_at(head, 4, big_endian);
+                let minor = u16_at(head, 6, big_endian);
+                if major != 2 {
+                    return Err(fail(4, format!("unsupported pcap version {major}.{minor} (only 2.x exists; the file is damaged or not a pcap file)")));
+                }
+                let snaplen = u32_at(head, 16, big_endian);
+                let link_type = LinkType((u32_at(head, 20, big_endian) & 0xffff) as u16);
+                let mut reader = LegacyPcapReader::from_buffer(buffer, input)
+                    .map_err(|err| fail(0, format!("bad pcap file header: {err}")))?;
+                // The first item is the file header that was just checked.
+                match reader.next() {
+                    Ok((size, PcapBlockOwned::LegacyHeader(_))) => reader.consume(size),
+                    _ => return Err(fail(0, "bad pcap file header".into())),
+                }
+                let tsresol = if nanos { 9 } else { 6 };
+                Ok(FileSource {
+                    path: path.clone(),
+                    format: Box::new(Format::Pcap { reader, big_endian }),
+                    errors,
+                    ifaces: vec![Iface::unnamed(0, link_type, snaplen, tsresol)],
+                    received: 0,
+                    eof: false,
+                    failed: None,
+                })
+            }
+            [0x0a, 0x0d, 0x0d, 0x0a] => {
+                // Read the whole section header block before handing the buffer over.
+                let (big_endian, block_len) =
+                    shb_framing(head).map_err(|(offset, reason)| fail(offset, reason))?;
+                let have = head.len();
+                if block_len > INITIAL_BUFFER / 2 {
+                    buffer.grow(BUFFER_SIZE);
+                }
+                if have < block_len {
+                    let more = input
+                        .read_at_least(buffer.space(), block_len - have)
+                        .map_err(|err| fail(0, format!("read failed: {err}")))?;
+                    buffer.fill(more);
+                }
+                let have = buffer.data().len();
+                if have < block_len {
+                    return Err(fail(0, format!("the file ends inside its section header block ({have} of {block_len} bytes)")));
+                }
+                let reader = PcapNGReader::from_buffer(buffer, input).map_err(|err| {
+                    fail(0, format!("bad pcapng section header block: {err}"))
+                })?;
+                let mut source = FileSource {
+                    path: path.clone(),
+                    format: Box::new(Format::Pcapng { reader, big_endian }),
+                    errors,
+                    ifaces: Vec::new(),
+                    received: 0,
+                    eof: false,
+                    failed: None,
+                };
+                // The section header block is read now, so that a file that is
+                // not pcapng fails at open.
+                match source.step_pcapng(&mut |_: &PacketHeader<'_>, _: &[u8]| Verdict::Continue) {
+                    Ok(_) => Ok(source),
+                    Err((offset, reason)) => Err(fail(offset, reason)),
+                }
+            }
+            [0xa1, 0xb2, 0xcd, 0x34] | [0x34, 0xcd, 0xb2, 0xa1] => Err(fail(
+                0,
+                "modified (Kuznetzov) pcap format is not supported; convert it with `editcap -F pcap`".into(),
+            )),
+            _ => Err(fail(
+                0,
+                format!(
+                    "not a pcap or pcapng file: unknown magic number {:02x}{:02x}{:02x}{:02x} \
+                     (`file` or `capinfos` tells what it is)",
+                    magic[0], magic[1], magic[2], magic[3]
+                ),
+            )),
+        }
     }
 
     pub(crate) fn run<H: Handler + ?Sized>(
         &mut self,
-        _handler: &mut H,
-        _shared: &Shared,
+        handler: &mut H,
+        shared: &Shared,
     ) -> Result<LoopEnd, Error> {
-        Ok(LoopEnd::Eof)
+        loop {
+            if let Some(failed) = &self.failed {
+                return Err(self.error(failed.clone()));
+            }
+            if self.eof {
+                return Ok(LoopEnd::Eof);
+            }
+            if shared.is_ended() {
+                shared.take_ended();
+                return Ok(LoopEnd::Ended);
+            }
+            let step = match *self.format {
+                Format::Pcap { .. } => self.step_pcap(handler),
+                Format::Pcapng { .. } => self.step_pcapng(handler),
+            };
+            match step {
+                Ok(Step::Packet(Verdict::Stop)) => return Ok(LoopEnd::Stopped),
+                Ok(Step::Packet(Verdict::Continue)) | Ok(Step::Skipped) => {}
+                Ok(Step::Eof) => self.eof = true,
+                Err(damage) => self.failed = Some(damage),
+            }
+        }
     }
 
     pub(crate) fn stats(&mut self) -> Result<Stats, Error> {
-        Ok(Stats::default())
+        Ok(Stats {
+            received: self.received,
+            dropped: 0,
+        })
     }
 
     pub(crate) fn close(self) -> Result<(), Error> {
         Ok(())
+    }
+
+    fn error(&self, (offset, reason): Damage) -> Error {
+        Error::File {
+            path: self.path.clone(),
+            offset,
+            reason,
+        }
+    }
+
+    /// Reads one pcap record and hands its packet over.
+    fn step_pcap<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<Step, Damage> {
+        let Format::Pcap { reader, big_endian } = &mut *self.format else {
+            return Ok(Step::Eof);
+        };
+        let big_endian = *big_endian;
+        let offset = reader.consumed() as u64;
+        let avail = fill(reader, 16, &self.errors, offset)?;
+        if avail == 0 {
+            return Ok(Step::Eof);
+        }
+        if avail < 16 {
+            return Err((offset, format!("the file ends inside a packet record header ({avail} of 16 bytes); it was cut short")));
+        }
+        let caplen = u32_at(reader.data(), 8, big_endian);
+        if caplen > MAX_CAPLEN {
+            return Err((offset, format!("absurd captured length {caplen} in a packet record (more than {MAX_CAPLEN}); the file is damaged")));
+        }
+        let need = 16 + caplen as usize;
+        let avail = fill(reader, need, &self.errors, offset)?;
+        if avail < need {
+            return Err((
+                offset,
+                format!(
+                    "packet record cut short: it needs {need} bytes, the file ends after {avail}"
+                ),
+            ));
+        }
+        let iface = &self.ifaces[0];
+        let (size, verdict) = match reader.next() {
+            Ok((size, PcapBlockOwned::Legacy(block))) => {
+                let frac = u64::from(block.ts_usec);
+                let frac_ns = if iface.tsresol == 9 {
+                    frac
+                } else {
+                    frac.saturating_mul(1000)
+                };
+                let ts_ns = u64::from(block.ts_sec)
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(frac_ns);
+                let header = PacketHeader {
+                    ts_ns,
+                    caplen: block.caplen,
+                    len: block.origlen.max(block.caplen),
+                    ifindex: 0,
+                    ifname: &iface.name,
+                    pkttype: packet_type(iface.link_type, block.data, 0),
+                    link_type: iface.link_type,
+                    vlan: None,
+                };
+                self.received += 1;
+                (size, handler.on_packet(&header, block.data))
+            }
+            Ok(_) => return Err((offset, "unexpected record in a pcap file".into())),
+            Err(err) => return Err((offset, format!("bad packet record: {err}"))),
+        };
+        reader.consume(size);
+        Ok(Step::Packet(verdict))
+    }
+
+    /// Reads one pcapng block; hands over its packet if it holds one.
+    fn step_pcapng<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<Step, Damage> {
+        let Format::Pcapng { reader, big_endian } = &mut *self.format else {
+            return Ok(Step::Eof);
+        };
+        let offset = reader.consumed() as u64;
+        let avail = fill(reader, 12, &self.errors, offset)?;
+        if avail == 0 {
+            return Ok(Step::Eof);
+        }
+        if avail < 12 {
+            return Err((
+                offset,
+                format!(
+                    "the file ends inside a block header ({avail} of 12 bytes); it was cut short"
+                ),
+            ));
+        }
+        let head = reader.data();
+        let block_type = u32_at(head, 0, *big_endian);
+        let block_len = if block_type == SHB {
+            let (be, len) = shb_framing(head).map_err(|(at, reason)| (offset + at, reason))?;
+            *big_endian = be;
+            len
+        } else {
+            block_length(head, *big_endian).map_err(|reason| (offset + 4, reason))?
+        };
+        let avail = fill(reader, block_len, &self.errors, offset)?;
+        if avail < block_len {
+            return Err((offset, format!("block of type 0x{block_type:08x} cut short: it needs {block_len} bytes, the file ends after {avail}")));
+        }
+        let be = *big_endian;
+        let data = reader.data();
+        let trailer = u32_at(data, block_len - 4, be) as usize;
+        if trailer != block_len {
+            return Err((offset + block_len as u64 - 4, format!("block length fields disagree ({block_len} at the start, {trailer} at the end); the file is damaged")));
+        }
+        let body = &data[8..block_len - 4];
+        let at = |pos: usize| offset + 8 + pos as u64;
+        match block_type {
+            SHB => {
+                let major = u16_at(body, 4, be);
+                let minor = u16_at(body, 6, be);
+                if major != 1 {
+                    return Err((at(4), format!("unsupported pcapng version {major}.{minor} (only 1.x exists; the file is damaged or not pcapng)")));
+                }
+                walk_options(&body[16..], be, |_, _| {})
+                    .map_err(|(pos, reason)| (at(16 + pos), reason))?;
+                match reader.next() {
+                    Ok((_, PcapBlockOwned::NG(Block::SectionHeader(_)))) => {}
+                    Ok(_) => return Err((offset, "expected a section header block".into())),
+                    Err(err) => return Err((offset, format!("bad section header block: {err}"))),
+                }
+                self.ifaces.clear();
+            }
+            IDB => {
+                if body.len() < 8 {
+                    return Err((offset, "interface description block too short".into()));
+                }
+                if self.ifaces.len() >= MAX_INTERFACES {
+                    return Err((offset, format!("more than {MAX_INTERFACES} interfaces in one section; the file is damaged")));
+                }
+                let mut tsoffset = 0i64;
+                walk_options(&body[8..], be, |code, value| {
+                    if code == 14 && value.len() == 8 {
+                        let bytes = [
+                            value[0], value[1], value[2], value[3], value[4], value[5], value[6],
+                            value[7],
+                        ];
+                        tsoffset = if be {
+                            i64::from_be_bytes(bytes)
+                        } else {
+                            i64::from_le_bytes(bytes)
+                        };
+                    }
+                })
+                .map_err(|(pos, reason)| (at(8 + pos), reason))?;
+                let index = self.ifaces.len();
+                let iface = match reader.next() {
+                    Ok((_, PcapBlockOwned::NG(Block::InterfaceDescription(idb)))) => {
+                        let link_type = LinkType((idb.linktype.0 & 0xffff) as u16);
+                        let mut iface =
+                            Iface::unnamed(index, link_type, idb.snaplen, idb.if_tsresol);
+                        iface.tsoffset = tsoffset;
+                        if let Some(Ok(name)) = idb.if_name() {
+                            let name = name.trim_end_matches('\0');
+                            if !name.is_empty() {
+                                iface.name = name.to_string();
+                            }
+                        }
+                        iface
+                    }
+                    Ok(_) => {
+                        return Err((offset, "expected an interface description block".into()))
+                    }
+                    Err(err) => {
+                        return Err((offset, format!("bad interface description block: {err}")))
+                    }
+                };
+                self.ifaces.push(iface);
+            }
+            EPB | PB | SPB => {
+                let packet = parse_packet_block(block_type, body, be, &self.ifaces)
+                    .map_err(|(pos, reason)| (at(pos), reason))?;
+                let iface = &self.ifaces[packet.if_id];
+                let ticks = (u64::from(packet.ts_high) << 32) | u64::from(packet.ts_low);
+                let header = PacketHeader {
+                    ts_ns: ticks_to_ns(ticks, iface.tsresol, iface.tsoffset),
+                    caplen: packet.data.len() as u32,
+                    len: packet.len.max(packet.data.len() as u32),
+                    ifindex: packet.if_id as u32,
+                    ifname: &iface.name,
+                    pkttype: packet_type(iface.link_type, packet.data, packet.flags),
+                    link_type: iface.link_type,
+                    vlan: None,
+                };
+                self.received += 1;
+                let verdict = handler.on_packet(&header, packet.data);
+                reader.consume(block_len);
+                return Ok(Step::Packet(verdict));
+            }
+            _ => {}
+        }
+        reader.consume(block_len);
+        Ok(Step::Skipped)
+    }
+}
+
+/// A packet found in an EPB, SPB or obsolete PB, borrowed from the buffer.
+struct PacketBlock<'a> {
+    if_id: usize,
+    ts_high: u32,
+    ts_low: u32,
+    len: u32,
+    flags: u32,
+    data: &'a [u8],
+}
+
+/// Decodes a packet block's body (what lies between the length fields);
+/// errors carry the position in the body.
+fn parse_packet_block<'a>(
+    block_type: u32,
+    body: &'a [u8],
+    be: bool,
+    ifaces: &[Iface],
+) -> Result<PacketBlock<'a>, (usize, String)> {
+    let (if_id, fixed) = match block_type {
+        SPB => {
+            if body.len() < 4 {
+                return Err((0, "simple packet block too short".into()));
+            }
+            let Some(iface) = ifaces.first() else {
+                return Err((
+                    0,
+                    "simple packet block before any interface description block".into(),
+                ));
+            };
+            let len = u32_at(body, 0, be);
+            let room = body.len() - 4;
+            let mut caplen = (len as usize).min(room);
+            if iface.snaplen != 0 {
+                caplen = caplen.min(iface.snaplen as usize);
+            }
+            if caplen > MAX_CAPLEN as usize {
+                return Err((0, format!("absurd packet length {len} in a simple packet block (more than {MAX_CAPLEN})")));
+            }
+            return Ok(PacketBlock {
+                if_id: 0,
+                ts_high: 0,
+                ts_low: 0,
+                len,
+                flags: 0,
+                data: &body[4..4 + caplen],
+            });
+        }
+        PB => {
+            if body.len() < 20 {
+                return Err((0, "packet block too short".into()));
+            }
+            (usize::from(u16_at(body, 0, be)), 20)
+        }
+        _ => {
+            if body.len() < 20 {
+                return Err((0, "enhanced packet block too short".into()));
+            }
+            (u32_at(body, 0, be) as usize, 20)
+        }
+    };
+    if if_id >= ifaces.len() {
+        return Err((
+            0,
+            format!(
+                "packet block refers to interface {if_id}, but only {} were described before it",
+                ifaces.len()
+            ),
+        ));
+    }
+    let caplen = u32_at(body, 12, be);
+    if caplen > MAX_CAPLEN {
+        return Err((12, format!("absurd captured length {caplen} in a packet block (more than {MAX_CAPLEN}); the file is damaged")));
+    }
+    let caplen = caplen as usize;
+    let padded = (caplen + 3) & !3;
+    if fixed + padded > body.len() {
+        return Err((
+            12,
+            format!("captured length {caplen} runs past the end of its block; the file is damaged"),
+        ));
+    }
+    let mut flags = 0;
+    if block_type == EPB {
+        walk_options(&body[fixed + padded..], be, |code, value| {
+            if code == 2 && value.len() == 4 {
+                flags = u32_at(value, 0, be);
+            }
+        })
+        .map_err(|(pos, reason)| (fixed + padded + pos, reason))?;
+    }
+    Ok(PacketBlock {
+        if_id,
+        ts_high: u32_at(body, 4, be),
+        ts_low: u32_at(body, 8, be),
+        len: u32_at(body, 16, be),
+        flags,
+        data: &body[fixed..fixed + caplen],
+    })
+}
+
+/// Reads until the buffer holds `need` bytes or the stream ends; returns what it holds.
+fn fill<R: PcapReaderIterator + ?Sized>(
+    reader: &mut R,
+    need: usize,
+    errors: &ErrorSlot,
+    offset: u64,
+) -> Result<usize, Damage> {
+    if need > INITIAL_BUFFER / 2 {
+        reader.grow(BUFFER_SIZE); // once: it does nothing when already grown
+    }
+    while reader.data().len() < need && !reader.reader_exhausted() {
+        let before = reader.data().len();
+        if reader.refill().is_err() {
+            return Err((offset, errors.take_message()));
+        }
+        if reader.data().len() == before && !reader.reader_exhausted() {
+            break; // the buffer is full: cannot happen, blocks are at most half of it
+        }
+    }
+    Ok(reader.data().len())
+}
+
+/// The byte order and length of a section header block starting `head`
+/// (at least 12 bytes); errors carry the position in the block.
+fn shb_framing(head: &[u8]) -> Result<(bool, usize), (u64, String)> {
+    if head.len() < 12 {
+        return Err((
+            0,
+            format!(
+                "the file ends inside a section header block ({} of 12 bytes)",
+                head.len()
+            ),
+        ));
+    }
+    let big_endian = match u32_at(head, 8, false) {
+        BOM => false,
+        bom if bom == BOM.swap_bytes() => true,
+        bom => {
+            return Err((
+                8,
+                format!(
+                "bad byte-order magic 0x{bom:08x} in the section header block; the file is damaged"
+            ),
+            ))
+        }
+    };
+    let len = block_length(head, big_endian).map_err(|reason| (4, reason))?;
+    if len < 28 {
+        return Err((4, format!("section header block length {len} is shorter than its 28 fixed bytes; the file is damaged")));
+    }
+    Ok((big_endian, len))
+}
+
+/// A pcapng block's total length, checked: a multiple of 4, 12 to [`MAX_BLOCK`].
+fn block_length(head: &[u8], big_endian: bool) -> Result<usize, String> {
+    let len = u32_at(head, 4, big_endian);
+    if len < 12 || len % 4 != 0 {
+        return Err(format!(
+            "invalid block length {len} (a multiple of 4, at least 12); the file is damaged"
+        ));
+    }
+    if len as usize > MAX_BLOCK {
+        return Err(format!(
+            "absurd block length {len} (more than {MAX_BLOCK}); the file is damaged"
+        ));
+    }
+    Ok(len as usize)
+}
+
+/// Calls `f(code, value)` for each option until `opt_endofopt` or the end;
+/// an option running past the end is an error at its position.
+fn walk_options(
+    mut rest: &[u8],
+    be: bool,
+    mut f: impl FnMut(u16, &[u8]),
+) -> Result<(), (usize, String)> {
+    let mut pos = 0;
+    while rest.len() >= 4 {
+        let code = u16_at(rest, 0, be);
+        let len = usize::from(u16_at(rest, 2, be));
+        if code == 0 {
+            break;
+        }
+        if 4 + len > rest.len() {
+            return Err((pos, format!("option {code} of length {len} runs past the end of its block; the file is damaged")));
+        }
+        f(code, &rest[4..4 + len]);
+        let step = (4 + len + 3) & !3;
+        rest = rest.get(step..).unwrap_or(&[]);
+        pos += step;
+    }
+    Ok(())
+}
+
+/// Converts pcapng timestamp ticks to nanoseconds since the epoch.
+fn ticks_to_ns(ticks: u64, tsresol: u8, tsoffset: i64) -> u64 {
+    let exp = u32::from(tsresol & 0x7f);
+    let ns: u128 = if tsresol & 0x80 == 0 {
+        if exp <= 9 {
+            u128::from(ticks) * 10u128.pow(9 - exp)
+        } else {
+            10u128
+                .checked_pow(exp - 9)
+                .map_or(0, |div| u128::from(ticks) / div)
+        }
+    } else if exp < 128 - 30 {
+        (u128::from(ticks) * 1_000_000_000) >> exp
+    } else {
+        0
+    };
+    let ns = ns.min(u128::from(u64::MAX)) as u64;
+    let offset_ns = tsoffset.saturating_mul(1_000_000_000);
+    if offset_ns >= 0 {
+        ns.saturating_add(offset_ns as u64)
+    } else {
+        ns.saturating_sub(offset_ns.unsigned_abs())
+    }
+}
+
+/// The packet type: from the Linux cooked header, else from the pcapng
+/// `epb_flags`, else `Host`.
+fn packet_type(link_type: LinkType, data: &[u8], epb_flags: u32) -> PacketType {
+    match link_type {
+        LinkType::LINUX_SLL if data.len() >= 2 => {
+            let value = u16::from_be_bytes([data[0], data[1]]);
+            PacketType::from_sll(u8::try_from(value).unwrap_or(u8::MAX))
+        }
+        LinkType::LINUX_SLL2 if data.len() >= 11 => PacketType::from_sll(data[10]),
+        _ => match (epb_flags & 0x3, (epb_flags >> 2) & 0x7) {
+            (2, _) => PacketType::Outgoing,
+            (_, 2) => PacketType::Multicast,
+            (_, 3) => PacketType::Broadcast,
+            (_, 4) => PacketType::OtherHost,
+            _ => PacketType::Host,
+        },
+    }
+}
+
+/// The u16 at `at` in the given byte order (0 past the end: callers check lengths first).
+fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
+    let bytes = match b.get(at..at + 2) {
+        Some(&[x, y]) => [x, y],
+        _ => return 0,
+    };
+    if big_endian {
+        u16::from_be_bytes(bytes)
+    } else {
+        u16::from_le_bytes(bytes)
+    }
+}
+
+/// The u32 at `at` in the given byte order (0 past the end: callers check lengths first).
+fn u32_at(b: &[u8], at: usize, big_endian: bool) -> u32 {
+    let bytes = match b.get(at..at + 4) {
+        Some(&[w, x, y, z]) => [w, x, y, z],
+        _ => return 0,
+    };
+    if big_endian {
+        u32::from_be_bytes(bytes)
+    } else {
+        u32::from_le_bytes(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Cursor, Read};
+
+    use super::*;
+    use crate::Session;
+
+    /// One packet as a test sees it.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Seen {
+        ts_ns: u64,
+        len: u32,
+        ifindex: u32,
+        ifname: String,
+        pkttype: PacketType,
+        link_type: u16,
+        data: Vec<u8>,
+    }
+
+    fn session(bytes: Vec<u8>) -> Result<Session, Error> {
+        Session::open_reader("test.pcap", Box::new(Cursor::new(bytes)))
+    }
+
+    /// Runs to the end; returns the packets and how the loop ended.
+    fn read_all(bytes: Vec<u8>) -> (Vec<Seen>, Result<LoopEnd, Error>) {
+        let mut session = match session(bytes) {
+            Ok(session) => session,
+            Err(err) => return (Vec::new(), Err(err)),
+        };
+        let mut seen = Vec::new();
+        let end = session.run(&mut |h: &PacketHeader<'_>, data: &[u8]| {
+            assert_eq!(h.caplen as usize, data.len());
+            assert_eq!(h.vlan, None);
+            seen.push(Seen {
+                ts_ns: h.ts_ns,
+                len: h.len,
+                ifindex: h.ifindex,
+                ifname: h.ifname.to_string(),
+                pkttype: h.pkttype,
+                link_type: h.link_type.0,
+                data: data.to_vec(),
+            });
+            Verdict::Continue
+        });
+        (seen, end)
+    }
+
+    fn offset_of(end: Result<LoopEnd, Error>) -> (u64, String) {
+        match end {
+            Err(Error::File {
+                path,
+                offset,
+                reason,
+            }) => {
+                assert_eq!(path, "test.pcap");
+                (offset, reason)
+            }
+            other => panic!("expected a file error, got {other:?}"),
+        }
+    }
+
+    fn put32(out: &mut Vec<u8>, v: u32, be: bool) {
+        out.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() });
+    }
+
+    fn put16(out: &mut Vec<u8>, v: u16, be: bool) {
+        out.extend_from_slice(&if be { v.to_be_bytes() } else { v.to_le_bytes() });
+    }
+
+    /// A pcap file: header, then (seconds, fraction, original length, bytes) records.
+    fn pcap(be: bool, nanos: bool, link_type: u32, records: &[(u32, u32, u32, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put32(&mut out, if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }, be);
+        put16(&mut out, 2, be);
+        put16(&mut out, 4, be);
+        put32(&mut out, 0, be);
+        put32(&mut out, 0, be);
+        put32(&mut out, 65535, be);
+        put32(&mut out, link_type, be);
+        for &(sec, frac, len, data) in records {
+            put32(&mut out, sec, be);
+            put32(&mut out, frac, be);
+            put32(&mut out, data.len() as u32, be);
+            put32(&mut out, len, be);
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    /// A pcapng option list (with opt_endofopt).
+    fn options(be: bool, opts: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &(code, value) in opts {
+            put16(&mut out, code, be);
+            put16(&mut out, value.len() as u16, be);
+            out.extend_from_slice(value);
+            out.resize(out.len().next_multiple_of(4), 0);
+        }
+        if !opts.is_empty() {
+            out.extend_from_slice(&[0; 4]);
+        }
+        out
+    }
+
+    /// A pcapng block around `body` (padded to 4 bytes).
+    fn block(be: bool, block_type: u32, body: &[u8]) -> Vec<u8> {
+        let padded = body.len().next_multiple_of(4);
+        let total = (12 + padded) as u32;
+        let mut out = Vec::new();
+        put32(&mut out, block_type, be);
+        put32(&mut out, total, be);
+        out.extend_from_slice(body);
+        out.resize(8 + padded, 0);
+        put32(&mut out, total, be);
+        out
+    }
+
+    fn shb(be: bool) -> Vec<u8> {
+        let mut body = Vec::new();
+        put32(&mut body, BOM, be);
+        put16(&mut body, 1, be);
+        put16(&mut body, 0, be);
+        body.extend_from_slice(&[0xff; 8]);
+        block(be, SHB, &body)
+    }
+
+    fn idb(be: bool, link_type: u16, opts: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        put16(&mut body, link_type, be);
+        put16(&mut body, 0, be);
+        put32(&mut body, 0, be);
+        body.extend_from_slice(&options(be, opts));
+        block(be, IDB, &body)
+    }
+
+    fn epb(
+        be: bool,
+        if_id: u32,
+        ticks: u64,
+        len: u32,
+        data: &[u8],
+        opts: &[(u16, &[u8])],
+    ) -> Vec<u8> {
+        let mut body = Vec::new();
+        put32(&mut body, if_id, be);
+        put32(&mut body, (ticks >> 32) as u32, be);
+        put32(&mut body, ticks as u32, be);
+        put32(&mut body, data.len() as u32, be);
+        put32(&mut body, len, be);
+        body.extend_from_slice(data);
+        body.resize(body.len().next_multiple_of(4), 0);
+        body.extend_from_slice(&options(be, opts));
+        block(be, EPB, &body)
+    }
+
+    fn spb(be: bool, len: u32, data: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        put32(&mut body, len, be);
+        body.extend_from_slice(data);
+        block(be, SPB, &body)
+    }
+
+    #[test]
+    fn pcap_micro_and_nano_in_both_byte_orders() {
+        for (be, nanos) in [(false, false), (true, false), (false, true), (true, true)] {
+            let file = pcap(
+                be,
+                nanos,
+                1,
+                &[(10, 500, 60, &[1, 2, 3]), (11, 0, 4, &[4, 5, 6, 7])],
+            );
+            let (seen, end) = read_all(file);
+            assert_eq!(end.ok(), Some(LoopEnd::Eof), "be {be} nanos {nanos}");
+            let frac_ns = if nanos { 500 } else { 500_000 };
+            assert_eq!(seen.len(), 2);
+            assert_eq!(seen[0].ts_ns, 10_000_000_000 + frac_ns);
+            assert_eq!(
+                (seen[0].len, seen[0].data.as_slice()),
+                (60, &[1u8, 2, 3][..])
+            );
+            assert_eq!(seen[1].ts_ns, 11_000_000_000);
+            assert_eq!((seen[1].ifindex, seen[1].ifname.as_str()), (0, "if0"));
+            assert_eq!((seen[1].link_type, seen[1].pkttype), (1, PacketType::Host));
+        }
+    }
+
+    #[test]
+    fn pcap_cooked_packet_type_comes_from_the_cooked_header() {
+        let mut sll = vec![0u8; 16];
+        sll[1] = 4; // outgoing
+        let mut sll2 = vec![0u8; 20];
+        sll2[10] = 1; // broadcast
+        let (seen, _) = read_all(pcap(false, false, 113, &[(0, 0, 16, &sll)]));
+        assert_eq!(seen[0].pkttype, PacketType::Outgoing);
+        let (seen, _) = read_all(pcap(false, false, 276, &[(0, 0, 20, &sll2)]));
+        assert_eq!(seen[0].pkttype, PacketType::Broadcast);
+    }
+
+    #[test]
+    fn pcapng_interfaces_resolutions_and_block_kinds() {
+        let be = false;
+        let mut file = shb(be);
+        file.extend(idb(be, 1, &[(2, b"eth0")]));
+        file.extend(idb(be, 101, &[(9, &[9])]));
+        // 2^-10 s ticks, 100 s offset.
+        file.extend(idb(
+            be,
+            0,
+            &[(9, &[0x80 | 10]), (14, &100i64.to_le_bytes())],
+        ));
+        file.extend(epb(be, 0, 1_500_000, 60, &[0xaa; 5], &[]));
+        file.extend(block(be, 0x0000_0bad, &[1, 2, 3, 4, 5, 6, 7, 8])); // unknown: skipped
+        file.extend(epb(
+            be,
+            1,
+            2_000_000_123,
+            7,
+            &[0xbb; 7],
+            &[(2, &2u32.to_le_bytes())],
+        ));
+        file.extend(epb(
+            be,
+            2,
+            1024 * 3 + 512,
+            1,
+            &[0xcc],
+            &[(2, &(3u32 << 2).to_le_bytes())],
+        ));
+        file.extend(spb(be, 9, &[0xdd; 12]));
+        let (seen, end) = read_all(file);
+        assert_eq!(end.ok(), Some(LoopEnd::Eof));
+        assert_eq!(seen.len(), 4);
+        assert_eq!(
+            (seen[0].ifname.as_str(), seen[0].link_type, seen[0].ts_ns),
+            ("eth0", 1, 1_500_000_000)
+        );
+        assert_eq!(
+            (seen[1].ifname.as_str(), seen[1].link_type, seen[1].ts_ns),
+            ("if1", 101, 2_000_000_123)
+        );
+        assert_eq!(seen[1].pkttype, PacketType::Outgoing);
+        assert_eq!(
+            (seen[2].ifindex, seen[2].link_type, seen[2].ts_ns),
+            (2, 0, 103_500_000_000)
+        );
+        assert_eq!(seen[2].pkttype, PacketType::Broadcast);
+        // A simple packet block: interface 0, captured = original length.
+        assert_eq!(
+            (seen[3].ifindex, seen[3].len, seen[3].data.len()),
+            (0, 9, 9)
+        );
+    }
+
+    #[test]
+    fn pcapng_sections_switch_byte_order_and_reset_interfaces() {
+        let mut file = shb(false);
+        file.extend(idb(false, 1, &[(2, b"le0")]));
+        file.extend(epb(false, 0, 1, 3, &[1, 2, 3], &[]));
+        file.extend(shb(true));
+        file.extend(idb(true, 113, &[(2, b"be0")]));
+        file.extend(idb(true, 1, &[(2, b"be1")]));
+        file.extend(epb(true, 1, 2, 4, &[4, 5, 6, 7], &[]));
+        let (seen, end) = read_all(file);
+        assert_eq!(end.ok(), Some(LoopEnd::Eof));
+        assert_eq!(seen.len(), 2);
+        assert_eq!((seen[0].ifname.as_str(), seen[0].ts_ns), ("le0", 1000));
+        assert_eq!(
+            (seen[1].ifname.as_str(), seen[1].ifindex, seen[1].ts_ns),
+            ("be1", 1, 2000)
+        );
+        assert_eq!(seen[1].data, vec![4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn damage_is_reported_at_its_offset_after_the_good_packets() {
+        let good = pcap(
+            false,
+            false,
+            1,
+            &[(1, 0, 4, &[1, 2, 3, 4]), (2, 0, 2, &[5, 6])],
+        );
+        let first_bad = good.len() as u64;
+
+        // Cut inside the next record header, then inside its data.
+        let mut cut = good.clone();
+        cut.extend_from_slice(&[0; 10]);
+        let (seen, end) = read_all(cut);
+        assert_eq!(seen.len(), 2);
+        assert_eq!(offset_of(end).0, first_bad);
+        let mut cut = pcap(
+            false,
+            false,
+            1,
+            &[
+                (1, 0, 4, &[1, 2, 3, 4]),
+                (2, 0, 2, &[5, 6]),
+                (3, 0, 100, &[7; 100]),
+            ],
+        );
+        cut.truncate(cut.len() - 1);
+        let (seen, end) = read_all(cut);
+        assert_eq!(seen.len(), 2);
+        let (offset, reason) = offset_of(end);
+        assert_eq!(offset, first_bad);
+        assert!(reason.contains("cut short"), "{reason}");
+
+        // An absurd captured length: reported, nothing allocated for it.
+        let mut absurd = good.clone();
+        absurd.extend_from_slice(&[
+            0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f,
+        ]);
+        let (seen, end) = read_all(absurd);
+        assert_eq!(seen.len(), 2);
+        let (offset, reason) = offset_of(end);
+        assert_eq!(offset, first_bad);
+        assert!(
+            reason.contains("absurd captured length 2147483647"),
+            "{reason}"
+        );
+
+        // pcapng: a block with a length that is not a multiple of 4, and one
+        // whose trailing length disagrees.
+        let mut ng = shb(false);
+        ng.extend(idb(false, 1, &[]));
+        ng.extend(epb(false, 0, 1, 1, &[1], &[]));
+        let good_ng = ng.len() as u64;
+        let mut bad_len = ng.clone();
+        bad_len.extend_from_slice(&[6, 0, 0, 0, 33, 0, 0, 0]);
+        bad_len.extend_from_slice(&[0; 40]);
+        let (seen, end) = read_all(bad_len);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(offset_of(end).0, good_ng + 4);
+        let mut bad_trailer = ng.clone();
+        let mut next = epb(false, 0, 2, 1, &[2], &[]);
+        let n = next.len();
+        next[n - 4] ^= 0x40;
+        bad_trailer.extend(next);
+        let (seen, end) = read_all(bad_trailer);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(offset_of(end).0, good_ng + n as u64 - 4);
+        // A packet on an interface never described.
+        let mut no_iface = ng.clone();
+        no_iface.extend(epb(false, 5, 2, 1, &[2], &[]));
+        let (seen, end) = read_all(no_iface);
+        assert_eq!(seen.len(), 1);
+        assert!(offset_of(end).1.contains("interface 5"));
+        // An option running past the end of its block.
+        let mut bad_opt = ng;
+        bad_opt.extend(epb(false, 0, 2, 1, &[2], &[(2, &[0; 4])]));
+        // Option header, value, end of options, trailing length: 16 bytes.
+        let at = bad_opt.len() - 16;
+        bad_opt[at + 2] = 200;
+        let (seen, end) = read_all(bad_opt);
+        assert_eq!(seen.len(), 1);
+        assert_eq!(offset_of(end).0, at as u64);
+    }
+
+    #[test]
+    fn not_a_capture_file_fails_at_open() {
+        let cases: [(&[u8], u64, &str); 5] = [
+            (b"", 0, "empty"),
+            (b"\xd4\xc3", 0, "inside the file header"),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                0,
+                "unknown magic number 47455420",
+            ),
+            (
+                b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00",
+                0,
+                "24-byte pcap file header",
+            ),
+            (
+                b"\n\r\r\n\x1c\x00\x00\x00\x00\x00\x00\x00",
+                8,
+                "byte-order magic",
+            ),
+        ];
+        for (bytes, want, words) in cases {
+            let (offset, reason) = offset_of(session(bytes.to_vec()).map(|_| LoopEnd::Eof));
+            assert_eq!(offset, want, "{reason}");
+            assert!(reason.contains(words), "{reason}");
+        }
+        let mut short = shb(false);
+        short.truncate(20);
+        let (offset, reason) = offset_of(session(short).map(|_| LoopEnd::Eof));
+        assert_eq!(offset, 0);
+        assert!(reason.contains("20 of 28 bytes"), "{reason}");
+        let mut huge = shb(false);
+        huge[4..8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+        let (offset, reason) = offset_of(session(huge).map(|_| LoopEnd::Eof));
+        assert_eq!(offset, 4);
+        assert!(reason.contains("absurd block length"), "{reason}");
+    }
+
+    #[test]
+    fn the_error_stays_and_runs_after_eof_return_eof() {
+        let mut cut = pcap(false, false, 1, &[(1, 0, 1, &[1])]);
+        cut.extend_from_slice(&[1, 2, 3]);
+        let mut s = session(cut).unwrap();
+        let mut count = 0;
+        let mut handler = |_: &PacketHeader<'_>, _: &[u8]| {
+            count += 1;
+            Verdict::Continue
+        };
+        assert!(s.run(&mut handler).is_err());
+        assert!(s.run(&mut handler).is_err());
+        let mut s = session(pcap(false, false, 1, &[(1, 0, 1, &[1])])).unwrap();
+        assert_eq!(s.run(&mut handler).ok(), Some(LoopEnd::Eof));
+        assert_eq!(s.run(&mut handler).ok(), Some(LoopEnd::Eof));
+        assert_eq!(count, 2);
+    }
+
+    #[test]
+    fn stop_and_end_resume_at_the_next_packet() {
+        let records: Vec<(u32, u32, u32, &[u8])> = (0..5).map(|i| (i, 0, 1, &[0u8][..])).collect();
+        let mut s = session(pcap(false, false, 1, &records)).unwrap();
+        let breaker = s.breaker();
+        let mut seen = Vec::new();
+        let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
+            seen.push(h.ts_ns / 1_000_000_000);
+            if seen.len() == 2 {
+                Verdict::Stop
+            } else {
+                Verdict::Continue
+            }
+        });
+        assert_eq!(end.ok(), Some(LoopEnd::Stopped));
+        assert_eq!(s.stats().unwrap().received, 2);
+        let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
+            seen.push(h.ts_ns / 1_000_000_000);
+            if seen.len() == 3 {
+                breaker.end();
+            }
+            Verdict::Continue
+        });
+        assert_eq!(end.ok(), Some(LoopEnd::Ended));
+        let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
+            seen.push(h.ts_ns / 1_000_000_000);
+            Verdict::Continue
+        });
+        assert_eq!(end.ok(), Some(LoopEnd::Eof));
+        assert_eq!(seen, vec![0, 1, 2, 3, 4]);
+        assert_eq!(
+            s.stats().unwrap(),
+            Stats {
+                received: 5,
+                dropped: 0
+            }
+        );
+        s.close().unwrap();
+    }
+
+    /// A reader that hands out at most 3 bytes per call, as a slow pipe does.
+    struct Trickle(Cursor<Vec<u8>>);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn short_reads_of_a_pipe_lose_nothing() {
+        let payload: Vec<u8> = (0..=255).collect();
+        let records: Vec<(u32, u32, u32, &[u8])> =
+            (0..50).map(|i| (i, 0, 256, &payload[..])).collect();
+        let mut ng = shb(false);
+        ng.extend(idb(false, 1, &[(2, b"pipe0")]));
+        for i in 0..50 {
+            ng.extend(epb(false, 0, i, 256, &payload, &[]));
+        }
+        for bytes in [pcap(true, true, 1, &records), ng] {
+            let mut s =
+                Session::open_reader("pipe", Box::new(Trickle(Cursor::new(bytes)))).unwrap();
+            let mut count = 0;
+            let end = s.run(&mut |_: &PacketHeader<'_>, data: &[u8]| {
+                assert_eq!(data, &payload[..]);
+                count += 1;
+                Verdict::Continue
+            });
+            assert_eq!(end.ok(), Some(LoopEnd::Eof));
+            assert_eq!(count, 50);
+        }
+    }
+
+    #[test]
+    fn truncated_and_corrupted_files_never_panic() {
+        let mut ng = shb(false);
+        ng.extend(idb(false, 1, &[(2, b"eth0"), (9, &[9])]));
+        ng.extend(epb(
+            false,
+            0,
+            7,
+            70,
+            &[0x11; 61],
+            &[(2, &1u32.to_le_bytes())],
+        ));
+        ng.extend(spb(false, 9, &[0x22; 9]));
+        ng.extend(shb(true));
+        ng.extend(idb(true, 113, &[]));
+        ng.extend(epb(true, 0, 8, 20, &[0x33; 20], &[]));
+        let pc = pcap(
+            true,
+            true,
+            113,
+            &[(1, 2, 30, &[0x44; 30]), (3, 4, 5, &[0x55; 5])],
+        );
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for file in [ng, pc] {
+            for cut in 0..=file.len() {
+                let (seen, end) = read_all(file[..cut].to_vec());
+                if let Err(Error::File { offset, .. }) = &end {
+                    assert!(*offset <= cut as u64, "offset {offset} past the end {cut}");
+                }
+                assert!(end.is_err() || seen.len() <= 4);
+            }
+            for _ in 0..1000 {
+                let mut bad = file.clone();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() % bad.len() as u64) as usize;
+                    bad[at] = next() as u8;
+                }
+                let (_, end) = read_all(bad);
+                assert!(
+                    matches!(end, Ok(LoopEnd::Eof) | Err(Error::File { .. })),
+                    "{end:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn timestamp_resolutions() {
+        assert_eq!(ticks_to_ns(5, 6, 0), 5_000);
+        assert_eq!(ticks_to_ns(5, 9, 0), 5);
+        assert_eq!(ticks_to_ns(5_000, 12, 0), 5);
+        assert_eq!(ticks_to_ns(1 << 20, 0x80 | 20, 0), 1_000_000_000);
+        assert_eq!(ticks_to_ns(0, 6, -5), 0);
+        assert_eq!(ticks_to_ns(u64::MAX, 0, 0), u64::MAX);
+        assert_eq!(ticks_to_ns(1, 127, 0), 0);
+        assert_eq!(ticks_to_ns(1, 0xff, 0), 0);
     }
 }

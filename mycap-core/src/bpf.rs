@@ -1,0 +1,113 @@
+//! Classic BPF programs of raw instructions, and how MYCAP enforces the snap length through them.
+//!
+//! The kernel truncates each packet to the socket filter's return value, so a
+//! session always has a filter: by default `ret #snaplen`. A user program's
+//! non-zero `ret #k` are clamped to the snap length before it is attached
+//! (`ret #0` still rejects). A `ret a` cannot be clamped in advance; the loop
+//! then cuts the captured bytes to the snap length itself.
+
+use crate::Error;
+
+/// The kernel's limit on program length (`BPF_MAXINSNS`).
+pub const BPF_MAXINSNS: usize = 4096;
+
+/// One classic BPF instruction, laid out as the kernel's `struct sock_filter`
+/// (the same four fields `tcpdump -dd` prints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BpfInsn {
+    /// Opcode (`BPF_LD | BPF_H | BPF_ABS`, ...).
+    pub code: u16,
+    /// Jump offset if true.
+    pub jt: u8,
+    /// Jump offset if false.
+    pub jf: u8,
+    /// Constant operand.
+    pub k: u32,
+}
+
+impl BpfInsn {
+    /// An instruction from its four fields, in `tcpdump -dd` order.
+    pub const fn new(code: u16, jt: u8, jf: u8, k: u32) -> BpfInsn {
+        BpfInsn { code, jt, jf, k }
+    }
+
+    /// `ret #k`: accept `k` bytes of the packet (0 rejects it).
+    pub const fn ret(k: u32) -> BpfInsn {
+        BpfInsn::new(BPF_RET_K, 0, 0, k)
+    }
+
+    fn to_sock_filter(self) -> libc::sock_filter {
+        libc::sock_filter {
+            code: self.code,
+            jt: self.jt,
+            jf: self.jf,
+            k: self.k,
+        }
+    }
+}
+
+/// `BPF_RET | BPF_K`.
+const BPF_RET_K: u16 = 0x06;
+
+/// The program that accepts every packet, cut to `snaplen`.
+pub(crate) fn accept_all(snaplen: u32) -> Vec<libc::sock_filter> {
+    vec![BpfInsn::ret(snaplen).to_sock_filter()]
+}
+
+/// `program` ready for the kernel, with every non-zero `ret #k` clamped to `snaplen`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for an empty program or one longer than [`BPF_MAXINSNS`].
+pub(crate) fn clamp_to_snaplen(
+    program: &[BpfInsn],
+    snaplen: u32,
+) -> Result<Vec<libc::sock_filter>, Error> {
+    if program.is_empty() || program.len() > BPF_MAXINSNS {
+        return Err(Error::InvalidConfig(format!(
+            "a BPF program has 1 to {BPF_MAXINSNS} instructions, this one has {} \
+             (to accept everything use `BpfInsn::ret(u32::MAX)`)",
+            program.len()
+        )));
+    }
+    Ok(program
+        .iter()
+        .map(|insn| {
+            let mut insn = *insn;
+            if insn.code == BPF_RET_K && insn.k != 0 {
+                insn.k = insn.k.min(snaplen);
+            }
+            insn.to_sock_filter()
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ret_k_is_clamped_and_ret_zero_kept() {
+        let prog = [
+            BpfInsn::new(0x28, 0, 0, 12),
+            BpfInsn::new(0x15, 0, 1, 0x0800),
+            BpfInsn::ret(u32::MAX),
+            BpfInsn::ret(0),
+        ];
+        let out = clamp_to_snaplen(&prog, 96).unwrap();
+        assert_eq!(out[2].k, 96);
+        assert_eq!(out[3].k, 0);
+        assert_eq!(out[0].k, 12);
+        assert_eq!(out[1].jf, 1);
+    }
+
+    #[test]
+    fn empty_and_oversized_programs_are_refused() {
+        assert!(matches!(
+            clamp_to_snaplen(&[], 96),
+            Err(Error::InvalidConfig(_))
+        ));
+        let long = vec![BpfInsn::ret(1); BPF_MAXINSNS + 1];
+        assert!(clamp_to_snaplen(&long, 96).is_err());
+        assert_eq!(accept_all(64)[0].k, 64);
+    }
+}
