@@ -264,10 +264,18 @@ mod tests {
         c.on_tick(11 * sec).unwrap();
         assert_eq!(c.last_ns, 10 * sec, "no line before the interval");
         c.on_tick(12 * sec).unwrap();
-        assert_eq!((c.last_ns, c.last.packets), (12 * sec, 1), "a line at the interval");
+        assert_eq!(
+            (c.last_ns, c.last.packets),
+            (12 * sec, 1),
+            "a line at the interval"
+        );
         feed(&mut c, &s, "eth0", 0, 100);
         c.on_tick(1_000 * sec).unwrap();
-        assert_eq!((c.last_ns, c.last.packets), (1_000 * sec, 2), "a new baseline after a jump");
+        assert_eq!(
+            (c.last_ns, c.last.packets),
+            (1_000 * sec, 2),
+            "a new baseline after a jump"
+        );
     }
 
     #[test]
