@@ -1,39 +1,21 @@
 //! netraf-host and its plugins as built by `cargo build --workspace`: config errors, plugin loading failures, the chain's order and verdicts, panics, the CLI.
 
+mod frames;
+mod live;
+mod replay;
 mod util;
 
 use std::path::Path;
 
-use mycap_core::{LinkType, PacketHeader, PacketType};
+use mycap_core::{PacketHeader, PacketType};
 use netraf_host::chain::{Chain, ChainSpec};
 use netraf_host::config::Config;
 use serde_json::Value;
 
 use util::{build_fixture_plugin, plugin, run_host, target_dir, workspace_dir, TempDir};
 
-/// An Ethernet broadcast ARP request from 02:00:00:00:00:`n`.
-fn arp_frame(n: u8) -> Vec<u8> {
-    let mut f = vec![0xff; 6];
-    f.extend_from_slice(&[2, 0, 0, 0, 0, n]);
-    f.extend_from_slice(&[0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1]);
-    f.extend_from_slice(&[2, 0, 0, 0, 0, n, 10, 0, 0, n]);
-    f.extend_from_slice(&[0; 6]);
-    f.extend_from_slice(&[10, 0, 0, 254]);
-    f.resize(60, 0);
-    f
-}
-
 fn header(ts_ns: u64, data: &[u8]) -> PacketHeader<'static> {
-    PacketHeader {
-        ts_ns,
-        caplen: data.len() as u32,
-        len: data.len() as u32,
-        ifindex: 7,
-        ifname: "veth-t0",
-        pkttype: PacketType::Broadcast,
-        link_type: LinkType::ETHERNET,
-        vlan: None,
-    }
+    frames::header(ts_ns, data, PacketType::Broadcast)
 }
 
 /// A config whose plugins are testkit instances: `(name, testkit config)`.
@@ -57,7 +39,7 @@ fn chain_from(config: &Path) -> Chain {
 /// Feeds `n` ARP frames with timestamps 1..=n seconds (plus `i` ns).
 fn feed(chain: &mut Chain, n: u64) {
     for i in 1..=n {
-        let frame = arp_frame(i as u8);
+        let frame = frames::arp_from(i as u8);
         chain.on_packet(&header(i * 1_000_000_000 + i, &frame), &frame);
     }
 }
@@ -157,7 +139,7 @@ fn a_panicking_plugin_is_disabled_and_the_others_go_on() {
 #[test]
 fn ticks_follow_packet_time() {
     let mut chain = testkit_chain(&[("rec", "mode = \"record\"")], 0);
-    let frame = arp_frame(1);
+    let frame = frames::arp_from(1);
     // 0.5 s apart for 3 s, then a 10 s gap.
     for ts in [1_000, 1_500, 2_000, 2_500, 3_000, 3_500, 13_700] {
         let ts = ts * 1_000_000;
@@ -181,13 +163,13 @@ fn the_sample_plugins_make_instances_repeatedly() {
     for _ in 0..2 {
         let mut chain = spec.instantiate().expect("sample plugins start");
         assert_eq!(chain.len(), 3);
-        let frame = arp_frame(9);
+        let frame = frames::arp_from(9);
         chain.on_packet(&header(5, &frame), &frame);
         let reports = chain.reports();
         chain.shutdown();
         // A fresh instance each time: one packet, not two.
         assert_eq!(report_of(&reports, "count")["packets"], 1);
-        assert_eq!(report_of(&reports, "count")["bytes"], 60);
+        assert_eq!(report_of(&reports, "count")["bytes"], 42);
         assert_eq!(report_of(&reports, "log")["lines"], 1);
         assert!(report_of(&reports, "broadcast")["broadcast_frames"].is_u64());
     }
@@ -440,7 +422,7 @@ fn the_readme_plugin_builds_outside_the_workspace_and_loads() {
     assert!(out.stdout.contains("counts ARP frames"), "{out}");
     // And it runs in a chain: the report is its own JSON.
     let mut chain = chain_from(&config);
-    let frame = arp_frame(3);
+    let frame = frames::arp_from(3);
     chain.on_packet(&header(1, &frame), &frame);
     let reports = chain.reports();
     assert_eq!(report_of(&reports, "arp")["label"], "lab");

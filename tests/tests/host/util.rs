@@ -99,11 +99,20 @@ impl fmt::Display for Output {
 }
 
 /// Runs `command` to its end, killing it after `limit`.
-pub fn run_bounded(mut command: Command, limit: Duration) -> Output {
+pub fn run_bounded(command: Command, limit: Duration) -> Output {
+    run_bounded_stdin(command, limit, None)
+}
+
+/// Like [`run_bounded`], with standard input read from `stdin` (else empty).
+pub fn run_bounded_stdin(mut command: Command, limit: Duration, stdin: Option<&Path>) -> Output {
     let dir = TempDir::new("out");
     let (out, err) = (dir.path.join("stdout"), dir.path.join("stderr"));
+    let input = match stdin {
+        Some(path) => Stdio::from(std::fs::File::open(path).expect("stdin file")),
+        None => Stdio::null(),
+    };
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(input)
         .stdout(std::fs::File::create(&out).expect("stdout file"))
         .stderr(std::fs::File::create(&err).expect("stderr file"))
         .spawn()
@@ -127,6 +136,12 @@ pub fn run_bounded(mut command: Command, limit: Duration) -> Output {
     }
 }
 
+/// `--config CONFIG --report-json REPORT`.
+pub fn config_and_report<'a>(config: &'a Path, report: &'a Path) -> [&'a str; 4] {
+    let text = |p: &'a Path| p.to_str().expect("test paths are UTF-8");
+    ["--config", text(config), "--report-json", text(report)]
+}
+
 /// Runs the built netraf-host in `cwd` with `args` (bounded to 60 s).
 pub fn run_host(cwd: &Path, args: &[&str]) -> Output {
     run_host_env(cwd, args, &[])
@@ -140,6 +155,13 @@ pub fn run_host_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         command.env(k, v);
     }
     run_bounded(command, Duration::from_secs(60))
+}
+
+/// Like [`run_host`], with standard input read from `stdin`.
+pub fn run_host_stdin(cwd: &Path, args: &[&str], stdin: &Path) -> Output {
+    let mut command = Command::new(host());
+    command.current_dir(cwd).args(args).env_remove("RUST_LOG");
+    run_bounded_stdin(command, Duration::from_secs(60), Some(stdin))
 }
 
 /// Where plugin crates built by the tests live (outside the workspace, so
