@@ -259,7 +259,8 @@ impl Control {
                 let mut last_tick_ns = wall_ns();
                 let mut ended = false;
                 while !d.load(Ordering::Acquire) {
-                    std::thread::sleep(Duration::from_millis(20));
+                    // `finish` unparks the thread, so that the end waits for no sleep.
+                    std::thread::park_timeout(Duration::from_millis(20));
                     if deadline.is_some_and(|at| Instant::now() >= at) {
                         s.store(true, Ordering::Release);
                     }
@@ -292,6 +293,7 @@ impl Control {
     fn finish(&mut self) {
         self.done.store(true, Ordering::Release);
         if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }
