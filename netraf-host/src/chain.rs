@@ -134,6 +134,10 @@ impl Chain {
     /// until one answers [`Verdict::Stop`]. Ticks first when the packet's time
     /// crossed a tick boundary. Returns how many plugins saw the packet.
     pub fn on_packet(&mut self, header: &PacketHeader<'_>, data: &[u8]) -> usize {
+        if self.slots.is_empty() {
+            // Capture alone: nothing to decode for.
+            return 0;
+        }
         self.advance(header.ts_ns);
         let summary = decode::summarize(header, data);
         self.deliver(header, data, &summary)
