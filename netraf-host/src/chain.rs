@@ -259,3 +259,29 @@ fn disable(slot: &mut Slot, hook: &str, message: String) {
     );
     slot.failed = Some(message);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mycap_core::{LinkType, PacketType};
+
+    #[test]
+    fn an_empty_chain_sees_nothing_and_reports_nothing() {
+        let mut chain = Chain::new();
+        let header = PacketHeader {
+            ts_ns: 1,
+            caplen: 0,
+            len: 0,
+            ifindex: 1,
+            ifname: "lo",
+            pkttype: PacketType::Host,
+            link_type: LinkType::ETHERNET,
+            vlan: None,
+        };
+        assert_eq!(chain.on_packet(&header, &[]), 0);
+        chain.advance(5 * TICK_NS);
+        assert!(chain.is_empty());
+        assert!(chain.reports().is_empty());
+        assert!(chain.failures().is_empty());
+    }
+}

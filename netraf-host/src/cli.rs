@@ -70,3 +70,28 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub report_json: Option<PathBuf>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn config_is_required_except_for_listing() {
+        assert!(Cli::try_parse_from(["netraf-host"]).is_err());
+        assert!(Cli::try_parse_from(["netraf-host", "--list-plugins"]).is_ok());
+        let cli = Cli::try_parse_from(["netraf-host", "--config", "a.toml", "-r", "-", "-c", "5"])
+            .unwrap();
+        assert_eq!(cli.read.as_deref(), Some(std::path::Path::new("-")));
+        assert_eq!(cli.count, Some(5));
+        // A file and an interface at once make no sense.
+        assert!(
+            Cli::try_parse_from(["netraf-host", "--config", "a", "-r", "f", "-i", "lo"]).is_err()
+        );
+    }
+}
