@@ -520,6 +520,7 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
     }
 
     let started = Instant::now();
+    let mut failure = None;
     if cli.count != Some(0) {
         std::thread::scope(|scope| {
             for (i, worker) in workers.iter_mut().enumerate() {
@@ -528,7 +529,7 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
                     .name(format!("netraf-worker-{i}"))
                     .spawn_scoped(scope, move || worker.run(shared, source));
                 if let Err(e) = spawned {
-                    log::error!("cannot start capture worker {i}: {e}");
+                    failure.get_or_insert(format!("cannot start capture worker {i}: {e}"));
                     shared.end_all();
                 }
             }
@@ -537,7 +538,6 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
     control.finish();
     let seconds = started.elapsed().as_secs_f64();
 
-    let mut failure = None;
     let (mut packets, mut bytes, mut received, mut dropped) = (0u64, 0u64, 0u64, 0u64);
     let mut per_worker = Vec::with_capacity(workers.len());
     let mut failed: Vec<String> = Vec::new();
@@ -553,8 +553,8 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
         bytes += w.bytes;
         received += stats.received.max(w.packets);
         dropped += stats.dropped;
-        if failure.is_none() {
-            failure = w.failure.take();
+        if let Some(f) = w.failure.take() {
+            failure.get_or_insert(f);
         }
         // Shut down first (flush, close), then report the final state.
         w.chain.shutdown();
