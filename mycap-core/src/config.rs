@@ -54,6 +54,81 @@ pub struct CaptureConfig {
     /// Open the socket inside this network namespace (a path such as
     /// `/var/run/netns/NAME`) instead of the caller's.
     pub netns: Option<PathBuf>,
+    /// Share the interface's packets with the other sessions of a fanout
+    /// group (`PACKET_FANOUT`): each packet goes to one session of the group.
+    pub fanout: Option<Fanout>,
+}
+
+/// How a fanout group picks the session that gets a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FanoutMode {
+    /// By the kernel's flow hash (addresses, protocol and ports, the same in
+    /// both directions): a flow always goes to the same session
+    /// (`PACKET_FANOUT_HASH`). IP fragments hash on addresses and protocol
+    /// only, so the fragments of one datagram stay together too.
+    #[default]
+    Hash,
+    /// Round robin, packet by packet (`PACKET_FANOUT_LB`).
+    LoadBalance,
+    /// By the CPU the packet was received on (`PACKET_FANOUT_CPU`).
+    Cpu,
+}
+
+impl FanoutMode {
+    /// The kernel's `PACKET_FANOUT_*` mode number.
+    pub(crate) fn kernel_mode(self) -> u32 {
+        match self {
+            FanoutMode::Hash => libc::PACKET_FANOUT_HASH,
+            FanoutMode::LoadBalance => libc::PACKET_FANOUT_LB,
+            FanoutMode::Cpu => libc::PACKET_FANOUT_CPU,
+        }
+    }
+
+    /// The mode's name as configs write it: `hash`, `lb` or `cpu`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FanoutMode::Hash => "hash",
+            FanoutMode::LoadBalance => "lb",
+            FanoutMode::Cpu => "cpu",
+        }
+    }
+
+    /// Parses `hash`, `lb` (or `loadbalance`) and `cpu`.
+    pub fn parse(name: &str) -> Option<FanoutMode> {
+        match name {
+            "hash" => Some(FanoutMode::Hash),
+            "lb" | "loadbalance" => Some(FanoutMode::LoadBalance),
+            "cpu" => Some(FanoutMode::Cpu),
+            _ => None,
+        }
+    }
+}
+
+/// A `PACKET_FANOUT` group to join: the sessions of one group on one
+/// interface share its packets, each packet going to exactly one of them.
+///
+/// Group ids are per network namespace and shared by every process in it.
+/// [`Fanout::new_group`] (id 0) asks the kernel for an id no group uses yet;
+/// read it back with [`Session::fanout_group`](crate::Session::fanout_group)
+/// and open the other sessions with [`Fanout::join`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fanout {
+    /// The group id; 0 lets the kernel pick an unused one.
+    pub group: u16,
+    /// How the group spreads packets.
+    pub mode: FanoutMode,
+}
+
+impl Fanout {
+    /// A new group whose id the kernel picks (`PACKET_FANOUT_FLAG_UNIQUEID`).
+    pub fn new_group(mode: FanoutMode) -> Fanout {
+        Fanout { group: 0, mode }
+    }
+
+    /// Group `group` (created by the first session that names it).
+    pub fn join(group: u16, mode: FanoutMode) -> Fanout {
+        Fanout { group, mode }
+    }
 }
 
 impl CaptureConfig {
@@ -85,6 +160,7 @@ impl CaptureConfig {
             block_timeout: Self::DEFAULT_BLOCK_TIMEOUT,
             direction: Direction::Both,
             netns: None,
+            fanout: None,
         }
     }
 
@@ -122,5 +198,33 @@ impl CaptureConfig {
     pub fn netns(mut self, path: impl Into<PathBuf>) -> Self {
         self.netns = Some(path.into());
         self
+    }
+
+    /// Joins (or creates) a fanout group; `None` captures alone.
+    pub fn fanout(mut self, fanout: Option<Fanout>) -> Self {
+        self.fanout = fanout;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fanout_modes_parse_their_names() {
+        for mode in [FanoutMode::Hash, FanoutMode::LoadBalance, FanoutMode::Cpu] {
+            assert_eq!(FanoutMode::parse(mode.name()), Some(mode));
+        }
+        assert_eq!(FanoutMode::parse("rollover"), None);
+        assert_eq!(FanoutMode::default(), FanoutMode::Hash);
+        let c = CaptureConfig::any().fanout(Some(Fanout::new_group(FanoutMode::Cpu)));
+        assert_eq!(
+            c.fanout,
+            Some(Fanout {
+                group: 0,
+                mode: FanoutMode::Cpu
+            })
+        );
     }
 }

@@ -12,6 +12,8 @@
 //! A live session also takes a classic BPF program of raw instructions
 //! ([`Session::set_filter`], [`BpfInsn`]) and sends exact frames
 //! ([`Session::inject`], or an [`Injector`] on any interface, as `pcap_inject`).
+//! Several live sessions can share one interface's packets, each packet going
+//! to one of them, in a `PACKET_FANOUT` group ([`CaptureConfig::fanout`]).
 //!
 //! The handler never cares how packets were obtained: the same loop runs over a
 //! capture file.
@@ -45,7 +47,7 @@ mod session;
 mod sys;
 
 pub use bpf::{BpfInsn, BPF_MAXINSNS};
-pub use config::{CaptureConfig, Direction, Interface};
+pub use config::{CaptureConfig, Direction, Fanout, FanoutMode, Interface};
 pub use error::Error;
 pub use file::{PcapWriter, PcapngWriter};
 pub use header::{LinkType, PacketHeader, PacketType, VlanTag};

@@ -37,7 +37,7 @@ use crate::bpf::{self, BpfInsn};
 use crate::header::{LinkType, PacketHeader, PacketType, VlanTag};
 use crate::session::{Handler, LoopEnd, Shared, Stats};
 use crate::sys::{self, EventFd, PacketSocket, Ring, RingLayout};
-use crate::{CaptureConfig, Direction, Error, Interface, Verdict};
+use crate::{CaptureConfig, Direction, Error, Fanout, Interface, Verdict};
 
 /// Opens a packet socket, inside the network namespace `netns` if given.
 ///
@@ -81,6 +81,67 @@ pub(crate) fn resolve_up(socket: &PacketSocket, name: &str) -> Result<i32, Error
         return Err(Error::InterfaceDown(name.to_string()));
     }
     Ok(ifindex)
+}
+
+/// Joins the bound `socket` to `fanout`'s group and returns the group id
+/// (the kernel picks it when `fanout.group` is 0).
+///
+/// No `PACKET_FANOUT_FLAG_DEFRAG`: it makes the kernel reassemble IP
+/// fragments before capture, so the capture would no longer see the frames
+/// that crossed the wire; fragments hash on addresses and protocol alone and
+/// stay on one socket without it. Once in a group the socket's own
+/// `PACKET_IGNORE_OUTGOING` no longer applies (the group's hook replaces the
+/// socket's), so [`Direction::In`] asks the group for it.
+///
+/// A socket joins after its bind, so between the two calls it receives on
+/// its own: if the group already captures, a packet arriving in that instant
+/// can be delivered twice (never lost). Open the sessions before the traffic
+/// that must be counted exactly.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] when the kernel refuses the group (another mode,
+/// direction or interface, or full), [`Error::Os`] otherwise.
+fn join_fanout(
+    socket: &PacketSocket,
+    fanout: Fanout,
+    direction: Direction,
+    name: &str,
+) -> Result<u16, Error> {
+    let mut flags = 0;
+    if direction == Direction::In {
+        flags |= libc::PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+    }
+    if fanout.group == 0 {
+        flags |= libc::PACKET_FANOUT_FLAG_UNIQUEID;
+    }
+    let arg = u32::from(fanout.group) | ((fanout.mode.kernel_mode() | flags) << 16);
+    let what = if fanout.group == 0 {
+        "a new fanout group".to_string()
+    } else {
+        format!("fanout group {}", fanout.group)
+    };
+    socket
+        .join_fanout(arg)
+        .map_err(|source| match source.raw_os_error() {
+            Some(libc::EINVAL) => Error::InvalidConfig(format!(
+                "the kernel refused to join {what} in {} mode on {name}: the group exists \
+             with another mode or direction, or on another interface (pick another \
+             group id, or the same mode for every session of the group)",
+                fanout.mode.name()
+            )),
+            Some(libc::ENOSPC) => Error::InvalidConfig(format!(
+                "{what} on {name} is full (the kernel takes at most 256 sessions per group)"
+            )),
+            _ => Error::Os {
+                context: format!("setsockopt(PACKET_FANOUT) joining {what} on {name}"),
+                source,
+            },
+        })?;
+    let joined = socket.fanout().map_err(|source| Error::Os {
+        context: format!("getsockopt(PACKET_FANOUT) on {name}"),
+        source,
+    })?;
+    Ok((joined & 0xffff) as u16)
 }
 
 /// The link type the bytes of a packet on an interface of hardware type
@@ -169,6 +230,8 @@ pub(crate) struct Live {
     cursor: Cursor,
     interfaces: Interfaces,
     totals: Stats,
+    /// The fanout group joined (the kernel's pick for a new group).
+    fanout_group: Option<u16>,
 }
 
 impl Live {
@@ -226,6 +289,10 @@ impl Live {
         socket
             .bind_all_protocols(ifindex)
             .map_err(|e| fail("bind", e))?;
+        let fanout_group = match config.fanout {
+            Some(fanout) => Some(join_fanout(&socket, fanout, config.direction, &name)?),
+            None => None,
+        };
         let waker = Arc::new(EventFd::new().map_err(|e| fail("eventfd", e))?);
         shared.install_waker(Arc::clone(&waker));
         Ok(Live {
@@ -239,7 +306,13 @@ impl Live {
             cursor: Cursor::default(),
             interfaces: Interfaces::default(),
             totals: Stats::default(),
+            fanout_group,
         })
+    }
+
+    /// The fanout group the socket joined, if any.
+    pub(crate) fn fanout_group(&self) -> Option<u16> {
+        self.fanout_group
     }
 
     pub(crate) fn run<H: Handler + ?Sized>(

@@ -137,8 +137,8 @@ impl Session {
     /// # Errors
     /// [`Error::Permission`] without CAP_NET_RAW, [`Error::NoSuchInterface`],
     /// [`Error::InterfaceDown`], [`Error::InvalidConfig`] for a snap length
-    /// out of range or promiscuous mode on `any`, [`Error::Os`] for any other
-    /// failing call.
+    /// out of range, promiscuous mode on `any` or a fanout group the kernel
+    /// refuses, [`Error::Os`] for any other failing call.
     pub fn open(config: &CaptureConfig) -> Result<Session, Error> {
         let shared = Arc::new(Shared::default());
         let live = Live::open(config, &shared)?;
@@ -197,6 +197,16 @@ impl Session {
     pub fn breaker(&self) -> Breaker {
         Breaker {
             shared: Arc::downgrade(&self.shared),
+        }
+    }
+
+    /// The id of the fanout group the session joined ([`CaptureConfig::fanout`]):
+    /// the kernel's pick when the config asked for a new group. `None` for a
+    /// session outside any group, and for capture files.
+    pub fn fanout_group(&self) -> Option<u16> {
+        match &self.source {
+            Source::Live(live) => live.fanout_group(),
+            Source::File(_) => None,
         }
     }
 

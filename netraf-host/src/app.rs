@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mycap_core::{Breaker, CaptureConfig, LoopEnd, PacketHeader, Session, Verdict};
+use mycap_core::{Breaker, CaptureConfig, Fanout, LoopEnd, PacketHeader, Session, Verdict};
 
 use crate::chain::{Chain, ChainSpec, TICK_NS};
 use crate::cli::Cli;
@@ -67,7 +67,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         chain.shutdown();
         return Ok(());
     }
-    capture(cli, &config, chain)
+    capture(cli, &config, &spec, chain)
 }
 
 fn plugin_dir(cli: &Cli) -> PathBuf {
@@ -86,6 +86,9 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
     }
     if let Some(interface) = &cli.interface {
         config.capture.source = Source::Interface(interface.clone());
+    }
+    if let Some(workers) = cli.workers {
+        config.capture.workers = usize::from(workers);
     }
     Ok(config)
 }
@@ -191,20 +194,47 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn open_session(capture: &Capture) -> Result<Session, mycap_core::Error> {
+fn open_session(capture: &Capture, fanout: Option<Fanout>) -> Result<Session, mycap_core::Error> {
     match &capture.source {
         Source::File(path) => Session::open_file(path),
         Source::Interface(name) => {
             let mut c = CaptureConfig::interface(name)
                 .snaplen(capture.snaplen)
                 .promiscuous(capture.promiscuous)
-                .ring_size(capture.ring_size);
+                .ring_size(capture.ring_size)
+                .fanout(fanout);
             if let Some(netns) = &capture.netns {
                 c = c.netns(netns.clone());
             }
             Session::open(&c)
         }
     }
+}
+
+/// Opens `workers` sessions: one alone, or several in a new fanout group of
+/// the config's mode (the kernel picks the group id, so that no other
+/// process's group is joined by mistake). Returns the group id too.
+fn open_sessions(
+    capture: &Capture,
+    workers: usize,
+) -> Result<(Vec<Session>, Option<u16>), mycap_core::Error> {
+    if workers <= 1 {
+        return Ok((vec![open_session(capture, None)?], None));
+    }
+    let first = open_session(capture, Some(Fanout::new_group(capture.fanout)))?;
+    let Some(group) = first.fanout_group() else {
+        return Err(mycap_core::Error::InvalidConfig(
+            "the first capture session joined no fanout group (is the source live?)".into(),
+        ));
+    };
+    let mut sessions = vec![first];
+    for _ in 1..workers {
+        sessions.push(open_session(
+            capture,
+            Some(Fanout::join(group, capture.fanout)),
+        )?);
+    }
+    Ok((sessions, Some(group)))
 }
 
 fn wall_ns() -> u64 {
@@ -225,66 +255,94 @@ fn install_signal_handlers() -> Result<Arc<AtomicBool>, Failure> {
     Ok(stop)
 }
 
-/// The thread beside the capture loop: turns signals and the `--duration`
-/// deadline into a loop end, and asks for wall-clock ticks on an idle live link.
-struct Control {
+/// What the control thread and one capture worker share.
+#[derive(Debug, Default)]
+struct WorkerSignals {
+    /// Set when the worker's idle live link is due a wall-clock tick.
+    tick_due: AtomicBool,
+    /// Packet time of the worker's latest packet.
+    last_packet_ns: AtomicU64,
+}
+
+/// What every worker shares: the end of the run and the packet budget.
+struct Shared {
+    /// Set by the signal handlers, the `--duration` deadline, the last packet
+    /// of `--count`, or a failing worker: every loop ends.
     stop: Arc<AtomicBool>,
-    tick_due: Arc<AtomicBool>,
-    last_packet_ns: Arc<AtomicU64>,
+    /// Ends each worker's loop.
+    breakers: Vec<Breaker>,
+    /// `--count`: the budget and the packets claimed so far, by all workers.
+    limit: Option<(u64, AtomicU64)>,
+}
+
+impl Shared {
+    /// Ends every worker's loop for good.
+    fn end_all(&self) {
+        self.stop.store(true, Ordering::Release);
+        for breaker in &self.breakers {
+            breaker.end();
+        }
+    }
+}
+
+/// The thread beside the capture workers: turns signals and the
+/// `--duration` deadline into the end of every loop, and asks each worker
+/// for wall-clock ticks when its share of a live link is idle.
+struct Control {
     done: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Control {
-    /// Starts the thread; `stop` is the flag the signal handlers set.
+    /// Starts the thread.
     fn start(
-        breaker: Breaker,
+        shared: &Arc<Shared>,
+        signals: Vec<Arc<WorkerSignals>>,
         live: bool,
         duration: Option<Duration>,
-        stop: Arc<AtomicBool>,
     ) -> Result<Control, Failure> {
-        let tick_due = Arc::new(AtomicBool::new(false));
-        let last_packet_ns = Arc::new(AtomicU64::new(0));
         let done = Arc::new(AtomicBool::new(false));
         let deadline = duration.map(|d| Instant::now() + d);
-        let (s, t, l, d) = (
-            Arc::clone(&stop),
-            Arc::clone(&tick_due),
-            Arc::clone(&last_packet_ns),
-            Arc::clone(&done),
-        );
+        let (shared, d) = (Arc::clone(shared), Arc::clone(&done));
         let thread = std::thread::Builder::new()
             .name("netraf-control".into())
             .spawn(move || {
-                let mut last_tick_ns = wall_ns();
+                let mut last_tick_ns = vec![wall_ns(); signals.len()];
                 let mut ended = false;
                 while !d.load(Ordering::Acquire) {
                     // `finish` unparks the thread, so that the end waits for no sleep.
                     std::thread::park_timeout(Duration::from_millis(20));
                     if deadline.is_some_and(|at| Instant::now() >= at) {
-                        s.store(true, Ordering::Release);
+                        shared.stop.store(true, Ordering::Release);
                     }
-                    if s.load(Ordering::Acquire) {
+                    if shared.stop.load(Ordering::Acquire) {
                         if !ended {
-                            breaker.end();
+                            shared.end_all();
                             ended = true;
                         }
                         continue;
                     }
+                    if !live {
+                        continue;
+                    }
                     let now = wall_ns();
-                    let last = l.load(Ordering::Relaxed).max(last_tick_ns);
-                    if live && now.saturating_sub(last) >= TICK_NS {
-                        last_tick_ns = now;
-                        t.store(true, Ordering::Release);
-                        breaker.end();
+                    for ((signal, breaker), last_tick) in
+                        signals.iter().zip(&shared.breakers).zip(&mut last_tick_ns)
+                    {
+                        let last = signal
+                            .last_packet_ns
+                            .load(Ordering::Relaxed)
+                            .max(*last_tick);
+                        if now.saturating_sub(last) >= TICK_NS {
+                            *last_tick = now;
+                            signal.tick_due.store(true, Ordering::Release);
+                            breaker.end();
+                        }
                     }
                 }
             })
             .map_err(|e| Failure::Setup(format!("cannot start the control thread: {e}")))?;
         Ok(Control {
-            stop,
-            tick_due,
-            last_packet_ns,
             done,
             thread: Some(thread),
         })
@@ -305,18 +363,110 @@ impl Drop for Control {
     }
 }
 
-fn capture(cli: &Cli, config: &Config, mut chain: Chain) -> Result<(), Failure> {
-    let source = config.capture.source.to_string();
-    // Before opening: a signal while the capture starts still ends it cleanly.
-    let stop = install_signal_handlers()?;
-    let mut session = match open_session(&config.capture) {
-        Ok(s) => s,
-        Err(e) => {
-            chain.shutdown();
-            return Err(Failure::Run(format!("cannot capture from {source}: {e}")));
+/// One capture worker: its session, its own instance of every plugin, and
+/// what it counted.
+struct Worker {
+    session: Session,
+    chain: Chain,
+    signals: Arc<WorkerSignals>,
+    packets: u64,
+    bytes: u64,
+    failure: Option<String>,
+}
+
+impl Worker {
+    /// Runs the capture loop until the end of the run (or of the file).
+    fn run(&mut self, shared: &Shared, source: &str) {
+        let Worker {
+            session,
+            chain,
+            signals,
+            packets,
+            bytes,
+            failure,
+        } = self;
+        loop {
+            let mut handler = |header: &PacketHeader<'_>, data: &[u8]| {
+                let last = match &shared.limit {
+                    None => false,
+                    Some((limit, claimed)) => {
+                        let n = claimed.fetch_add(1, Ordering::Relaxed);
+                        if n >= *limit {
+                            // Another worker took the last one: this packet is not ours.
+                            return Verdict::Stop;
+                        }
+                        n + 1 == *limit
+                    }
+                };
+                *packets += 1;
+                *bytes += u64::from(header.caplen);
+                signals
+                    .last_packet_ns
+                    .store(header.ts_ns, Ordering::Relaxed);
+                chain.on_packet(header, data);
+                if last {
+                    Verdict::Stop
+                } else {
+                    Verdict::Continue
+                }
+            };
+            match session.run(&mut handler) {
+                Ok(LoopEnd::Eof) => break,
+                Ok(LoopEnd::Stopped) => {
+                    // The `--count` budget is spent: every worker ends.
+                    shared.end_all();
+                    break;
+                }
+                Ok(LoopEnd::Ended) => {
+                    if shared.stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    if signals.tick_due.swap(false, Ordering::AcqRel) {
+                        chain.advance(wall_ns());
+                    }
+                }
+                Err(e) => {
+                    *failure = Some(format!("capture from {source} failed: {e}"));
+                    shared.end_all();
+                    break;
+                }
+            }
         }
-    };
+    }
+}
+
+/// The chains of workers 1 and up (worker 0's is `first`).
+fn worker_chains(spec: &ChainSpec, first: Chain, workers: usize) -> Result<Vec<Chain>, Failure> {
+    let mut chains = vec![first];
+    for worker in 1..workers {
+        match spec.instantiate_worker(worker) {
+            Ok(chain) => chains.push(chain),
+            Err(errors) => {
+                for e in &errors {
+                    log::error!("worker {worker}: {e}");
+                }
+                chains.iter_mut().for_each(Chain::shutdown);
+                return Err(Failure::Setup(format!(
+                    "{} plugin(s) refused their config for worker {worker} (see above)",
+                    errors.len()
+                )));
+            }
+        }
+    }
+    Ok(chains)
+}
+
+fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Result<(), Failure> {
+    let source = config.capture.source.to_string();
     let live = matches!(config.capture.source, Source::Interface(_));
+    let mut workers = config.capture.workers;
+    if !live && workers > 1 {
+        log::warn!(
+            "{source} is a capture file, read in order by one worker: workers = {workers} \
+             applies to live capture only"
+        );
+        workers = 1;
+    }
     let duration = match cli.duration {
         Some(secs) if !(secs.is_finite() && secs > 0.0) => {
             chain.shutdown();
@@ -327,58 +477,95 @@ fn capture(cli: &Cli, config: &Config, mut chain: Chain) -> Result<(), Failure> 
         Some(secs) => Some(Duration::from_secs_f64(secs)),
         None => None,
     };
-    let mut control = Control::start(session.breaker(), live, duration, stop)?;
-    log::info!("capturing from {source} with {} plugin(s)", chain.len());
+    let mut chains = worker_chains(spec, chain, workers)?;
+    // Before opening: a signal while the capture starts still ends it cleanly.
+    let stop = install_signal_handlers()?;
+    let (sessions, group) = match open_sessions(&config.capture, workers) {
+        Ok(opened) => opened,
+        Err(e) => {
+            chains.iter_mut().for_each(Chain::shutdown);
+            return Err(Failure::Run(format!("cannot capture from {source}: {e}")));
+        }
+    };
+    let shared = Arc::new(Shared {
+        stop,
+        breakers: sessions.iter().map(Session::breaker).collect(),
+        limit: cli.count.map(|n| (n, AtomicU64::new(0))),
+    });
+    let mut workers: Vec<Worker> = sessions
+        .into_iter()
+        .zip(chains)
+        .map(|(session, chain)| Worker {
+            session,
+            chain,
+            signals: Arc::default(),
+            packets: 0,
+            bytes: 0,
+            failure: None,
+        })
+        .collect();
+    let signals = workers.iter().map(|w| Arc::clone(&w.signals)).collect();
+    let mut control = Control::start(&shared, signals, live, duration)?;
+    match group {
+        Some(group) => log::info!(
+            "capturing from {source} with {} plugin(s) in {} workers (fanout {}, group {group})",
+            workers[0].chain.len(),
+            workers.len(),
+            config.capture.fanout.name()
+        ),
+        None => log::info!(
+            "capturing from {source} with {} plugin(s)",
+            workers[0].chain.len()
+        ),
+    }
 
     let started = Instant::now();
-    let limit = cli.count.unwrap_or(u64::MAX);
-    let (mut packets, mut bytes) = (0u64, 0u64);
     let mut failure = None;
-    if limit > 0 {
-        loop {
-            let last_packet_ns = &control.last_packet_ns;
-            let chain_ref = &mut chain;
-            let mut handler = |header: &PacketHeader<'_>, data: &[u8]| {
-                packets += 1;
-                bytes += u64::from(header.caplen);
-                last_packet_ns.store(header.ts_ns, Ordering::Relaxed);
-                chain_ref.on_packet(header, data);
-                if packets >= limit {
-                    Verdict::Stop
-                } else {
-                    Verdict::Continue
-                }
-            };
-            match session.run(&mut handler) {
-                Ok(LoopEnd::Stopped | LoopEnd::Eof) => break,
-                Ok(LoopEnd::Ended) => {
-                    if control.stop.load(Ordering::Acquire) {
-                        break;
-                    }
-                    if control.tick_due.swap(false, Ordering::AcqRel) {
-                        chain.advance(wall_ns());
-                    }
-                }
-                Err(e) => {
-                    failure = Some(format!("capture from {source} failed: {e}"));
-                    break;
+    if cli.count != Some(0) {
+        std::thread::scope(|scope| {
+            for (i, worker) in workers.iter_mut().enumerate() {
+                let (shared, source) = (&shared, source.as_str());
+                let spawned = std::thread::Builder::new()
+                    .name(format!("netraf-worker-{i}"))
+                    .spawn_scoped(scope, move || worker.run(shared, source));
+                if let Err(e) = spawned {
+                    failure.get_or_insert(format!("cannot start capture worker {i}: {e}"));
+                    shared.end_all();
                 }
             }
-        }
+        });
     }
     control.finish();
     let seconds = started.elapsed().as_secs_f64();
-    let stats = session.stats().unwrap_or_else(|e| {
-        log::warn!("cannot read the kernel's packet statistics: {e}");
-        mycap_core::Stats::default()
-    });
-    if let Err(e) = session.close() {
-        log::warn!("closing the capture on {source}: {e}");
-    }
 
-    // Shut down first (flush, close), then report the final state.
-    chain.shutdown();
-    let reports = chain.reports();
+    let (mut packets, mut bytes, mut received, mut dropped) = (0u64, 0u64, 0u64, 0u64);
+    let mut per_worker = Vec::with_capacity(workers.len());
+    let mut failed: Vec<String> = Vec::new();
+    for mut w in workers {
+        let stats = w.session.stats().unwrap_or_else(|e| {
+            log::warn!("cannot read the kernel's packet statistics: {e}");
+            mycap_core::Stats::default()
+        });
+        if let Err(e) = w.session.close() {
+            log::warn!("closing the capture on {source}: {e}");
+        }
+        packets += w.packets;
+        bytes += w.bytes;
+        received += stats.received.max(w.packets);
+        dropped += stats.dropped;
+        if let Some(f) = w.failure.take() {
+            failure.get_or_insert(f);
+        }
+        // Shut down first (flush, close), then report the final state.
+        w.chain.shutdown();
+        per_worker.push(w.chain.reports());
+        for (name, _) in w.chain.failures() {
+            if !failed.iter().any(|f| f == name) {
+                failed.push(name.to_string());
+            }
+        }
+    }
+    let reports = spec.merge_reports(per_worker);
     for (name, report) in &reports {
         eprintln!("{name}: {report}");
     }
@@ -387,7 +574,7 @@ fn capture(cli: &Cli, config: &Config, mut chain: Chain) -> Result<(), Failure> 
             source,
             packets,
             bytes,
-            dropped: stats.dropped,
+            dropped,
             seconds,
         },
         plugins: reports
@@ -403,19 +590,14 @@ fn capture(cli: &Cli, config: &Config, mut chain: Chain) -> Result<(), Failure> 
             ));
         }
     }
-    eprint!(
-        "{}",
-        exit_lines(packets, stats.received.max(packets), stats.dropped)
-    );
+    eprint!("{}", exit_lines(packets, received, dropped));
     if let Some(f) = failure {
         return Err(Failure::Run(f));
     }
-    let failed = chain.failures();
     if !failed.is_empty() {
-        let names: Vec<&str> = failed.iter().map(|(n, _)| *n).collect();
         return Err(Failure::Run(format!(
             "plugin(s) disabled after an error: {} (see above)",
-            names.join(", ")
+            failed.join(", ")
         )));
     }
     Ok(())

@@ -9,6 +9,7 @@ use plugin_api::{HandlerBox, Packet, PacketSummary, Verdict};
 use crate::config::PluginEntry;
 use crate::decode;
 use crate::loader::{self, Library, LoadError};
+use crate::merge;
 
 /// How often plugins get `on_tick`, in nanoseconds of packet (or wall) time.
 pub const TICK_NS: u64 = 1_000_000_000;
@@ -46,16 +47,27 @@ impl ChainSpec {
         &self.entries
     }
 
-    /// Makes a new chain: one fresh instance of every plugin.
+    /// Makes a new chain: one fresh instance of every plugin (worker 0's).
     ///
     /// # Errors
     /// One line per plugin whose constructor refused its config:
     /// `plugin 'NAME' (PATH, config line N): MESSAGE`.
     pub fn instantiate(&self) -> Result<Chain, Vec<String>> {
+        self.instantiate_worker(0)
+    }
+
+    /// Makes capture worker `worker`'s chain: every plugin gets its config
+    /// with [`WORKER_PLACEHOLDER`] replaced by the worker's number in each
+    /// string value (see [`for_worker`]).
+    ///
+    /// # Errors
+    /// As [`ChainSpec::instantiate`].
+    pub fn instantiate_worker(&self, worker: usize) -> Result<Chain, Vec<String>> {
         let mut chain = Chain::new();
         let mut errors = Vec::new();
         for (entry, library) in &self.entries {
-            match library.instantiate(&entry.config) {
+            let config = for_worker(&entry.config, worker);
+            match library.instantiate(&config) {
                 Ok(handler) => chain.push(&entry.name, entry.path.clone(), handler),
                 Err(message) => errors.push(format!(
                     "plugin '{}' ({}, config line {}): {message}",
@@ -71,6 +83,84 @@ impl ChainSpec {
             Err(errors)
         }
     }
+
+    /// Merges each plugin's reports from several chains of this spec (one
+    /// list per worker, as [`Chain::reports`] gives them) into one list in
+    /// chain order. A plugin that merges its own reports does; the others,
+    /// and one whose merge fails (logged), get the generic merge of
+    /// [`crate::merge`]. One worker's reports come back unchanged.
+    pub fn merge_reports(
+        &self,
+        per_worker: Vec<Vec<(String, serde_json::Value)>>,
+    ) -> Vec<(String, serde_json::Value)> {
+        let workers = per_worker.len();
+        let mut columns: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+        for reports in per_worker {
+            for (i, (name, report)) in reports.into_iter().enumerate() {
+                match columns.get_mut(i) {
+                    Some((_, values)) => values.push(report),
+                    None => columns.push((name, vec![report])),
+                }
+            }
+        }
+        columns
+            .into_iter()
+            .zip(&self.entries)
+            .map(|((name, values), (entry, library))| {
+                if workers == 1 {
+                    let value = values.into_iter().next().unwrap_or_default();
+                    return (name, value);
+                }
+                let texts: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                let own = library.merge_reports(&entry.config, &texts).map(|merged| {
+                    merged.and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+                });
+                let value = match own {
+                    Some(Ok(value)) => value,
+                    Some(Err(message)) => {
+                        log::error!(
+                            "plugin '{}' ({}): merging its {workers} workers' reports failed: \
+                             {message}; counters added up instead",
+                            entry.name,
+                            entry.path.display()
+                        );
+                        merge::merge_all(&values)
+                    }
+                    None => merge::merge_all(&values),
+                };
+                (name, value)
+            })
+            .collect()
+    }
+}
+
+/// What a plugin's config strings may hold to differ per capture worker:
+/// `output = "netraf.w{worker}.log"` gives worker 0 `netraf.w0.log`, worker
+/// 1 `netraf.w1.log`, and so on (one worker is worker 0).
+pub const WORKER_PLACEHOLDER: &str = "{worker}";
+
+/// `config` (TOML text) with [`WORKER_PLACEHOLDER`] replaced by `worker` in
+/// every string value, nested tables and arrays included (keys stay as they
+/// are). Text without the placeholder is returned as it is.
+pub fn for_worker(config: &str, worker: usize) -> String {
+    if !config.contains(WORKER_PLACEHOLDER) {
+        return config.to_string();
+    }
+    fn walk(value: &mut toml::Value, worker: &str) {
+        match value {
+            toml::Value::String(s) => *s = s.replace(WORKER_PLACEHOLDER, worker),
+            toml::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, worker)),
+            toml::Value::Table(table) => table.iter_mut().for_each(|(_, v)| walk(v, worker)),
+            _ => {}
+        }
+    }
+    // The text was made from a parsed table (config.rs), so it parses again;
+    // if it ever did not, the plugin gets it unchanged and says what is wrong.
+    let Ok(mut value) = config.parse::<toml::Table>().map(toml::Value::Table) else {
+        return config.to_string();
+    };
+    walk(&mut value, &worker.to_string());
+    toml::to_string(&value).unwrap_or_else(|_| config.to_string())
 }
 
 struct Slot {
@@ -264,6 +354,24 @@ fn disable(slot: &mut Slot, hook: &str, message: String) {
 mod tests {
     use super::*;
     use mycap_core::{LinkType, PacketType};
+
+    #[test]
+    fn worker_placeholders_are_replaced_in_string_values_only() {
+        let text =
+            "output = \"log.w{worker}.txt\"\nkeep = 5\n[nested]\nlist = [\"a{worker}\", \"b\"]\n";
+        let w1: toml::Table = for_worker(text, 1).parse().unwrap();
+        assert_eq!(w1["output"].as_str(), Some("log.w1.txt"));
+        assert_eq!(w1["keep"].as_integer(), Some(5));
+        assert_eq!(w1["nested"]["list"][0].as_str(), Some("a1"));
+        assert_eq!(w1["nested"]["list"][1].as_str(), Some("b"));
+        let plain = "output = \"-\"\n";
+        assert_eq!(
+            for_worker(plain, 3),
+            plain,
+            "text without the placeholder is untouched"
+        );
+        assert_eq!(for_worker("", 3), "");
+    }
 
     #[test]
     fn an_empty_chain_sees_nothing_and_reports_nothing() {

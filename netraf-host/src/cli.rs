@@ -16,6 +16,8 @@ use clap::Parser;
       capture on every interface with the config's plugins until Ctrl-C
   netraf-host --config configs/analyzers.toml -i eth0 -c 1000 --report-json out.json
       1000 packets on eth0, then write the machine-readable report
+  netraf-host --config configs/analyzers.toml -i eth0 --workers 2
+      two capture threads sharing eth0's packets, flow by flow
   netraf-host --config configs/analyzers.toml -r trace.pcap
       analyze a capture file (`-r -` reads standard input)
   netraf-host --config configs/analyzers.toml --check-config
@@ -47,6 +49,12 @@ pub struct Cli {
     /// Stop after this many packets.
     #[arg(short = 'c', long, value_name = "N")]
     pub count: Option<u64>,
+
+    /// Capture with N threads on the live interface, sharing its packets
+    /// through a fanout group, overriding the config's `workers` (a capture
+    /// file is always read by one).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
 
     /// Stop after this many seconds (wall clock).
     #[arg(long, value_name = "SECS")]
@@ -89,6 +97,9 @@ mod tests {
             .unwrap();
         assert_eq!(cli.read.as_deref(), Some(std::path::Path::new("-")));
         assert_eq!(cli.count, Some(5));
+        let cli = Cli::try_parse_from(["netraf-host", "--config", "a", "--workers", "2"]).unwrap();
+        assert_eq!(cli.workers, Some(2));
+        assert!(Cli::try_parse_from(["netraf-host", "--config", "a", "--workers", "0"]).is_err());
         // A file and an interface at once make no sense.
         assert!(
             Cli::try_parse_from(["netraf-host", "--config", "a", "-r", "f", "-i", "lo"]).is_err()

@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use mycap_core::CaptureConfig;
+use mycap_core::{CaptureConfig, FanoutMode};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -40,7 +40,15 @@ pub struct Capture {
     /// Open the live socket in this network namespace (a name under
     /// `/var/run/netns/` or a path).
     pub netns: Option<PathBuf>,
+    /// Capture threads on a live interface, joined in one fanout group
+    /// (1 to [`MAX_WORKERS`]; a capture file is always read by one).
+    pub workers: usize,
+    /// How the fanout group spreads packets over the workers.
+    pub fanout: FanoutMode,
 }
+
+/// The most capture workers (the kernel's fanout groups take at most 256 sockets).
+pub const MAX_WORKERS: usize = 256;
 
 /// One `[[plugin]]` table.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +125,8 @@ struct RawCapture {
     promiscuous: Option<bool>,
     ring_size: Option<Spanned<i64>>,
     netns: Option<Spanned<String>>,
+    workers: Option<Spanned<i64>>,
+    fanout: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -248,6 +258,30 @@ impl Config {
                 "ring size out of range (at least 65536 bytes)".into(),
             )
         })?;
+        let workers = at_least(&capture_raw.workers, 1usize, 1)
+            .ok()
+            .filter(|&n| n <= MAX_WORKERS)
+            .ok_or_else(|| {
+                error(
+                    capture_raw.workers.as_ref().map(Spanned::span),
+                    Some("workers"),
+                    format!("workers out of range (1 to {MAX_WORKERS} capture threads)"),
+                )
+            })?;
+        let fanout = match &capture_raw.fanout {
+            None => FanoutMode::default(),
+            Some(name) => FanoutMode::parse(name.get_ref()).ok_or_else(|| {
+                error(
+                    Some(name.span()),
+                    Some("fanout"),
+                    format!(
+                        "unknown fanout mode '{}' (\"hash\" keeps each flow on one worker, \
+                         \"lb\" deals packets in turn, \"cpu\" by receiving CPU)",
+                        name.get_ref()
+                    ),
+                )
+            })?,
+        };
         let netns = capture_raw.netns.as_ref().map(|n| {
             let n = n.get_ref();
             if n.contains('/') {
@@ -262,6 +296,8 @@ impl Config {
             promiscuous: capture_raw.promiscuous.unwrap_or(false),
             ring_size,
             netns,
+            workers,
+            fanout,
         };
 
         let plugin_dir = match (plugin_dir, &raw.plugin_dir) {
@@ -465,6 +501,25 @@ enabled = false
         assert_eq!((e.line, e.key.as_deref()), (2, Some("ring_size")));
         let e = parse("[[plugin]]\nname = \"a\"\n").unwrap_err();
         assert!(e.message.contains("path"), "{e}");
+    }
+
+    #[test]
+    fn workers_and_fanout_default_and_are_checked() {
+        let c = parse("").unwrap();
+        assert_eq!((c.capture.workers, c.capture.fanout), (1, FanoutMode::Hash));
+        let c = parse("[capture]\nworkers = 4\nfanout = \"lb\"\n").unwrap();
+        assert_eq!(
+            (c.capture.workers, c.capture.fanout),
+            (4, FanoutMode::LoadBalance)
+        );
+        for bad in ["0", "-1", "257"] {
+            let e = parse(&format!("[capture]\n\nworkers = {bad}\n")).unwrap_err();
+            assert_eq!((e.line, e.key.as_deref()), (3, Some("workers")), "{e}");
+            assert!(e.message.contains("1 to 256"), "{e}");
+        }
+        let e = parse("[capture]\nfanout = \"rr\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (2, Some("fanout")), "{e}");
+        assert!(e.message.contains("'rr'"), "{e}");
     }
 
     #[test]

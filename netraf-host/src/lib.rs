@@ -7,4 +7,5 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod loader;
+pub mod merge;
 pub mod report;

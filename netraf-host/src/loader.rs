@@ -4,13 +4,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use abi_stable::library::{lib_header_from_path, LibraryError};
-use abi_stable::std_types::{RResult, RStr};
-use plugin_api::{HandlerBox, PluginMod_Ref, ABI_VERSION};
+use abi_stable::std_types::{ROption, RResult, RStr, RString};
+use plugin_api::{HandlerBox, MergeReportsFn, PluginMod_Ref, ABI_VERSION, MERGE_REPORTS_SYMBOL};
 
 /// A plugin library that passed the checks; makes any number of handler instances.
 #[derive(Clone, Copy)]
 pub struct Library {
     module: PluginMod_Ref,
+    /// The plugin's report merger, when it exports one.
+    merge: Option<MergeReportsFn>,
 }
 
 impl fmt::Debug for Library {
@@ -51,6 +53,28 @@ impl Library {
         match (self.module.new())(RStr::from_str(config)) {
             RResult::ROk(handler) => Ok(handler),
             RResult::RErr(message) => Err(message.into_string()),
+        }
+    }
+}
+
+impl Library {
+    /// The plugin's own merge of several instances' reports (made from
+    /// `config`), or `None` when it leaves that to the host (or was built
+    /// before plugin-api had the hook).
+    ///
+    /// # Errors
+    /// `Some(Err(message))`: the plugin's message (a panic included).
+    pub fn merge_reports(
+        &self,
+        config: &str,
+        reports: &[String],
+    ) -> Option<Result<String, String>> {
+        let merge = self.merge?;
+        let reports: Vec<RString> = reports.iter().map(|r| RString::from(r.as_str())).collect();
+        match merge(RStr::from_str(config), reports.as_slice().into()) {
+            ROption::RNone => None,
+            ROption::RSome(RResult::ROk(text)) => Some(Ok(text.into_string())),
+            ROption::RSome(RResult::RErr(message)) => Some(Err(message.into_string())),
         }
     }
 }
@@ -104,7 +128,28 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
     let module = header
         .init_root_module::<PluginMod_Ref>()
         .map_err(|e| explain(path, &e))?;
-    Ok(Library { module })
+    Ok(Library {
+        module,
+        merge: merge_symbol(path),
+    })
+}
+
+/// The plugin's exported report merger, if any (plugins built before
+/// plugin-api had it do not export it; the host then merges generically).
+#[allow(unsafe_code)]
+fn merge_symbol(path: &Path) -> Option<MergeReportsFn> {
+    // The library is already loaded (abi_stable never unloads it): this only
+    // takes another reference, which is leaked so that the pointer stays valid.
+    let raw = abi_stable::library::RawLibrary::load_at(path).ok()?;
+    let mut name = MERGE_REPORTS_SYMBOL.as_bytes().to_vec();
+    name.push(0);
+    // SAFETY: a library that passed the root module checks was built with
+    // plugin-api's export_plugin!, which exports this symbol (when at all) as
+    // a function of exactly the type MergeReportsFn; the name's version
+    // suffix changes whenever that type would.
+    let merge = unsafe { raw.get::<MergeReportsFn>(&name) }.ok().map(|f| *f);
+    std::mem::forget(raw);
+    merge
 }
 
 fn explain(path: &Path, error: &LibraryError) -> LoadError {

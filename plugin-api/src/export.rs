@@ -4,7 +4,7 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString};
+use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSlice, RSome, RStr, RString};
 
 use crate::{HandlerBox, Packet, PacketHandler, PacketHandler_TO, Verdict};
 
@@ -51,6 +51,23 @@ pub trait Plugin: Send + Sized + 'static {
     /// A message, which the host logs.
     fn shutdown(&mut self) -> Result<(), String> {
         Ok(())
+    }
+
+    /// Merges the reports of several instances made from the same `config`
+    /// text (one per capture worker, each on its share of the traffic) into
+    /// the report one instance would have given for all of it.
+    ///
+    /// `None`, the default, leaves it to the host, whose generic merge adds
+    /// numbers up, merges objects key by key, concatenates arrays and keeps
+    /// differing strings as an array of them: right for counters. Implement it
+    /// when a report holds more than sums (rankings, distinct counts,
+    /// averages).
+    ///
+    /// # Errors
+    /// `Some(Err(message))`: the host logs it and falls back to its generic merge.
+    fn merge_reports(config: &str, reports: &[&str]) -> Option<Result<String, String>> {
+        let _ = (config, reports);
+        None
     }
 }
 
@@ -112,6 +129,43 @@ pub extern "C" fn construct<P: Plugin>(config: RStr<'_>) -> RResult<HandlerBox, 
     })
 }
 
+/// The symbol under which [`export_plugin!`] exports [`merge_reports`] for `P`.
+///
+/// It stands outside the root module on purpose: abi_stable refuses a plugin
+/// whose root module has fewer fields than the host's, so a new field there
+/// would lock out every plugin built before it. A host looks this symbol up
+/// and, when a plugin lacks it, merges that plugin's reports itself. The `v1`
+/// names the signature; a different one would get a new name.
+pub const MERGE_REPORTS_SYMBOL: &str = "netraf_merge_reports_v1";
+
+/// The signature of the function exported as [`MERGE_REPORTS_SYMBOL`]: the
+/// plugin's `config` text and its instances' JSON reports in, the merged
+/// report out; `RNone` when the plugin leaves the merge to the host.
+pub type MergeReportsFn = extern "C" fn(
+    config: RStr<'_>,
+    reports: RSlice<'_, RString>,
+) -> ROption<RResult<RString, RString>>;
+
+/// The report merger [`export_plugin!`] exports: calls
+/// [`Plugin::merge_reports`], guarded against panics.
+pub extern "C" fn merge_reports<P: Plugin>(
+    config: RStr<'_>,
+    reports: RSlice<'_, RString>,
+) -> ROption<RResult<RString, RString>> {
+    let texts: Vec<&str> = reports.iter().map(RString::as_str).collect();
+    let mut merged = None;
+    let outcome = guard("merge_reports", || {
+        merged = P::merge_reports(config.as_str(), &texts);
+        Ok(())
+    });
+    match (outcome, merged) {
+        (RErr(message), _) => RSome(RErr(message)),
+        (ROk(()), Some(Ok(text))) => RSome(ROk(text.into())),
+        (ROk(()), Some(Err(message))) => RSome(RErr(message.into())),
+        (ROk(()), None) => RNone,
+    }
+}
+
 /// Exports a [`Plugin`] implementation as the library's root module.
 ///
 /// ```ignore
@@ -137,6 +191,25 @@ macro_rules! export_plugin {
                 new: $crate::construct::<$ty>,
             }
             .leak_into_prefix()
+        }
+
+        /// The plugin's report merger, looked up by the host under
+        /// `plugin_api::MERGE_REPORTS_SYMBOL` (checked by plugin-api's tests).
+        #[allow(unsafe_code)]
+        #[export_name = "netraf_merge_reports_v1"]
+        pub extern "C" fn netraf_merge_reports_v1(
+            config: $crate::__private::abi_stable::std_types::RStr<'_>,
+            reports: $crate::__private::abi_stable::std_types::RSlice<
+                '_,
+                $crate::__private::abi_stable::std_types::RString,
+            >,
+        ) -> $crate::__private::abi_stable::std_types::ROption<
+            $crate::__private::abi_stable::std_types::RResult<
+                $crate::__private::abi_stable::std_types::RString,
+                $crate::__private::abi_stable::std_types::RString,
+            >,
+        > {
+            $crate::merge_reports::<$ty>(config, reports)
         }
 
         /// The library header the host looks up (abi_stable's root module
@@ -175,6 +248,12 @@ mod tests {
             abi_stable::library::ROOT_MODULE_LOADER_NAME,
             "_1as_0lib_1header_0root_bmodule_bloader"
         );
+    }
+
+    #[test]
+    fn merge_symbol_matches_the_exported_name() {
+        // export_plugin! needs a literal: keep the two in step.
+        assert_eq!(MERGE_REPORTS_SYMBOL, "netraf_merge_reports_v1");
     }
 
     #[test]

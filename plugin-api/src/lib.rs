@@ -49,7 +49,9 @@ mod module;
 mod packet;
 mod summary;
 
-pub use export::{construct, guard, parse_config, Plugin};
+pub use export::{
+    construct, guard, merge_reports, parse_config, MergeReportsFn, Plugin, MERGE_REPORTS_SYMBOL,
+};
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use module::{PluginMod, PluginMod_Ref};
 pub use packet::{Packet, PacketType};

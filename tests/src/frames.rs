@@ -42,6 +42,21 @@ pub fn udp(dst: [u8; 6], src: [u8; 6], dst_ip: Ipv4Addr, payload: &[u8]) -> Vec<
     frame
 }
 
+/// A UDP frame of flow number `flow` (its own source address 10.98.x.y and
+/// source port) from `src` to `dst`'s MAC and [`DST_IP`]: tests that need
+/// many flows (fanout by flow hash) send these.
+pub fn flow_udp(dst: [u8; 6], src: [u8; 6], flow: u16, payload: &[u8]) -> Vec<u8> {
+    let [hi, lo] = flow.to_be_bytes();
+    let builder = PacketBuilder::ethernet2(src, dst)
+        .ipv4([10, 98, hi, lo], DST_IP.octets(), 64)
+        .udp(20_000u16.wrapping_add(flow), PORT);
+    let mut frame = Vec::with_capacity(builder.size(payload.len()));
+    builder
+        .write(&mut frame, payload)
+        .expect("writing to a Vec cannot fail and test payloads are small");
+    frame
+}
+
 /// A UDP frame to `dst`'s MAC and [`DST_IP`].
 pub fn unicast_udp(dst: [u8; 6], src: [u8; 6], payload: &[u8]) -> Vec<u8> {
     udp(dst, src, DST_IP, payload)

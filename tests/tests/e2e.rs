@@ -2,5 +2,6 @@
 
 mod capture;
 mod corpus;
+mod fanout;
 mod host;
 mod pcap_writer;

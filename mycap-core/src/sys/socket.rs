@@ -150,6 +150,20 @@ impl PacketSocket {
         })
     }
 
+    /// Joins (or creates) a fanout group: `arg` is the group id in the low 16
+    /// bits and the mode with its `PACKET_FANOUT_FLAG_*` in the high 16.
+    pub(crate) fn join_fanout(&self, arg: u32) -> io::Result<()> {
+        self.setsockopt(libc::SOL_PACKET, libc::PACKET_FANOUT, &arg)
+    }
+
+    /// The socket's fanout group as the kernel reports it: id in the low 16
+    /// bits, mode in the next 8, flags in the top 8; 0 when in no group.
+    pub(crate) fn fanout(&self) -> io::Result<u32> {
+        let mut arg: u32 = 0;
+        self.getsockopt(libc::SOL_PACKET, libc::PACKET_FANOUT, &mut arg)?;
+        Ok(arg)
+    }
+
     /// The pending socket error (`SO_ERROR`), cleared by reading it.
     pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
         let mut value: libc::c_int = 0;

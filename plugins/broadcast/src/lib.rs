@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use plugin_api::{Network, Packet, Plugin, Transport, Verdict};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// The plugin's `config` table.
 #[derive(Debug, Deserialize)]
@@ -142,14 +142,72 @@ impl Plugin for Broadcast {
     }
 
     fn report(&mut self) -> Result<String, String> {
-        let mut top: Vec<(&[u8; 6], &Source)> = self.sources.iter().collect();
-        top.sort_by(|a, b| b.1.frames.cmp(&a.1.frames).then(a.0.cmp(b.0)));
-        top.truncate(self.settings.top);
-        let top: Vec<_> = top
-            .into_iter()
-            .map(|(mac, s)| {
-                let mut entry =
-                    json!({"mac": mac_text(mac), "frames": s.frames, "storms": s.storms});
+        let top = self
+            .sources
+            .iter()
+            .map(|(mac, s)| Row {
+                mac: mac_text(mac),
+                frames: s.frames,
+                storms: s.storms,
+                by_protocol: s.by_protocol,
+            })
+            .collect();
+        Ok(Summary {
+            frames: self.frames,
+            by_protocol: self.by_protocol,
+            sources: self.sources.len() as u64,
+            untracked_frames: self.untracked_frames,
+            storm_warnings: self.storm_warnings,
+            top,
+        }
+        .into_json(self.settings.top))
+    }
+
+    /// Per-source counts add up by MAC and the top list is ranked again.
+    /// `sources` is exact when every instance listed all of its sources
+    /// (at most `top` each); otherwise it is the sum of the instances'
+    /// counts, an upper bound (a source whose frames went to two workers
+    /// counts twice), and a source below every instance's top list is
+    /// missing from the merged one. Storms are detected per instance: a
+    /// source whose broadcasts were spread over workers may cross
+    /// `storm_pps` in none of them.
+    fn merge_reports(config: &str, reports: &[&str]) -> Option<Result<String, String>> {
+        Some(merge(config, reports))
+    }
+}
+
+/// One source of the report's `top_sources`.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    mac: String,
+    frames: u64,
+    storms: u64,
+    by_protocol: [u64; 4],
+}
+
+/// Everything the report says, from one instance or merged from several.
+#[derive(Debug, Default)]
+struct Summary {
+    frames: u64,
+    by_protocol: [u64; 4],
+    sources: u64,
+    untracked_frames: u64,
+    storm_warnings: u64,
+    /// Sources, in any order: `into_json` ranks and cuts them.
+    top: Vec<Row>,
+}
+
+impl Summary {
+    /// The report's JSON text, with the `top` busiest sources first.
+    fn into_json(mut self, top: usize) -> String {
+        self.top
+            .sort_by(|a, b| b.frames.cmp(&a.frames).then(a.mac.cmp(&b.mac)));
+        self.top.truncate(top);
+        let top: Vec<_> = self
+            .top
+            .iter()
+            .map(|s| {
+                let mut entry = json!({"mac": s.mac, "frames": s.frames, "storms": s.storms});
                 for (name, n) in PROTOCOLS.iter().zip(s.by_protocol) {
                     entry[*name] = json!(n);
                 }
@@ -160,16 +218,60 @@ impl Plugin for Broadcast {
         for (name, n) in PROTOCOLS.iter().zip(self.by_protocol) {
             protocols[*name] = json!(n);
         }
-        Ok(json!({
+        json!({
             "broadcast_frames": self.frames,
             "protocols": protocols,
-            "sources": self.sources.len(),
+            "sources": self.sources,
             "untracked_frames": self.untracked_frames,
             "storm_warnings": self.storm_warnings,
             "top_sources": top,
         })
-        .to_string())
+        .to_string()
     }
+}
+
+/// Merges instances' reports (see `Plugin::merge_reports` above).
+fn merge(config: &str, reports: &[&str]) -> Result<String, String> {
+    let settings: Settings = plugin_api::parse_config(config)?;
+    let mut merged = Summary::default();
+    let mut complete = true;
+    let mut sources_sum = 0;
+    let mut rows: HashMap<String, Row> = HashMap::new();
+    for text in reports {
+        let r: Value = serde_json::from_str(text)
+            .map_err(|e| format!("merging reports: not a broadcast report ({e})"))?;
+        let n = |v: &Value| v.as_u64().unwrap_or(0);
+        merged.frames += n(&r["broadcast_frames"]);
+        merged.untracked_frames += n(&r["untracked_frames"]);
+        merged.storm_warnings += n(&r["storm_warnings"]);
+        for (i, name) in PROTOCOLS.iter().enumerate() {
+            merged.by_protocol[i] += n(&r["protocols"][*name]);
+        }
+        let listed = r["top_sources"].as_array().map_or(&[][..], Vec::as_slice);
+        sources_sum += n(&r["sources"]);
+        complete &= listed.len() as u64 == n(&r["sources"]);
+        for s in listed {
+            let mac = s["mac"].as_str().unwrap_or_default().to_string();
+            let row = rows.entry(mac.clone()).or_insert(Row {
+                mac,
+                frames: 0,
+                storms: 0,
+                by_protocol: [0; 4],
+            });
+            row.frames += n(&s["frames"]);
+            row.storms += n(&s["storms"]);
+            for (i, name) in PROTOCOLS.iter().enumerate() {
+                row.by_protocol[i] += n(&s[*name]);
+            }
+        }
+    }
+    merged.sources = if complete {
+        rows.len() as u64
+    } else {
+        sources_sum
+    };
+    merged.top = rows.into_values().collect();
+    Ok(merged.into_json(settings.top))
 }
 
 plugin_api::export_plugin! {
@@ -182,7 +284,6 @@ plugin_api::export_plugin! {
 mod tests {
     use super::*;
     use plugin_api::PacketSummary;
-    use serde_json::Value;
 
     fn feed(b: &mut Broadcast, summary: &PacketSummary, ts_ns: u64) {
         let packet = Packet {
@@ -255,5 +356,61 @@ mod tests {
         );
         assert_eq!(r["untracked_frames"], 1);
         assert!(Broadcast::new("storm_pps = 0").is_err());
+    }
+
+    #[test]
+    fn merged_reports_equal_one_instance_on_all_the_frames() {
+        let config = "top = 3";
+        let arp = |src| bcast(src, Network::Arp, Transport::None, 0);
+        let dhcp = |src| bcast(src, Network::Ipv4, Transport::Udp, 67);
+        // Source 1 sends on both workers, 2 on the first, 3 and 4 on the second.
+        let w0: Vec<PacketSummary> = vec![arp(1), arp(1), dhcp(2), dhcp(2), dhcp(2)];
+        let w1: Vec<PacketSummary> = vec![dhcp(1), dhcp(1), arp(3), arp(4)];
+        let mut all = Broadcast::new(config).unwrap();
+        let mut parts = [
+            Broadcast::new(config).unwrap(),
+            Broadcast::new(config).unwrap(),
+        ];
+        for (part, frames) in parts.iter_mut().zip([&w0, &w1]) {
+            for (i, s) in frames.iter().enumerate() {
+                feed(part, s, i as u64);
+                feed(&mut all, s, i as u64);
+            }
+        }
+        let reports: Vec<String> = parts.iter_mut().map(|p| p.report().unwrap()).collect();
+        let texts: Vec<&str> = reports.iter().map(String::as_str).collect();
+        let merged: Value =
+            serde_json::from_str(&Broadcast::merge_reports(config, &texts).unwrap().unwrap())
+                .unwrap();
+        let whole: Value = serde_json::from_str(&all.report().unwrap()).unwrap();
+        assert_eq!(merged, whole);
+        // Re-ranked: source 1 (2 + 2 frames) leads although it led in neither part.
+        assert_eq!(merged["top_sources"][0]["mac"], "02:00:00:00:00:01");
+        assert_eq!(merged["top_sources"][0]["frames"], 4);
+        assert_eq!(merged["sources"], 4);
+        assert_eq!(merged["top_sources"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn merging_incomplete_lists_bounds_sources_from_above() {
+        let one = |src: u8| {
+            let mut b = Broadcast::new("top = 1").unwrap();
+            feed(&mut b, &bcast(src, Network::Other, Transport::None, 0), 1);
+            feed(&mut b, &bcast(9, Network::Other, Transport::None, 0), 1);
+            b.report().unwrap()
+        };
+        let (a, b) = (one(1), one(2));
+        let merged: Value = serde_json::from_str(
+            &Broadcast::merge_reports("top = 1", &[&a, &b])
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap();
+        // Each part listed 1 of its 2 sources: 4 is an upper bound of the 3 real ones.
+        assert_eq!(merged["sources"], 4);
+        assert_eq!(merged["broadcast_frames"], 4);
+        assert!(Broadcast::merge_reports("top = 1", &["not json"])
+            .unwrap()
+            .is_err());
     }
 }

@@ -209,3 +209,229 @@ fn sigint_ends_an_idle_capture_cleanly_after_wall_clock_ticks() {
     let ticks = rec["ticks"].as_array().expect("ticks").len();
     assert!((1..=3).contains(&ticks), "{rec}");
 }
+
+/// Count, broadcast and a JSON log per worker (`{worker}` in its file name).
+const WORKER_PLUGINS: &str = r#"
+[[plugin]]
+name = "count"
+path = "netraf_count"
+
+[[plugin]]
+name = "broadcast"
+path = "netraf_broadcast"
+
+[[plugin]]
+name = "log"
+path = "netraf_log"
+[plugin.config]
+output = "log.w{worker}.jsonl"
+format = "json"
+"#;
+
+/// Many flows: unicast UDP to the capture side on 48 port pairs, frames to
+/// another host, and broadcasts from three sources, each source's spread
+/// over ARP and several UDP flows (so that a source's frames can reach
+/// either worker).
+fn many_flows(pair: &VethPair) -> Vec<Vec<u8>> {
+    use super::frames::{arp_from, ipv4_udp};
+    let mut frames = Vec::new();
+    for round in 0..4u16 {
+        for flow in 0..48u16 {
+            frames.push(ipv4_udp(
+                pair.link.a_mac,
+                9,
+                (20_000 + flow, 40_000),
+                16 + usize::from(round),
+            ));
+        }
+        frames.push(ipv4_udp([2, 0, 0, 0, 0x77, 0x77], 8, (7, 7 + round), 20));
+    }
+    for src in 1..=3u8 {
+        for k in 0..u16::from(src) * 4 {
+            frames.push(ipv4_udp(
+                netraf_tests::frames::BROADCAST,
+                src,
+                (30_000 + k, 9),
+                10,
+            ));
+        }
+        for _ in 0..src {
+            frames.push(arp_from(src));
+        }
+    }
+    frames
+}
+
+/// Runs netraf-host on the pair with `workers` capture workers and `args`,
+/// sends `frames` from the peer, ends it with SIGTERM; returns its output
+/// and report.
+fn run_workers(
+    pair: &VethPair,
+    workers: usize,
+    args: &[&str],
+    frames: &[Vec<u8>],
+) -> (Output, Value, TempDir) {
+    let dir = TempDir::new(&format!("workers{workers}"));
+    let config = live_config(
+        &dir,
+        pair,
+        &format!("workers = {workers}\n{WORKER_PLUGINS}"),
+    );
+    let report_path = dir.path.join("report.json");
+    let mut all: Vec<&str> = config_and_report(&config, &report_path).to_vec();
+    all.extend_from_slice(args);
+    let mut host = Running::start(&dir, &all);
+    host.wait_capturing();
+    let injector = pair.peer_injector(&pair.link).expect("sender on the peer");
+    for frame in frames {
+        injector.send(frame).expect("send a frame");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let out = host.signal_and_wait(libc::SIGTERM);
+    assert_eq!(out.code, Some(0), "{out}");
+    let report = read_report(&report_path);
+    (out, report, dir)
+}
+
+/// Lines of the JSON log files in `dir` whose names start with `log.w`.
+fn log_lines_by_worker(dir: &TempDir) -> Vec<(String, usize)> {
+    let mut files: Vec<(String, usize)> = std::fs::read_dir(&dir.path)
+        .expect("read the run's folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("log.w"))
+        .map(|n| {
+            let text = std::fs::read_to_string(dir.path.join(&n)).expect("read a log");
+            (n, text.lines().count())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn two_workers_capture_every_frame_once_and_merge_to_the_one_worker_reports() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let frames = many_flows(&pair);
+    let n = frames.len();
+
+    let (out2, two, dir2) = run_workers(&pair, 2, &[], &frames);
+    assert!(
+        out2.stderr.contains("in 2 workers (fanout hash, group"),
+        "{out2}"
+    );
+    for line in [
+        format!("{n} packets captured"),
+        format!("{n} packets received by filter"),
+        "0 packets dropped by kernel".to_string(),
+    ] {
+        assert!(
+            out2.stderr.lines().any(|l| l == line),
+            "want {line:?} in {out2}"
+        );
+    }
+    assert_eq!(two["capture"]["packets"], n as u64, "every frame once");
+    // Each worker logged its own share, to its own file, and both had one.
+    let logs = log_lines_by_worker(&dir2);
+    let names: Vec<&str> = logs.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(names, ["log.w0.jsonl", "log.w1.jsonl"], "{out2}");
+    assert!(logs.iter().all(|(_, lines)| *lines > 0), "{logs:?}");
+    assert_eq!(logs.iter().map(|(_, l)| l).sum::<usize>(), n);
+
+    let (out1, one, dir1) = run_workers(&pair, 1, &[], &frames);
+    assert!(
+        out1.stderr
+            .lines()
+            .any(|l| l == format!("{n} packets captured")),
+        "{out1}"
+    );
+    assert_eq!(
+        log_lines_by_worker(&dir1),
+        [("log.w0.jsonl".to_string(), n)]
+    );
+
+    for name in ["count", "broadcast"] {
+        assert_eq!(
+            plugin_report(&two, name),
+            plugin_report(&one, name),
+            "{name}: 2 workers merged vs 1 worker"
+        );
+    }
+    for key in ["packets", "bytes", "dropped"] {
+        assert_eq!(two["capture"][key], one["capture"][key], "capture {key}");
+    }
+    // The figures themselves, so that equal reports cannot both be empty.
+    let count = plugin_report(&two, "count");
+    assert_eq!(count["packets"], n as u64);
+    assert_eq!(
+        count["interfaces"][pair.link.a_if.as_str()]["packets"],
+        n as u64
+    );
+    assert_eq!(count["pkttypes"]["otherhost"], 4);
+    assert_eq!(count["pkttypes"]["broadcast"], 24 + 6);
+    let broadcast = plugin_report(&two, "broadcast");
+    assert_eq!(broadcast["sources"], 3);
+    let top: Vec<(&str, u64)> = broadcast["top_sources"]
+        .as_array()
+        .expect("top_sources")
+        .iter()
+        .map(|s| {
+            (
+                s["mac"].as_str().unwrap_or("?"),
+                s["frames"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        top,
+        [
+            ("02:00:00:00:00:03", 15),
+            ("02:00:00:00:00:02", 10),
+            ("02:00:00:00:00:01", 5)
+        ]
+    );
+    // The log reports name each worker's file.
+    assert_eq!(
+        plugin_report(&two, "log")["output"],
+        serde_json::json!(["log.w0.jsonl", "log.w1.jsonl"])
+    );
+    assert_eq!(plugin_report(&two, "log")["lines"], n as u64);
+}
+
+#[test]
+fn count_is_one_budget_across_workers() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let frames = many_flows(&pair);
+    // The host ends on its own at the count: SIGTERM then finds it gone or ending.
+    let dir = TempDir::new("workers-count");
+    let config = live_config(&dir, &pair, &format!("workers = 2\n{WORKER_PLUGINS}"));
+    let report_path = dir.path.join("report.json");
+    let mut args: Vec<&str> = config_and_report(&config, &report_path).to_vec();
+    args.extend_from_slice(&["-c", "100"]);
+    let mut host = Running::start(&dir, &args);
+    host.wait_capturing();
+    let injector = pair.peer_injector(&pair.link).expect("sender on the peer");
+    for frame in &frames {
+        injector.send(frame).expect("send a frame");
+    }
+    let started = Instant::now();
+    while host.child.try_wait().expect("wait").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "netraf-host did not end at -c 100:\n{}",
+            host.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stderr = host.stderr();
+    assert!(
+        stderr.lines().any(|l| l == "100 packets captured"),
+        "{stderr}"
+    );
+    let report = read_report(&report_path);
+    assert_eq!(report["capture"]["packets"], 100);
+    assert_eq!(plugin_report(&report, "count")["packets"], 100);
+    assert_eq!(plugin_report(&report, "log")["lines"], 100);
+}

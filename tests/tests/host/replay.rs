@@ -270,3 +270,26 @@ fn a_damaged_file_is_reported_after_the_packets_before_the_damage() {
     let log = std::fs::read_to_string(dir.path.join("log.jsonl")).expect("log written");
     assert_eq!(log.lines().count(), 7);
 }
+
+#[test]
+fn a_capture_file_is_read_by_one_worker_whatever_workers_says() {
+    let dir = TempDir::new("replay-workers");
+    let frames = traffic();
+    write_pcap(&dir.path.join("traffic.pcap"), &frames);
+    let config = config(&dir, "read = \"traffic.pcap\"\nworkers = 4", SAMPLE_PLUGINS);
+    let report_path = dir.path.join("report.json");
+    let mut args = config_and_report(&config, &report_path).to_vec();
+    args.extend_from_slice(&["--workers", "3"]);
+    let out = run_host(&dir.path, &args);
+    assert!(out.ok(), "{out}");
+    assert!(
+        out.stderr
+            .contains("read in order by one worker: workers = 3 applies to live capture only"),
+        "{out}"
+    );
+    assert_exit_lines(&out, 12);
+    let report = read_report(&report_path);
+    assert_eq!(plugin_report(&report, "count")["packets"], 12);
+    // One worker: the log keeps its plain name.
+    assert_eq!(plugin_report(&report, "log")["output"], "log.jsonl");
+}
