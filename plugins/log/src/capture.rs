@@ -1,0 +1,429 @@
+//! Capture-file output: pcap or pcapng through MYCAP's writers, rotated by size and by packet time into timestamped files.
+//!
+//! A file is opened at the first packet it holds: its name takes that
+//! packet's time (or the start of its time period), and a pcap header that
+//! packet's link type. Every file starts with its own header, and is flushed
+//! and closed at a rotation and at shutdown, so each one is complete. Records
+//! go through one `BufWriter` per file: no allocation and no system call per
+//! packet.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mycap_core::{LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter};
+use plugin_api::Packet;
+
+use crate::format::civil;
+
+/// The capture format written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// pcap, nanosecond timestamps, one link type per file.
+    Pcap,
+    /// pcapng, one interface block per interface and link type.
+    Pcapng,
+}
+
+/// What a capture file's writer writes to: a buffered file or standard
+/// output, counting the bytes.
+pub struct Counted {
+    inner: BufWriter<Box<dyn Write + Send>>,
+    bytes: u64,
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+enum Writer {
+    Pcap(PcapWriter<Counted>),
+    Pcapng(PcapngWriter<Counted>),
+}
+
+impl Writer {
+    fn bytes(&self) -> u64 {
+        match self {
+            Writer::Pcap(w) => w.get_ref().bytes,
+            Writer::Pcapng(w) => w.get_ref().bytes,
+        }
+    }
+
+    fn write(&mut self, header: &PacketHeader<'_>, data: &[u8]) -> io::Result<()> {
+        match self {
+            Writer::Pcap(w) => w.write(header, data),
+            Writer::Pcapng(w) => w.write(header, data),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Writer::Pcap(w) => w.flush(),
+            Writer::Pcapng(w) => w.flush(),
+        }
+    }
+}
+
+/// The log's capture files.
+pub struct CaptureOutput {
+    kind: Kind,
+    /// `output` as configured: `-`, a path, or a path with `%` time fields.
+    pattern: String,
+    max_bytes: u64,
+    rotate_ns: u64,
+    keep: u32,
+    writer: Option<Writer>,
+    /// The current file (None for standard output or before the first packet).
+    current: Option<PathBuf>,
+    /// Packets in the current file.
+    file_packets: u64,
+    /// Packet time at which the current time period ends.
+    period_end_ns: u64,
+    /// The link type of every pcap file of this run: the first packet's.
+    link_type: Option<LinkType>,
+    /// Finished files of this run still on disk, oldest first.
+    finished: VecDeque<PathBuf>,
+    /// The last file name before numbering, and its number.
+    last_base: PathBuf,
+    last_n: u32,
+    finished_bytes: u64,
+    /// Files started.
+    pub files: u64,
+    /// Packets written.
+    pub packets: u64,
+    /// Packets not written: their link type differs from the pcap file's.
+    pub skipped: u64,
+}
+
+/// Replaces `%Y %m %d %H %M %S` (UTC, from `secs`), `%s` (seconds since the
+/// epoch) and `%%` in `pattern`.
+///
+/// # Errors
+/// Any other `%` field.
+pub fn expand(pattern: &str, secs: u64) -> Result<String, String> {
+    let (year, month, day, hour, minute, second) = civil(secs);
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('Y') => out.push_str(&format!("{year:04}")),
+            Some('m') => out.push_str(&format!("{month:02}")),
+            Some('d') => out.push_str(&format!("{day:02}")),
+            Some('H') => out.push_str(&format!("{hour:02}")),
+            Some('M') => out.push_str(&format!("{minute:02}")),
+            Some('S') => out.push_str(&format!("{second:02}")),
+            Some('s') => out.push_str(&secs.to_string()),
+            Some('%') => out.push('%'),
+            other => {
+                return Err(format!(
+                    "unknown time field %{} in output {pattern:?} \
+                     (use %Y %m %d %H %M %S %s, or %% for a %)",
+                    other.map_or(String::new(), String::from)
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `path` with `insert` put before the extension of its file name.
+fn before_extension(path: &str, insert: &str) -> String {
+    let name_start = path.rfind('/').map_or(0, |i| i + 1);
+    match path[name_start..].rfind('.') {
+        Some(dot) if dot > 0 => {
+            let at = name_start + dot;
+            format!("{}{insert}{}", &path[..at], &path[at..])
+        }
+        _ => format!("{path}{insert}"),
+    }
+}
+
+fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+impl CaptureOutput {
+    /// Checks the settings; nothing is opened before the first packet.
+    ///
+    /// # Errors
+    /// Rotation to standard output, an unknown `%` field, a folder that does not exist.
+    pub fn new(
+        kind: Kind,
+        output: &str,
+        max_bytes: u64,
+        rotate_seconds: u64,
+        keep: u32,
+    ) -> Result<CaptureOutput, String> {
+        if output == "-" && (max_bytes > 0 || rotate_seconds > 0) {
+            return Err("rotation needs files: set `output` to a file name, \
+                        or max_bytes = 0 and rotate_seconds = 0 to write standard output"
+                .into());
+        }
+        if output != "-" {
+            let path = expand(output, 0)?;
+            let folder = match Path::new(&path).parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            if !folder.is_dir() {
+                return Err(format!(
+                    "cannot write {output}: folder {} does not exist (check `output`)",
+                    folder.display()
+                ));
+            }
+        }
+        Ok(CaptureOutput {
+            kind,
+            pattern: output.to_string(),
+            max_bytes,
+            rotate_ns: rotate_seconds.saturating_mul(1_000_000_000),
+            keep,
+            writer: None,
+            current: None,
+            file_packets: 0,
+            period_end_ns: 0,
+            link_type: None,
+            finished: VecDeque::new(),
+            last_base: PathBuf::new(),
+            last_n: 0,
+            finished_bytes: 0,
+            files: 0,
+            packets: 0,
+            skipped: 0,
+        })
+    }
+
+    /// Writes one packet, starting a new file first when a limit is reached.
+    ///
+    /// # Errors
+    /// Opening, writing or removing a file.
+    pub fn write(&mut self, packet: &Packet<'_>) -> io::Result<()> {
+        let link_type = LinkType(packet.summary.link_type);
+        if self.kind == Kind::Pcap {
+            match self.link_type {
+                None => self.link_type = Some(link_type),
+                Some(first) if first != link_type => {
+                    if self.skipped == 0 {
+                        eprintln!(
+                            "log: skipping {link_type} packets: this run's pcap files hold \
+                             {first} (a pcap file has one link type; format = \"pcapng\" keeps \
+                             every packet)"
+                        );
+                    }
+                    self.skipped += 1;
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+        }
+        let data = packet.data();
+        let record = match self.kind {
+            Kind::Pcap => 16 + data.len(),
+            Kind::Pcapng => 44 + data.len().next_multiple_of(4),
+        } as u64;
+        let rotate = match &self.writer {
+            None => true,
+            Some(w) => {
+                (self.rotate_ns > 0 && packet.ts_ns >= self.period_end_ns)
+                    || (self.max_bytes > 0
+                        && self.file_packets > 0
+                        && w.bytes() + record > self.max_bytes)
+            }
+        };
+        if rotate {
+            self.start(packet.ts_ns, link_type)?;
+        }
+        let header = PacketHeader {
+            ts_ns: packet.ts_ns,
+            caplen: packet.caplen,
+            len: packet.len,
+            ifindex: packet.ifindex,
+            ifname: packet.ifname(),
+            pkttype: PacketType::from_sll(packet.pkttype),
+            link_type,
+            vlan: None,
+        };
+        if let Some(w) = &mut self.writer {
+            w.write(&header, data)?;
+        }
+        self.packets += 1;
+        self.file_packets += 1;
+        Ok(())
+    }
+
+    /// Closes the current file (if any) and opens the next one for a packet at `ts_ns`.
+    fn start(&mut self, ts_ns: u64, link_type: LinkType) -> io::Result<()> {
+        self.close()?;
+        let mut name_ns = ts_ns;
+        if self.rotate_ns > 0 {
+            name_ns = ts_ns - ts_ns % self.rotate_ns;
+            self.period_end_ns = name_ns.saturating_add(self.rotate_ns);
+        }
+        let (sink, path): (Box<dyn Write + Send>, _) = if self.pattern == "-" {
+            (Box::new(io::stdout()), None)
+        } else {
+            let path = self.next_name(name_ns / 1_000_000_000)?;
+            let file = File::create(&path).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+            })?;
+            (Box::new(file), Some(path))
+        };
+        let out = Counted {
+            inner: BufWriter::with_capacity(1 << 16, sink),
+            bytes: 0,
+        };
+        self.writer = Some(match self.kind {
+            Kind::Pcap => Writer::Pcap(PcapWriter::new(out, link_type, 0)?),
+            Kind::Pcapng => Writer::Pcapng(PcapngWriter::new(out, "netraf", 0)?),
+        });
+        self.current = path;
+        self.file_packets = 0;
+        self.files += 1;
+        Ok(())
+    }
+
+    /// The name of the next file: `output` with its time fields filled in
+    /// (when rotating and `output` has none, `-YYYYmmdd-HHMMSS` before the
+    /// extension), then `-N` before the extension if the previous file had
+    /// the same name.
+    fn next_name(&mut self, secs: u64) -> io::Result<PathBuf> {
+        let rotating = self.max_bytes > 0 || self.rotate_ns > 0;
+        let pattern = if rotating && !self.pattern.contains('%') {
+            before_extension(&self.pattern, "-%Y%m%d-%H%M%S")
+        } else {
+            self.pattern.clone()
+        };
+        let base = expand(&pattern, secs).map_err(io::Error::other)?;
+        let base = PathBuf::from(base);
+        if self.files > 0 && base == self.last_base {
+            self.last_n += 1;
+        } else {
+            self.last_n = 0;
+            self.last_base = base.clone();
+        }
+        if self.last_n == 0 {
+            return Ok(base);
+        }
+        let text = base.to_string_lossy();
+        Ok(PathBuf::from(before_extension(
+            &text,
+            &format!("-{}", self.last_n),
+        )))
+    }
+
+    /// Flushes and closes the current file; removes the oldest finished files beyond `keep`.
+    fn close(&mut self) -> io::Result<()> {
+        let Some(mut writer) = self.writer.take() else {
+            return Ok(());
+        };
+        writer.flush()?;
+        self.finished_bytes += writer.bytes();
+        drop(writer);
+        if let Some(path) = self.current.take() {
+            self.finished.push_back(path);
+        }
+        while self.finished.len() > self.keep as usize {
+            if let Some(old) = self.finished.pop_front() {
+                match std::fs::remove_file(&old) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        return Err(io::Error::new(
+                            e.kind(),
+                            format!("cannot remove {}: {e}", old.display()),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pushes buffered records to the file.
+    ///
+    /// # Errors
+    /// The file's write error.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.as_mut().map_or(Ok(()), Writer::flush)
+    }
+
+    /// Flushes the current file at the end of the run. A run without a single
+    /// packet still leaves one file with a header (pcap: Ethernet), so that
+    /// readers find a valid, empty capture.
+    ///
+    /// # Errors
+    /// Opening or writing the file.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if self.files == 0 {
+            let link_type = self.link_type.unwrap_or(LinkType::ETHERNET);
+            self.start(wall_ns(), link_type)?;
+        }
+        self.flush()
+    }
+
+    /// Bytes written to every file so far (buffered ones included).
+    pub fn bytes(&self) -> u64 {
+        self.finished_bytes + self.writer.as_ref().map_or(0, Writer::bytes)
+    }
+
+    /// The current file, or `-`.
+    pub fn name(&self) -> String {
+        match &self.current {
+            Some(path) => path.display().to_string(),
+            None if self.pattern == "-" => "-".into(),
+            None => self.pattern.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_fields_expand_in_utc() {
+        // 2000-02-29T12:34:56Z
+        let secs = 951_827_696;
+        assert_eq!(
+            expand("/var/log/t-%Y%m%d-%H%M%S-%s.pcap%%", secs).unwrap(),
+            "/var/log/t-20000229-123456-951827696.pcap%"
+        );
+        let err = expand("t-%q.pcap", 0).unwrap_err();
+        assert!(err.contains("%q") && err.contains("%Y"), "{err}");
+        assert!(expand("t-%", 0).is_err());
+    }
+
+    #[test]
+    fn inserts_before_the_extension_of_the_file_name() {
+        assert_eq!(before_extension("a/b.c/t.pcap", "-1"), "a/b.c/t-1.pcap");
+        assert_eq!(before_extension("a.d/trace", "-1"), "a.d/trace-1");
+        assert_eq!(before_extension(".hidden", "-1"), ".hidden-1");
+    }
+
+    #[test]
+    fn rotation_to_standard_output_is_refused() {
+        let err = CaptureOutput::new(Kind::Pcap, "-", 1000, 0, 1)
+            .err()
+            .expect("refused");
+        assert!(err.contains("rotation"), "{err}");
+        let err = CaptureOutput::new(Kind::Pcap, "/nonexistent-netraf/t.pcap", 0, 0, 1)
+            .err()
+            .expect("refused");
+        assert!(err.contains("does not exist"), "{err}");
+    }
+}
