@@ -3,6 +3,7 @@
 mod corpus;
 mod frames;
 mod live;
+mod logcap;
 mod replay;
 mod util;
 
