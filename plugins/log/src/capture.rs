@@ -415,6 +415,72 @@ mod tests {
         assert_eq!(before_extension(".hidden", "-1"), ".hidden-1");
     }
 
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("netraf-log-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn files_started_within_one_second_are_numbered_and_keep_applies() {
+        let dir = temp_dir("numbered");
+        let pattern = dir.join("t.pcap");
+        let mut out = CaptureOutput::new(Kind::Pcap, pattern.to_str().unwrap(), 100, 0, 2).unwrap();
+        let summary = plugin_api::PacketSummary {
+            link_type: 1,
+            ..Default::default()
+        };
+        let data = [0u8; 60];
+        for i in 0..4 {
+            let packet = Packet {
+                ts_ns: 951_827_696_000_000_000 + i,
+                caplen: 60,
+                len: 60,
+                ifindex: 1,
+                pkttype: 0,
+                ifname: "eth0".into(),
+                data: (&data[..]).into(),
+                summary: &summary,
+            };
+            out.write(&packet).unwrap();
+        }
+        out.finish().unwrap();
+        // 24 + 76 bytes fill a file: one packet per file, 4 files, 3 kept.
+        assert_eq!((out.files, out.packets), (4, 4));
+        assert_eq!(out.bytes(), 4 * 100);
+        assert_eq!(
+            names(&dir),
+            [
+                "t-20000229-123456-1.pcap",
+                "t-20000229-123456-2.pcap",
+                "t-20000229-123456-3.pcap"
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_run_without_packets_leaves_a_header_only_file() {
+        let dir = temp_dir("empty");
+        let path = dir.join("none.pcap");
+        let mut out = CaptureOutput::new(Kind::Pcap, path.to_str().unwrap(), 0, 0, 5).unwrap();
+        out.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 24);
+        assert_eq!(bytes[..4], 0xa1b2_3c4du32.to_le_bytes());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn rotation_to_standard_output_is_refused() {
         let err = CaptureOutput::new(Kind::Pcap, "-", 1000, 0, 1)
