@@ -89,8 +89,13 @@ pub struct CaptureOutput {
     file_packets: u64,
     /// Packet time at which the current time period ends.
     period_end_ns: u64,
-    /// The link type of every pcap file of this run: the first packet's.
+    /// The link type of every pcap file of this run: the first packet's
+    /// (Linux cooked v2 when `cooked`).
     link_type: Option<LinkType>,
+    /// pcap: rewrite every packet's link-layer header as Linux cooked v2.
+    cooked: bool,
+    /// The cooked packet being built (reused: no allocation per packet).
+    scratch: Vec<u8>,
     /// Finished files of this run still on disk, oldest first.
     finished: VecDeque<PathBuf>,
     /// The last file name before numbering, and its number.
@@ -140,6 +145,84 @@ pub fn expand(pattern: &str, secs: u64) -> Result<String, String> {
     Ok(out)
 }
 
+/// Builds in `out` the packet with a Linux cooked v2 (SLL2) header in place
+/// of its link-layer header, as `tcpdump -i any` writes it; returns how many
+/// bytes of the original link-layer header it replaced. `None` when the link
+/// type has no cooked form here, or the frame is too short.
+fn cook(packet: &Packet<'_>, link_type: LinkType, out: &mut Vec<u8>) -> Option<usize> {
+    const ARPHRD_ETHER: u16 = 1;
+    const ARPHRD_LOOPBACK: u16 = 772;
+    const ARPHRD_NONE: u16 = 0xfffe;
+    let data = packet.data();
+    // (protocol, hatype, halen, address, bytes of the original header)
+    let (protocol, hatype, halen, addr, strip): (u16, u16, u8, &[u8], usize) = match link_type {
+        LinkType::ETHERNET => {
+            let h = data.get(..14)?;
+            let mut protocol = u16::from_be_bytes([h[12], h[13]]);
+            if protocol < 0x0600 {
+                // An 802.3 length: Linux says ETH_P_802_3 for Novell's raw
+                // IPX (0xffff after the header), else ETH_P_802_2 (LLC).
+                protocol = if data.get(14..16) == Some(&[0xff, 0xff]) {
+                    0x0001
+                } else {
+                    0x0004
+                };
+            }
+            (protocol, ARPHRD_ETHER, 6, &h[6..12], 14)
+        }
+        // pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
+        LinkType::LINUX_SLL => {
+            let h = data.get(..16)?;
+            let halen = u8::try_from(u16::from_be_bytes([h[4], h[5]]).min(8)).ok()?;
+            let hatype = u16::from_be_bytes([h[2], h[3]]);
+            (
+                u16::from_be_bytes([h[14], h[15]]),
+                hatype,
+                halen,
+                &h[6..14],
+                16,
+            )
+        }
+        LinkType::NULL
+        | LinkType::LOOP
+        | LinkType::RAW
+        | LinkType(12)
+        | LinkType(14)
+        | LinkType::IPV4
+        | LinkType::IPV6 => {
+            let strip = if matches!(link_type, LinkType::NULL | LinkType::LOOP) {
+                4
+            } else {
+                0
+            };
+            let protocol = match data.get(strip)? >> 4 {
+                4 => 0x0800,
+                6 => 0x86dd,
+                _ => return None,
+            };
+            let hatype = if strip == 4 {
+                ARPHRD_LOOPBACK
+            } else {
+                ARPHRD_NONE
+            };
+            (protocol, hatype, 0, &[][..], strip)
+        }
+        _ => return None,
+    };
+    let mut addr8 = [0u8; 8];
+    addr8[..usize::from(halen)].copy_from_slice(&addr[..usize::from(halen)]);
+    out.clear();
+    out.extend_from_slice(&protocol.to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&packet.ifindex.to_be_bytes());
+    out.extend_from_slice(&hatype.to_be_bytes());
+    out.push(packet.pkttype);
+    out.push(halen);
+    out.extend_from_slice(&addr8);
+    out.extend_from_slice(&data[strip..]);
+    Some(strip)
+}
+
 /// `path` with `insert` put before the extension of its file name.
 fn before_extension(path: &str, insert: &str) -> String {
     let name_start = path.rfind('/').map_or(0, |i| i + 1);
@@ -162,14 +245,21 @@ impl CaptureOutput {
     /// Checks the settings; nothing is opened before the first packet.
     ///
     /// # Errors
-    /// Rotation to standard output, an unknown `%` field, a folder that does not exist.
+    /// Rotation to standard output, an unknown `%` field, a folder that does
+    /// not exist, `cooked` with pcapng.
     pub fn new(
         kind: Kind,
         output: &str,
         max_bytes: u64,
         rotate_seconds: u64,
         keep: u32,
+        cooked: bool,
     ) -> Result<CaptureOutput, String> {
+        if cooked && kind != Kind::Pcap {
+            return Err("cooked applies to format = \"pcap\" \
+                        (pcapng keeps each interface's own link type)"
+                .into());
+        }
         if output == "-" && (max_bytes > 0 || rotate_seconds > 0) {
             return Err("rotation needs files: set `output` to a file name, \
                         or max_bytes = 0 and rotate_seconds = 0 to write standard output"
@@ -198,7 +288,9 @@ impl CaptureOutput {
             current: None,
             file_packets: 0,
             period_end_ns: 0,
-            link_type: None,
+            link_type: cooked.then_some(LinkType::LINUX_SLL2),
+            cooked,
+            scratch: Vec::new(),
             finished: VecDeque::new(),
             last_base: PathBuf::new(),
             last_n: 0,
@@ -214,7 +306,25 @@ impl CaptureOutput {
     /// # Errors
     /// Opening, writing or removing a file.
     pub fn write(&mut self, packet: &Packet<'_>) -> io::Result<()> {
-        let link_type = LinkType(packet.summary.link_type);
+        let mut link_type = LinkType(packet.summary.link_type);
+        let mut caplen = packet.data().len();
+        let mut len = packet.len;
+        let cooking = self.cooked && link_type != LinkType::LINUX_SLL2;
+        if cooking {
+            let Some(payload) = cook(packet, link_type, &mut self.scratch) else {
+                if self.skipped == 0 {
+                    eprintln!(
+                        "log: skipping {link_type} packets: they have no Linux cooked form \
+                         (format = \"pcapng\" keeps every packet)"
+                    );
+                }
+                self.skipped += 1;
+                return Ok(());
+            };
+            len = len.saturating_sub(payload as u32).saturating_add(20);
+            caplen = self.scratch.len();
+            link_type = LinkType::LINUX_SLL2;
+        }
         if self.kind == Kind::Pcap {
             match self.link_type {
                 None => self.link_type = Some(link_type),
@@ -222,8 +332,8 @@ impl CaptureOutput {
                     if self.skipped == 0 {
                         eprintln!(
                             "log: skipping {link_type} packets: this run's pcap files hold \
-                             {first} (a pcap file has one link type; format = \"pcapng\" keeps \
-                             every packet)"
+                             {first} (a pcap file has one link type; cooked = true or \
+                             format = \"pcapng\" keeps every packet)"
                         );
                     }
                     self.skipped += 1;
@@ -232,10 +342,9 @@ impl CaptureOutput {
                 Some(_) => {}
             }
         }
-        let data = packet.data();
         let record = match self.kind {
-            Kind::Pcap => 16 + data.len(),
-            Kind::Pcapng => 44 + data.len().next_multiple_of(4),
+            Kind::Pcap => 16 + caplen,
+            Kind::Pcapng => 44 + caplen.next_multiple_of(4),
         } as u64;
         let rotate = match &self.writer {
             None => true,
@@ -251,13 +360,18 @@ impl CaptureOutput {
         }
         let header = PacketHeader {
             ts_ns: packet.ts_ns,
-            caplen: packet.caplen,
-            len: packet.len,
+            caplen: caplen as u32,
+            len,
             ifindex: packet.ifindex,
             ifname: packet.ifname(),
             pkttype: PacketType::from_sll(packet.pkttype),
             link_type,
             vlan: None,
+        };
+        let data = if cooking {
+            &self.scratch[..]
+        } else {
+            packet.data()
         };
         if let Some(w) = &mut self.writer {
             w.write(&header, data)?;
@@ -435,7 +549,8 @@ mod tests {
     fn files_started_within_one_second_are_numbered_and_keep_applies() {
         let dir = temp_dir("numbered");
         let pattern = dir.join("t.pcap");
-        let mut out = CaptureOutput::new(Kind::Pcap, pattern.to_str().unwrap(), 100, 0, 2).unwrap();
+        let mut out =
+            CaptureOutput::new(Kind::Pcap, pattern.to_str().unwrap(), 100, 0, 2, false).unwrap();
         let summary = plugin_api::PacketSummary {
             link_type: 1,
             ..Default::default()
@@ -473,7 +588,8 @@ mod tests {
     fn a_run_without_packets_leaves_a_header_only_file() {
         let dir = temp_dir("empty");
         let path = dir.join("none.pcap");
-        let mut out = CaptureOutput::new(Kind::Pcap, path.to_str().unwrap(), 0, 0, 5).unwrap();
+        let mut out =
+            CaptureOutput::new(Kind::Pcap, path.to_str().unwrap(), 0, 0, 5, false).unwrap();
         out.finish().unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(bytes.len(), 24);
@@ -483,11 +599,11 @@ mod tests {
 
     #[test]
     fn rotation_to_standard_output_is_refused() {
-        let err = CaptureOutput::new(Kind::Pcap, "-", 1000, 0, 1)
+        let err = CaptureOutput::new(Kind::Pcap, "-", 1000, 0, 1, false)
             .err()
             .expect("refused");
         assert!(err.contains("rotation"), "{err}");
-        let err = CaptureOutput::new(Kind::Pcap, "/nonexistent-netraf/t.pcap", 0, 0, 1)
+        let err = CaptureOutput::new(Kind::Pcap, "/nonexistent-netraf/t.pcap", 0, 0, 1, false)
             .err()
             .expect("refused");
         assert!(err.contains("does not exist"), "{err}");

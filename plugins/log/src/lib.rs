@@ -49,6 +49,9 @@ struct Settings {
     /// pcap/pcapng: start a new file every this many seconds of packet time (0: never).
     #[serde(default)]
     rotate_seconds: u64,
+    /// pcap: write every packet with a Linux cooked v2 header, like `tcpdump -i any`.
+    #[serde(default)]
+    cooked: bool,
     /// Finished files kept besides the current one.
     #[serde(default = "default_keep")]
     keep: u32,
@@ -120,6 +123,7 @@ impl Plugin for Log {
                     s.max_bytes,
                     s.rotate_seconds,
                     s.keep,
+                    s.cooked,
                 )?)
             }
         };
