@@ -597,6 +597,58 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    fn cooked(link_type: u16, data: &[u8]) -> Option<Vec<u8>> {
+        let summary = plugin_api::PacketSummary::default();
+        let packet = Packet {
+            ts_ns: 0,
+            caplen: data.len() as u32,
+            len: data.len() as u32,
+            ifindex: 0x0102_0304,
+            pkttype: 1,
+            ifname: "eth0".into(),
+            data: data.into(),
+            summary: &summary,
+        };
+        let mut out = Vec::new();
+        cook(&packet, LinkType(link_type), &mut out).map(|_| out)
+    }
+
+    #[test]
+    fn cooked_headers_are_linux_sll2() {
+        // Ethernet: dst, src 02:..:01, IPv4, 2 payload bytes.
+        let eth = [
+            &[0xff; 6][..],
+            &[2, 0, 0, 0, 0, 1],
+            &[0x08, 0x00],
+            &[0x45, 0x00],
+        ]
+        .concat();
+        let want = [
+            &[0x08, 0x00, 0, 0, 1, 2, 3, 4, 0, 1, 1, 6][..],
+            &[2, 0, 0, 0, 0, 1, 0, 0],
+            &[0x45, 0x00],
+        ]
+        .concat();
+        assert_eq!(cooked(1, &eth).unwrap(), want);
+        // An 802.3 length field becomes ETH_P_802_2 (LLC).
+        let mut llc = eth.clone();
+        llc[12..14].copy_from_slice(&[0x00, 0x26]);
+        assert_eq!(cooked(1, &llc).unwrap()[..2], [0x00, 0x04]);
+        // SLL v1: pkttype 0, hatype 772, halen 0, protocol IPv6.
+        let sll = [&[0, 0, 3, 4, 0, 0][..], &[0; 8], &[0x86, 0xdd], &[0x60]].concat();
+        let out = cooked(113, &sll).unwrap();
+        assert_eq!(out[..2], [0x86, 0xdd]);
+        assert_eq!(out[8..12], [3, 4, 1, 0]);
+        assert_eq!(out[20..], [0x60]);
+        // Null loopback (AF_INET6 24): the version nibble says IPv6.
+        let out = cooked(0, &[24, 0, 0, 0, 0x60, 0]).unwrap();
+        assert_eq!((out[..2].to_vec(), out.len()), (vec![0x86, 0xdd], 22));
+        // Too short, not IP, no cooked form.
+        assert!(cooked(1, &eth[..13]).is_none());
+        assert!(cooked(101, &[0x10]).is_none());
+        assert!(cooked(127, &eth).is_none());
+    }
+
     #[test]
     fn rotation_to_standard_output_is_refused() {
         let err = CaptureOutput::new(Kind::Pcap, "-", 1000, 0, 1, false)
