@@ -33,8 +33,9 @@ fn parse_args() -> Result<CaptureConfig, String> {
                 );
             }
             "-h" | "--help" => return Err(USAGE.into()),
+            _ if arg.starts_with('-') => return Err(format!("unknown option '{arg}'\n{USAGE}")),
             _ if interface.is_none() => interface = Some(arg),
-            _ => return Err(format!("unexpected argument '{arg}'")),
+            _ => return Err(format!("unexpected argument '{arg}'\n{USAGE}")),
         }
     }
     let mut config = CaptureConfig::interface(interface.as_deref().unwrap_or("any"));

@@ -33,17 +33,6 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Wraps the last OS error with the call that failed.
-    #[allow(dead_code)] // used by the live source
-    pub(crate) fn last_os(context: impl Into<String>) -> Error {
-        Error::Os {
-            context: context.into(),
-            source: io::Error::last_os_error(),
-        }
-    }
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

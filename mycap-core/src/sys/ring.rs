@@ -164,9 +164,8 @@ impl Ring {
     }
 
     fn status(&self, block: usize) -> &AtomicU32 {
-        debug_assert!(block < self.blocks());
-        let offset = block * self.layout.block_size as usize + BLOCK_STATUS;
-        // SAFETY: `offset` lies inside the mapping (block < block_nr) and is
+        let offset = (block % self.blocks()) * self.layout.block_size as usize + BLOCK_STATUS;
+        // SAFETY: `offset` lies inside the mapping (block taken modulo block_nr) and is
         // 4-byte aligned (blocks are page aligned, BLOCK_STATUS is 8); the
         // kernel and we only access this word atomically.
         unsafe { &*self.base.as_ptr().add(offset).cast::<AtomicU32>() }
@@ -178,12 +177,12 @@ impl Ring {
             return None;
         }
         let size = self.layout.block_size as usize;
-        // SAFETY: the block lies inside the mapping, and its status says user
+        let start = (block % self.blocks()) * size;
+        // SAFETY: the block (index taken modulo block_nr) lies inside the mapping, and its status says user
         // space owns it (acquire ordering makes the kernel's writes visible),
         // so the kernel does not write it until `release`, which needs
         // `&mut self` and thus ends this borrow first.
-        let bytes =
-            unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(block * size), size) };
+        let bytes = unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(start), size) };
         Some(Block { bytes })
     }
 
