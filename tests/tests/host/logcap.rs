@@ -353,7 +353,7 @@ fn sigterm_in_the_middle_of_traffic_leaves_every_pcap_file_complete() {
         "{COUNT_AND_BROADCAST}{}",
         log_plugin(
             "log",
-            "format = \"pcap\"\noutput = \"busy.pcap\"\nmax_bytes = 200000\nkeep = 1000"
+            "format = \"pcap\"\noutput = \"busy.pcap\"\nmax_bytes = 50000\nkeep = 1000"
         )
     );
     let (host, report_path) = start_live(&dir, &pair, &plugins);
@@ -361,16 +361,16 @@ fn sigterm_in_the_middle_of_traffic_leaves_every_pcap_file_complete() {
     let injector = pair.peer_injector(&pair.link).expect("sender on the peer");
     let stop = AtomicBool::new(false);
     let out = std::thread::scope(|scope| {
-        // The peer sends about 20 frames a millisecond until told to stop:
-        // at most 30000 frames or 5 s, so the signal comes mid-traffic.
+        // The peer sends about 5 frames a millisecond until told to stop:
+        // at most 10000 frames or 5 s, so the signal comes mid-traffic.
         let sender = scope.spawn(|| {
             let started = Instant::now();
-            for (i, (_, frame)) in frames.iter().cycle().take(30_000).enumerate() {
+            for (i, (_, frame)) in frames.iter().cycle().take(10_000).enumerate() {
                 if stop.load(Ordering::Relaxed) || started.elapsed() > Duration::from_secs(5) {
                     return true;
                 }
                 injector.send(frame).expect("send a frame");
-                if i % 20 == 19 {
+                if i % 5 == 4 {
                     std::thread::sleep(Duration::from_millis(1));
                 }
             }
@@ -391,6 +391,7 @@ fn sigterm_in_the_middle_of_traffic_leaves_every_pcap_file_complete() {
     assert_eq!(log["packets"], captured, "{log}");
     let files = files_named(&dir.path, "busy");
     assert_eq!(log["files"], files.len() as u64, "{log}");
+    assert!(files.len() >= 2, "rotated while busy: {files:?}");
     // Every file reads to its end without a complaint, and together they
     // hold what the host captured; tshark reads the last one, open when the
     // signal came, with as many packets as Wireshark's reader counts.
