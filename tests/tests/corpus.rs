@@ -12,7 +12,7 @@ use netraf_tests::corpus::{self, Csv};
 use plugin_api::{Network, Transport};
 
 /// The per-frame columns of `outermost.csv`, in its order.
-const COLUMNS: [&str; 11] = [
+pub(crate) const COLUMNS: [&str; 11] = [
     "packets",
     "broadcast",
     "arp",
@@ -105,7 +105,7 @@ fn read(path: &Path) -> Reading {
 const KNOWN_DIFFERENCES: &[(&str, &str, u64)] = &[];
 
 /// The damaged files: the exact byte offset netraf must name.
-const DAMAGED: &[(&str, u64)] = &[
+pub(crate) const DAMAGED: &[(&str, u64)] = &[
     // The 16-byte record header at 5000 is cut after 10 bytes.
     ("bgp-4byte-asn.cut5010.pcap", 5000),
     // The enhanced packet block at 2808 needs 224 bytes, 192 remain.

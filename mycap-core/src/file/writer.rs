@@ -87,6 +87,11 @@ impl<W: Write> PcapWriter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+
+    /// The underlying writer (e.g. to ask how much was written).
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
 }
 
 /// One interface block written so far.
@@ -179,6 +184,11 @@ impl<W: Write> PcapngWriter<W> {
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
+    }
+
+    /// The underlying writer (e.g. to ask how much was written).
+    pub fn get_ref(&self) -> &W {
+        &self.out
     }
 
     /// The interface id of the packet's interface, describing it first if new.

@@ -5,10 +5,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use plugin_api::{Network, Packet, PacketSummary, PacketType, Transport};
 
-/// Writes `ts_ns` as an RFC 3339 UTC time with nanoseconds.
-pub fn write_time(out: &mut impl Write, ts_ns: u64) -> io::Result<()> {
-    let secs = ts_ns / 1_000_000_000;
-    let nanos = ts_ns % 1_000_000_000;
+/// The UTC calendar time of `secs` since the Unix epoch: year, month, day,
+/// hour, minute, second.
+pub fn civil(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -21,12 +20,16 @@ pub fn write_time(out: &mut impl Write, ts_ns: u64) -> io::Result<()> {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+/// Writes `ts_ns` as an RFC 3339 UTC time with nanoseconds.
+pub fn write_time(out: &mut impl Write, ts_ns: u64) -> io::Result<()> {
+    let nanos = ts_ns % 1_000_000_000;
+    let (year, month, day, hour, minute, second) = civil(ts_ns / 1_000_000_000);
     write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
+        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{nanos:09}Z"
     )
 }
 

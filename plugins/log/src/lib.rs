@@ -1,6 +1,13 @@
-//! The log plugin: netraf's traffic logger, one line per packet (text or JSON Lines) to standard output or a size-rotated file.
+//! The log plugin: netraf's traffic logger, one line per packet (text or JSON Lines) or a capture file (pcap or pcapng), to standard output or rotated files.
+//!
+//! `text` and `json` rotate by size into numbered files (`FILE.1` is the
+//! newest old one). `pcap` and `pcapng` rotate by size (`max_bytes`, like
+//! `tcpdump -C`) and by packet time (`rotate_seconds`, like `tcpdump -G`)
+//! into timestamped files, each a complete capture with its own header; see
+//! `configs/analyzers.toml` for the file names.
 #![deny(unsafe_code)]
 
+mod capture;
 mod format;
 mod output;
 
@@ -8,6 +15,7 @@ use plugin_api::{Packet, Plugin, Verdict};
 use serde::Deserialize;
 use serde_json::json;
 
+use capture::{CaptureOutput, Kind};
 use output::Output;
 
 /// Record formats.
@@ -19,6 +27,10 @@ enum Format {
     Text,
     /// One JSON object per line.
     Json,
+    /// A pcap file (nanosecond timestamps, one link type).
+    Pcap,
+    /// A pcapng file (one interface block per interface).
+    Pcapng,
 }
 
 /// The plugin's `config` table.
@@ -28,13 +40,19 @@ struct Settings {
     /// `-` for standard output, or a file path (relative to the working directory).
     #[serde(default = "default_output")]
     output: String,
-    /// `text` or `json`.
+    /// `text`, `json`, `pcap` or `pcapng`.
     #[serde(default)]
     format: Format,
     /// Start a new file when the current one would exceed this many bytes (0: never).
     #[serde(default)]
     max_bytes: u64,
-    /// Rotated files kept (`FILE.1` … `FILE.N`).
+    /// pcap/pcapng: start a new file every this many seconds of packet time (0: never).
+    #[serde(default)]
+    rotate_seconds: u64,
+    /// pcap: write every packet with a Linux cooked v2 header, like `tcpdump -i any`.
+    #[serde(default)]
+    cooked: bool,
+    /// Finished files kept besides the current one.
     #[serde(default = "default_keep")]
     keep: u32,
 }
@@ -46,67 +64,131 @@ fn default_keep() -> u32 {
     5
 }
 
+/// Where the records go.
+enum Sink {
+    /// Text or JSON lines, with the record being built (reused: no allocation per packet).
+    Lines(Output, Vec<u8>),
+    /// pcap or pcapng files.
+    Capture(CaptureOutput),
+}
+
 /// The log plugin's state.
 pub struct Log {
     format: Format,
-    out: Output,
-    /// The record being built (reused: no allocation per packet).
-    line: Vec<u8>,
-    lines: u64,
+    sink: Sink,
+    records: u64,
+}
+
+impl Log {
+    fn name(&self) -> String {
+        match &self.sink {
+            Sink::Lines(out, _) => out.name(),
+            Sink::Capture(out) => out.name(),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        let flushed = match &mut self.sink {
+            Sink::Lines(out, _) => out.flush(),
+            Sink::Capture(out) => out.flush(),
+        };
+        flushed.map_err(|e| format!("flushing the log to {}: {e}", self.name()))
+    }
 }
 
 impl Plugin for Log {
     fn new(config: &str) -> Result<Self, String> {
         let s: Settings = plugin_api::parse_config(config)?;
-        let out = Output::open(&s.output, s.max_bytes, s.keep)
-            .map_err(|e| format!("{e} (check `output`: the folder must exist and be writable)"))?;
+        let sink = match s.format {
+            Format::Text | Format::Json => {
+                if s.rotate_seconds > 0 {
+                    return Err("rotate_seconds applies to format = \"pcap\" or \"pcapng\" \
+                         (text and json logs rotate by max_bytes)"
+                        .into());
+                }
+                let out = Output::open(&s.output, s.max_bytes, s.keep).map_err(|e| {
+                    format!("{e} (check `output`: the folder must exist and be writable)")
+                })?;
+                Sink::Lines(out, Vec::with_capacity(512))
+            }
+            Format::Pcap | Format::Pcapng => {
+                let kind = if s.format == Format::Pcap {
+                    Kind::Pcap
+                } else {
+                    Kind::Pcapng
+                };
+                Sink::Capture(CaptureOutput::new(
+                    kind,
+                    &s.output,
+                    s.max_bytes,
+                    s.rotate_seconds,
+                    s.keep,
+                    s.cooked,
+                )?)
+            }
+        };
         Ok(Log {
             format: s.format,
-            out,
-            line: Vec::with_capacity(512),
-            lines: 0,
+            sink,
+            records: 0,
         })
     }
 
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
-        self.line.clear();
-        let written = match self.format {
-            Format::Text => format::write_text(&mut self.line, packet),
-            Format::Json => format::write_json(&mut self.line, packet),
+        let written = match &mut self.sink {
+            Sink::Lines(out, line) => {
+                line.clear();
+                let formatted = if self.format == Format::Json {
+                    format::write_json(line, packet)
+                } else {
+                    format::write_text(line, packet)
+                };
+                formatted.and_then(|()| out.write_record(line))
+            }
+            Sink::Capture(out) => out.write(packet),
         };
-        written
-            .and_then(|()| self.out.write_record(&self.line))
-            .map_err(|e| format!("writing the log to {}: {e}", self.out.name()))?;
-        self.lines += 1;
+        written.map_err(|e| format!("writing the log to {}: {e}", self.name()))?;
+        self.records += 1;
         Ok(Verdict::Continue)
     }
 
     fn on_tick(&mut self, _now_ns: u64) -> Result<(), String> {
-        // Once a second, so that `tail -f` follows a quiet link.
-        self.out
-            .flush()
-            .map_err(|e| format!("flushing the log to {}: {e}", self.out.name()))
+        // Once a second, so that `tail -f` (or a reader of the capture file)
+        // follows a quiet link.
+        self.flush()
     }
 
     fn report(&mut self) -> Result<String, String> {
-        Ok(json!({
-            "lines": self.lines,
-            "bytes": self.out.total_bytes,
-            "files": self.out.files,
-            "output": self.out.name(),
-        })
+        Ok(match &self.sink {
+            Sink::Lines(out, _) => json!({
+                "lines": self.records,
+                "bytes": out.total_bytes,
+                "files": out.files,
+                "output": out.name(),
+            }),
+            Sink::Capture(out) => json!({
+                "packets": out.packets,
+                "skipped": out.skipped,
+                "bytes": out.bytes(),
+                "files": out.files,
+                "output": out.name(),
+            }),
+        }
         .to_string())
     }
 
     fn shutdown(&mut self) -> Result<(), String> {
-        self.out
-            .flush()
-            .map_err(|e| format!("flushing the log to {}: {e}", self.out.name()))
+        match &mut self.sink {
+            Sink::Lines(..) => self.flush(),
+            Sink::Capture(out) => out
+                .finish()
+                .map_err(|e| format!("closing the log {}: {e}", out.name())),
+        }
     }
 }
 
 plugin_api::export_plugin! {
     plugin: Log,
     name: "log",
-    description: "traffic logger: one line per packet (text or JSON Lines) to stdout or a rotated file",
+    description: "traffic logger: text or JSON lines, or pcap/pcapng files, rotated by size or time",
 }

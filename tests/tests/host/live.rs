@@ -13,13 +13,13 @@ use super::replay::{plugin_report, read_report};
 use super::util::{config_and_report, host, Output, TempDir};
 
 /// netraf-host running in the background, killed on drop if still running.
-struct Running {
+pub(super) struct Running {
     child: Child,
     dir: PathBuf,
 }
 
 impl Running {
-    fn start(dir: &TempDir, args: &[&str]) -> Running {
+    pub(super) fn start(dir: &TempDir, args: &[&str]) -> Running {
         let child = Command::new(host())
             .current_dir(&dir.path)
             .args(args)
@@ -40,7 +40,7 @@ impl Running {
     }
 
     /// Waits (bounded) until the host says it captures.
-    fn wait_capturing(&mut self) {
+    pub(super) fn wait_capturing(&mut self) {
         let started = Instant::now();
         while !self.stderr().contains("capturing from") {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -59,7 +59,7 @@ impl Running {
     }
 
     /// Sends `signal` and waits (bounded) for the end.
-    fn signal_and_wait(mut self, signal: i32) -> Output {
+    pub(super) fn signal_and_wait(mut self, signal: i32) -> Output {
         let pid = i32::try_from(self.child.id()).expect("pid fits");
         // SAFETY: kill(2) on our own child's pid, which has not been reaped
         // yet (we hold its Child), with a valid signal number.
@@ -108,25 +108,37 @@ fn live_config(dir: &TempDir, pair: &VethPair, plugins: &str) -> PathBuf {
     )
 }
 
-#[test]
-fn live_capture_counts_logs_and_reports_what_the_peer_sent() {
-    require_netns!();
-    let pair = VethPair::new().expect("veth pair");
-    let dir = TempDir::new("live");
-    let config = live_config(&dir, &pair, super::replay::SAMPLE_PLUGINS);
+/// Starts the host on the pair's capture side with `plugins` (TOML tables)
+/// and waits until it captures; returns it and its report's path.
+pub(super) fn start_live(dir: &TempDir, pair: &VethPair, plugins: &str) -> (Running, PathBuf) {
+    let config = live_config(dir, pair, plugins);
     let report_path = dir.path.join("report.json");
-    let mut host = Running::start(&dir, &config_and_report(&config, &report_path));
+    let mut host = Running::start(dir, &config_and_report(&config, &report_path));
     host.wait_capturing();
+    (host, report_path)
+}
 
-    let frames = traffic();
+/// Sends `frames` from the peer, then SIGTERM; asserts a clean exit.
+pub(super) fn send_and_stop(pair: &VethPair, host: Running, frames: &[(u64, Vec<u8>)]) -> Output {
     let injector = pair.peer_injector(&pair.link).expect("sender on the peer");
-    for (_, frame) in &frames {
+    for (_, frame) in frames {
         injector.send(frame).expect("send a frame");
     }
     // Let the ring's block timeout hand the last frames over.
     std::thread::sleep(Duration::from_millis(500));
     let out = host.signal_and_wait(libc::SIGTERM);
     assert_eq!(out.code, Some(0), "{out}");
+    out
+}
+
+#[test]
+fn live_capture_counts_logs_and_reports_what_the_peer_sent() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let dir = TempDir::new("live");
+    let (host, report_path) = start_live(&dir, &pair, super::replay::SAMPLE_PLUGINS);
+    let frames = traffic();
+    let out = send_and_stop(&pair, host, &frames);
     for line in [
         "12 packets captured",
         "12 packets received by filter",

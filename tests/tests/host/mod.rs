@@ -1,7 +1,9 @@
 //! netraf-host and its plugins as built by `cargo build --workspace`: config errors, plugin loading failures, the chain's order and verdicts, panics, the CLI.
 
+mod corpus;
 mod frames;
 mod live;
+mod logcap;
 mod replay;
 mod util;
 

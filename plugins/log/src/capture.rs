@@ -1,0 +1,663 @@
+//! Capture-file output: pcap or pcapng through MYCAP's writers, rotated by size and by packet time into timestamped files.
+//!
+//! A file is opened at the first packet it holds: its name takes that
+//! packet's time (or the start of its time period), and a pcap header that
+//! packet's link type. Every file starts with its own header, and is flushed
+//! and closed at a rotation and at shutdown, so each one is complete. Records
+//! go through one `BufWriter` per file: no allocation and no system call per
+//! packet.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mycap_core::{LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter};
+use plugin_api::Packet;
+
+use crate::format::civil;
+
+/// The capture format written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// pcap, nanosecond timestamps, one link type per file.
+    Pcap,
+    /// pcapng, one interface block per interface and link type.
+    Pcapng,
+}
+
+/// What a capture file's writer writes to: a buffered file or standard
+/// output, counting the bytes.
+pub struct Counted {
+    inner: BufWriter<Box<dyn Write + Send>>,
+    bytes: u64,
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+enum Writer {
+    Pcap(PcapWriter<Counted>),
+    Pcapng(PcapngWriter<Counted>),
+}
+
+impl Writer {
+    fn bytes(&self) -> u64 {
+        match self {
+            Writer::Pcap(w) => w.get_ref().bytes,
+            Writer::Pcapng(w) => w.get_ref().bytes,
+        }
+    }
+
+    fn write(&mut self, header: &PacketHeader<'_>, data: &[u8]) -> io::Result<()> {
+        match self {
+            Writer::Pcap(w) => w.write(header, data),
+            Writer::Pcapng(w) => w.write(header, data),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Writer::Pcap(w) => w.flush(),
+            Writer::Pcapng(w) => w.flush(),
+        }
+    }
+}
+
+/// The log's capture files.
+pub struct CaptureOutput {
+    kind: Kind,
+    /// `output` as configured: `-`, a path, or a path with `%` time fields.
+    pattern: String,
+    max_bytes: u64,
+    rotate_ns: u64,
+    keep: u32,
+    writer: Option<Writer>,
+    /// The current file (None for standard output or before the first packet).
+    current: Option<PathBuf>,
+    /// Packets in the current file.
+    file_packets: u64,
+    /// Packet time at which the current time period ends.
+    period_end_ns: u64,
+    /// The link type of every pcap file of this run: the first packet's
+    /// (Linux cooked v2 when `cooked`).
+    link_type: Option<LinkType>,
+    /// pcap: rewrite every packet's link-layer header as Linux cooked v2.
+    cooked: bool,
+    /// The cooked packet being built (reused: no allocation per packet).
+    scratch: Vec<u8>,
+    /// Finished files of this run still on disk, oldest first.
+    finished: VecDeque<PathBuf>,
+    /// The last file name before numbering, and its number.
+    last_base: PathBuf,
+    last_n: u32,
+    finished_bytes: u64,
+    /// Files started.
+    pub files: u64,
+    /// Packets written.
+    pub packets: u64,
+    /// Packets not written: their link type differs from the pcap file's.
+    pub skipped: u64,
+}
+
+/// Replaces `%Y %m %d %H %M %S` (UTC, from `secs`), `%s` (seconds since the
+/// epoch) and `%%` in `pattern`.
+///
+/// # Errors
+/// Any other `%` field.
+pub fn expand(pattern: &str, secs: u64) -> Result<String, String> {
+    let (year, month, day, hour, minute, second) = civil(secs);
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('Y') => out.push_str(&format!("{year:04}")),
+            Some('m') => out.push_str(&format!("{month:02}")),
+            Some('d') => out.push_str(&format!("{day:02}")),
+            Some('H') => out.push_str(&format!("{hour:02}")),
+            Some('M') => out.push_str(&format!("{minute:02}")),
+            Some('S') => out.push_str(&format!("{second:02}")),
+            Some('s') => out.push_str(&secs.to_string()),
+            Some('%') => out.push('%'),
+            other => {
+                return Err(format!(
+                    "unknown time field %{} in output {pattern:?} \
+                     (use %Y %m %d %H %M %S %s, or %% for a %)",
+                    other.map_or(String::new(), String::from)
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Builds in `out` the packet with a Linux cooked v2 (SLL2) header in place
+/// of its link-layer header, as `tcpdump -i any` writes it; returns how many
+/// bytes of the original link-layer header it replaced. `None` when the link
+/// type has no cooked form here, or the frame is too short.
+fn cook(packet: &Packet<'_>, link_type: LinkType, out: &mut Vec<u8>) -> Option<usize> {
+    const ARPHRD_ETHER: u16 = 1;
+    const ARPHRD_LOOPBACK: u16 = 772;
+    const ARPHRD_NONE: u16 = 0xfffe;
+    let data = packet.data();
+    // (protocol, hatype, halen, address, bytes of the original header)
+    let (protocol, hatype, halen, addr, strip): (u16, u16, u8, &[u8], usize) = match link_type {
+        LinkType::ETHERNET => {
+            let h = data.get(..14)?;
+            let mut protocol = u16::from_be_bytes([h[12], h[13]]);
+            if protocol < 0x0600 {
+                // An 802.3 length: Linux says ETH_P_802_3 for Novell's raw
+                // IPX (0xffff after the header), else ETH_P_802_2 (LLC).
+                protocol = if data.get(14..16) == Some(&[0xff, 0xff]) {
+                    0x0001
+                } else {
+                    0x0004
+                };
+            }
+            (protocol, ARPHRD_ETHER, 6, &h[6..12], 14)
+        }
+        // pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
+        LinkType::LINUX_SLL => {
+            let h = data.get(..16)?;
+            let halen = u8::try_from(u16::from_be_bytes([h[4], h[5]]).min(8)).ok()?;
+            let hatype = u16::from_be_bytes([h[2], h[3]]);
+            (
+                u16::from_be_bytes([h[14], h[15]]),
+                hatype,
+                halen,
+                &h[6..14],
+                16,
+            )
+        }
+        LinkType::NULL
+        | LinkType::LOOP
+        | LinkType::RAW
+        | LinkType(12)
+        | LinkType(14)
+        | LinkType::IPV4
+        | LinkType::IPV6 => {
+            let strip = if matches!(link_type, LinkType::NULL | LinkType::LOOP) {
+                4
+            } else {
+                0
+            };
+            let protocol = match data.get(strip)? >> 4 {
+                4 => 0x0800,
+                6 => 0x86dd,
+                _ => return None,
+            };
+            let hatype = if strip == 4 {
+                ARPHRD_LOOPBACK
+            } else {
+                ARPHRD_NONE
+            };
+            (protocol, hatype, 0, &[][..], strip)
+        }
+        _ => return None,
+    };
+    let mut addr8 = [0u8; 8];
+    addr8[..usize::from(halen)].copy_from_slice(&addr[..usize::from(halen)]);
+    out.clear();
+    out.extend_from_slice(&protocol.to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&packet.ifindex.to_be_bytes());
+    out.extend_from_slice(&hatype.to_be_bytes());
+    out.push(packet.pkttype);
+    out.push(halen);
+    out.extend_from_slice(&addr8);
+    out.extend_from_slice(&data[strip..]);
+    Some(strip)
+}
+
+/// `path` with `insert` put before the extension of its file name.
+fn before_extension(path: &str, insert: &str) -> String {
+    let name_start = path.rfind('/').map_or(0, |i| i + 1);
+    match path[name_start..].rfind('.') {
+        Some(dot) if dot > 0 => {
+            let at = name_start + dot;
+            format!("{}{insert}{}", &path[..at], &path[at..])
+        }
+        _ => format!("{path}{insert}"),
+    }
+}
+
+fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+impl CaptureOutput {
+    /// Checks the settings; nothing is opened before the first packet.
+    ///
+    /// # Errors
+    /// Rotation to standard output, an unknown `%` field, a folder that does
+    /// not exist, `cooked` with pcapng.
+    pub fn new(
+        kind: Kind,
+        output: &str,
+        max_bytes: u64,
+        rotate_seconds: u64,
+        keep: u32,
+        cooked: bool,
+    ) -> Result<CaptureOutput, String> {
+        if cooked && kind != Kind::Pcap {
+            return Err("cooked applies to format = \"pcap\" \
+                        (pcapng keeps each interface's own link type)"
+                .into());
+        }
+        if output == "-" && (max_bytes > 0 || rotate_seconds > 0) {
+            return Err("rotation needs files: set `output` to a file name, \
+                        or max_bytes = 0 and rotate_seconds = 0 to write standard output"
+                .into());
+        }
+        if output != "-" {
+            let path = expand(output, 0)?;
+            let folder = match Path::new(&path).parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            if !folder.is_dir() {
+                return Err(format!(
+                    "cannot write {output}: folder {} does not exist (check `output`)",
+                    folder.display()
+                ));
+            }
+        }
+        Ok(CaptureOutput {
+            kind,
+            pattern: output.to_string(),
+            max_bytes,
+            rotate_ns: rotate_seconds.saturating_mul(1_000_000_000),
+            keep,
+            writer: None,
+            current: None,
+            file_packets: 0,
+            period_end_ns: 0,
+            link_type: cooked.then_some(LinkType::LINUX_SLL2),
+            cooked,
+            scratch: Vec::new(),
+            finished: VecDeque::new(),
+            last_base: PathBuf::new(),
+            last_n: 0,
+            finished_bytes: 0,
+            files: 0,
+            packets: 0,
+            skipped: 0,
+        })
+    }
+
+    /// Writes one packet, starting a new file first when a limit is reached.
+    ///
+    /// # Errors
+    /// Opening, writing or removing a file.
+    pub fn write(&mut self, packet: &Packet<'_>) -> io::Result<()> {
+        let mut link_type = LinkType(packet.summary.link_type);
+        let mut caplen = packet.data().len();
+        let mut len = packet.len;
+        let cooking = self.cooked && link_type != LinkType::LINUX_SLL2;
+        if cooking {
+            let Some(payload) = cook(packet, link_type, &mut self.scratch) else {
+                if self.skipped == 0 {
+                    eprintln!(
+                        "log: skipping {link_type} packets: they have no Linux cooked form \
+                         (format = \"pcapng\" keeps every packet)"
+                    );
+                }
+                self.skipped += 1;
+                return Ok(());
+            };
+            len = len.saturating_sub(payload as u32).saturating_add(20);
+            caplen = self.scratch.len();
+            link_type = LinkType::LINUX_SLL2;
+        }
+        if self.kind == Kind::Pcap {
+            match self.link_type {
+                None => self.link_type = Some(link_type),
+                Some(first) if first != link_type => {
+                    if self.skipped == 0 {
+                        eprintln!(
+                            "log: skipping {link_type} packets: this run's pcap files hold \
+                             {first} (a pcap file has one link type; cooked = true or \
+                             format = \"pcapng\" keeps every packet)"
+                        );
+                    }
+                    self.skipped += 1;
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+        }
+        let record = match self.kind {
+            Kind::Pcap => 16 + caplen,
+            Kind::Pcapng => 44 + caplen.next_multiple_of(4),
+        } as u64;
+        let rotate = match &self.writer {
+            None => true,
+            Some(w) => {
+                (self.rotate_ns > 0 && packet.ts_ns >= self.period_end_ns)
+                    || (self.max_bytes > 0
+                        && self.file_packets > 0
+                        && w.bytes() + record > self.max_bytes)
+            }
+        };
+        if rotate {
+            self.start(packet.ts_ns, link_type)?;
+        }
+        let header = PacketHeader {
+            ts_ns: packet.ts_ns,
+            caplen: caplen as u32,
+            len,
+            ifindex: packet.ifindex,
+            ifname: packet.ifname(),
+            pkttype: PacketType::from_sll(packet.pkttype),
+            link_type,
+            vlan: None,
+        };
+        let data = if cooking {
+            &self.scratch[..]
+        } else {
+            packet.data()
+        };
+        if let Some(w) = &mut self.writer {
+            w.write(&header, data)?;
+        }
+        self.packets += 1;
+        self.file_packets += 1;
+        Ok(())
+    }
+
+    /// Closes the current file (if any) and opens the next one for a packet at `ts_ns`.
+    fn start(&mut self, ts_ns: u64, link_type: LinkType) -> io::Result<()> {
+        self.close()?;
+        let mut name_ns = ts_ns;
+        if self.rotate_ns > 0 {
+            name_ns = ts_ns - ts_ns % self.rotate_ns;
+            self.period_end_ns = name_ns.saturating_add(self.rotate_ns);
+        }
+        let (sink, path): (Box<dyn Write + Send>, _) = if self.pattern == "-" {
+            (Box::new(io::stdout()), None)
+        } else {
+            let path = self.next_name(name_ns / 1_000_000_000)?;
+            let file = File::create(&path).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+            })?;
+            (Box::new(file), Some(path))
+        };
+        let out = Counted {
+            inner: BufWriter::with_capacity(1 << 16, sink),
+            bytes: 0,
+        };
+        self.writer = Some(match self.kind {
+            Kind::Pcap => Writer::Pcap(PcapWriter::new(out, link_type, 0)?),
+            Kind::Pcapng => Writer::Pcapng(PcapngWriter::new(out, "netraf", 0)?),
+        });
+        self.current = path;
+        self.file_packets = 0;
+        self.files += 1;
+        Ok(())
+    }
+
+    /// The name of the next file: `output` with its time fields filled in
+    /// (when rotating and `output` has none, `-YYYYmmdd-HHMMSS` before the
+    /// extension), then `-N` before the extension if the previous file had
+    /// the same name.
+    fn next_name(&mut self, secs: u64) -> io::Result<PathBuf> {
+        let rotating = self.max_bytes > 0 || self.rotate_ns > 0;
+        let pattern = if rotating && !self.pattern.contains('%') {
+            before_extension(&self.pattern, "-%Y%m%d-%H%M%S")
+        } else {
+            self.pattern.clone()
+        };
+        let base = expand(&pattern, secs).map_err(io::Error::other)?;
+        let base = PathBuf::from(base);
+        if self.files > 0 && base == self.last_base {
+            self.last_n += 1;
+        } else {
+            self.last_n = 0;
+            self.last_base = base.clone();
+        }
+        if self.last_n == 0 {
+            return Ok(base);
+        }
+        let text = base.to_string_lossy();
+        Ok(PathBuf::from(before_extension(
+            &text,
+            &format!("-{}", self.last_n),
+        )))
+    }
+
+    /// Flushes and closes the current file; removes the oldest finished files beyond `keep`.
+    fn close(&mut self) -> io::Result<()> {
+        let Some(mut writer) = self.writer.take() else {
+            return Ok(());
+        };
+        writer.flush()?;
+        self.finished_bytes += writer.bytes();
+        drop(writer);
+        if let Some(path) = self.current.take() {
+            self.finished.push_back(path);
+        }
+        while self.finished.len() > self.keep as usize {
+            if let Some(old) = self.finished.pop_front() {
+                match std::fs::remove_file(&old) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        return Err(io::Error::new(
+                            e.kind(),
+                            format!("cannot remove {}: {e}", old.display()),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Pushes buffered records to the file.
+    ///
+    /// # Errors
+    /// The file's write error.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.as_mut().map_or(Ok(()), Writer::flush)
+    }
+
+    /// Flushes the current file at the end of the run. A run without a single
+    /// packet still leaves one file with a header (pcap: Ethernet), so that
+    /// readers find a valid, empty capture.
+    ///
+    /// # Errors
+    /// Opening or writing the file.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if self.files == 0 {
+            let link_type = self.link_type.unwrap_or(LinkType::ETHERNET);
+            self.start(wall_ns(), link_type)?;
+        }
+        self.flush()
+    }
+
+    /// Bytes written to every file so far (buffered ones included).
+    pub fn bytes(&self) -> u64 {
+        self.finished_bytes + self.writer.as_ref().map_or(0, Writer::bytes)
+    }
+
+    /// The current file, or `-`.
+    pub fn name(&self) -> String {
+        match &self.current {
+            Some(path) => path.display().to_string(),
+            None if self.pattern == "-" => "-".into(),
+            None => self.pattern.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_fields_expand_in_utc() {
+        // 2000-02-29T12:34:56Z
+        let secs = 951_827_696;
+        assert_eq!(
+            expand("/var/log/t-%Y%m%d-%H%M%S-%s.pcap%%", secs).unwrap(),
+            "/var/log/t-20000229-123456-951827696.pcap%"
+        );
+        let err = expand("t-%q.pcap", 0).unwrap_err();
+        assert!(err.contains("%q") && err.contains("%Y"), "{err}");
+        assert!(expand("t-%", 0).is_err());
+    }
+
+    #[test]
+    fn inserts_before_the_extension_of_the_file_name() {
+        assert_eq!(before_extension("a/b.c/t.pcap", "-1"), "a/b.c/t-1.pcap");
+        assert_eq!(before_extension("a.d/trace", "-1"), "a.d/trace-1");
+        assert_eq!(before_extension(".hidden", "-1"), ".hidden-1");
+    }
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("netraf-log-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn files_started_within_one_second_are_numbered_and_keep_applies() {
+        let dir = temp_dir("numbered");
+        let pattern = dir.join("t.pcap");
+        let mut out =
+            CaptureOutput::new(Kind::Pcap, pattern.to_str().unwrap(), 100, 0, 2, false).unwrap();
+        let summary = plugin_api::PacketSummary {
+            link_type: 1,
+            ..Default::default()
+        };
+        let data = [0u8; 60];
+        for i in 0..4 {
+            let packet = Packet {
+                ts_ns: 951_827_696_000_000_000 + i,
+                caplen: 60,
+                len: 60,
+                ifindex: 1,
+                pkttype: 0,
+                ifname: "eth0".into(),
+                data: (&data[..]).into(),
+                summary: &summary,
+            };
+            out.write(&packet).unwrap();
+        }
+        out.finish().unwrap();
+        // 24 + 76 bytes fill a file: one packet per file, 4 files, 3 kept.
+        assert_eq!((out.files, out.packets), (4, 4));
+        assert_eq!(out.bytes(), 4 * 100);
+        assert_eq!(
+            names(&dir),
+            [
+                "t-20000229-123456-1.pcap",
+                "t-20000229-123456-2.pcap",
+                "t-20000229-123456-3.pcap"
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_run_without_packets_leaves_a_header_only_file() {
+        let dir = temp_dir("empty");
+        let path = dir.join("none.pcap");
+        let mut out =
+            CaptureOutput::new(Kind::Pcap, path.to_str().unwrap(), 0, 0, 5, false).unwrap();
+        out.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 24);
+        assert_eq!(bytes[..4], 0xa1b2_3c4du32.to_le_bytes());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn cooked(link_type: u16, data: &[u8]) -> Option<Vec<u8>> {
+        let summary = plugin_api::PacketSummary::default();
+        let packet = Packet {
+            ts_ns: 0,
+            caplen: data.len() as u32,
+            len: data.len() as u32,
+            ifindex: 0x0102_0304,
+            pkttype: 1,
+            ifname: "eth0".into(),
+            data: data.into(),
+            summary: &summary,
+        };
+        let mut out = Vec::new();
+        cook(&packet, LinkType(link_type), &mut out).map(|_| out)
+    }
+
+    #[test]
+    fn cooked_headers_are_linux_sll2() {
+        // Ethernet: dst, src 02:..:01, IPv4, 2 payload bytes.
+        let eth = [
+            &[0xff; 6][..],
+            &[2, 0, 0, 0, 0, 1],
+            &[0x08, 0x00],
+            &[0x45, 0x00],
+        ]
+        .concat();
+        let want = [
+            &[0x08, 0x00, 0, 0, 1, 2, 3, 4, 0, 1, 1, 6][..],
+            &[2, 0, 0, 0, 0, 1, 0, 0],
+            &[0x45, 0x00],
+        ]
+        .concat();
+        assert_eq!(cooked(1, &eth).unwrap(), want);
+        // An 802.3 length field becomes ETH_P_802_2 (LLC).
+        let mut llc = eth.clone();
+        llc[12..14].copy_from_slice(&[0x00, 0x26]);
+        assert_eq!(cooked(1, &llc).unwrap()[..2], [0x00, 0x04]);
+        // SLL v1: pkttype 0, hatype 772, halen 0, protocol IPv6.
+        let sll = [&[0, 0, 3, 4, 0, 0][..], &[0; 8], &[0x86, 0xdd], &[0x60]].concat();
+        let out = cooked(113, &sll).unwrap();
+        assert_eq!(out[..2], [0x86, 0xdd]);
+        assert_eq!(out[8..12], [3, 4, 1, 0]);
+        assert_eq!(out[20..], [0x60]);
+        // Null loopback (AF_INET6 24): the version nibble says IPv6.
+        let out = cooked(0, &[24, 0, 0, 0, 0x60, 0]).unwrap();
+        assert_eq!((out[..2].to_vec(), out.len()), (vec![0x86, 0xdd], 22));
+        // Too short, not IP, no cooked form.
+        assert!(cooked(1, &eth[..13]).is_none());
+        assert!(cooked(101, &[0x10]).is_none());
+        assert!(cooked(127, &eth).is_none());
+    }
+
+    #[test]
+    fn rotation_to_standard_output_is_refused() {
+        let err = CaptureOutput::new(Kind::Pcap, "-", 1000, 0, 1, false)
+            .err()
+            .expect("refused");
+        assert!(err.contains("rotation"), "{err}");
+        let err = CaptureOutput::new(Kind::Pcap, "/nonexistent-netraf/t.pcap", 0, 0, 1, false)
+            .err()
+            .expect("refused");
+        assert!(err.contains("does not exist"), "{err}");
+    }
+}
