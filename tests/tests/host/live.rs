@@ -204,11 +204,14 @@ fn sigint_ends_an_idle_capture_cleanly_after_wall_clock_ticks() {
         "[[plugin]]\nname = \"rec\"\npath = \"netraf_testkit\"\n[plugin.config]\nmode = \"record\"\n",
     );
     let report_path = dir.path.join("report.json");
+    let started = std::time::Instant::now();
     let mut host = Running::start(&dir, &config_and_report(&config, &report_path));
     host.wait_capturing();
     // Nothing crosses the link: ticks come from the wall clock.
     std::thread::sleep(Duration::from_millis(2_600));
     let out = host.signal_and_wait(libc::SIGINT);
+    // The host's whole life bounds its ticks (a loaded machine stretches it).
+    let lifetime_s = started.elapsed().as_secs() + 1;
     assert_eq!(out.code, Some(0), "{out}");
     assert!(
         out.stderr.lines().any(|l| l == "0 packets captured"),
@@ -219,7 +222,10 @@ fn sigint_ends_an_idle_capture_cleanly_after_wall_clock_ticks() {
     assert_eq!(rec["packets"], 0);
     assert_eq!(rec["shutdowns"], 1);
     let ticks = rec["ticks"].as_array().expect("ticks").len();
-    assert!((1..=3).contains(&ticks), "{rec}");
+    assert!(
+        (1..=lifetime_s as usize).contains(&ticks),
+        "{ticks} ticks in a {lifetime_s} s run: {rec}"
+    );
 }
 
 /// Count, broadcast and a JSON log per worker (`{worker}` in its file name).
