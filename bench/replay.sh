@@ -14,7 +14,8 @@
 #
 # Environment: RUNS [5] runs per command; TSHARK_RUNS [1] (tshark needs about
 # two minutes per run on 1 GiB; 0 skips it); SIZE [1073741824] bytes of the
-# file; PCAP [$DATA/mixed-1g.pcap]; HOST, OUT as in common.sh.
+# file; PCAP [$DATA/mixed-1g.pcap]; HOST, OUT as in common.sh. One untimed
+# warm-up run precedes the timed runs of every command but tshark.
 set -euo pipefail
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -67,8 +68,9 @@ EOF
 
 wait_quiet
 run() {
-    local name=$1 runs=$2 cmd=$3
-    hyperfine --style none --runs "$runs" --warmup 0 --export-json "$OUT/replay-$name.json" \
+    local name=$1 runs=$2 cmd=$3 warmup=1
+    [ "$name" = tshark ] && warmup=0
+    hyperfine --style none --runs "$runs" --warmup "$warmup" --export-json "$OUT/replay-$name.json" \
         --command-name "$name" "$cmd" >/dev/null
 }
 run cat "$RUNS" "cat $PCAP > /dev/null"
