@@ -25,7 +25,7 @@
 # /proc/PID/stat, from the sender's start to the end of the run). Medians of
 # REPS runs, then the ratios netraf/tcpdump.
 #
-# Environment: N [2000000] frames per run, REPS [3], MODES ["normal small-ring
+# Environment: N [5000000] frames per run, REPS [3], MODES ["normal small-ring
 # same-core"], TOOLS ["tcpdump netraf-empty netraf-cb"], MAX_SECS [60] bound
 # of one sender run, HOST [target/release/netraf-host], OUT [/tmp/netraf-bench/results].
 # trafgen -P 1 binds its one process to CPU 0 itself, hence the sender's core.
@@ -33,7 +33,7 @@ set -uo pipefail
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-N=${N:-2000000}
+N=${N:-5000000}
 REPS=${REPS:-3}
 MODES=${MODES:-normal small-ring same-core}
 TOOLS=${TOOLS:-tcpdump netraf-empty netraf-cb}
