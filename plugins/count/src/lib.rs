@@ -53,7 +53,12 @@ pub struct Count {
     transport: [u64; 5],
     broadcast: u64,
     pkttypes: [u64; 6],
-    interfaces: HashMap<String, Tally>,
+    /// Tallies by interface, in order of first sight, with their index by name.
+    interfaces: Vec<(String, Tally)>,
+    by_name: HashMap<String, usize>,
+    /// The interface of the previous packet: packets come in runs from one
+    /// interface, so most of them skip the hash lookup.
+    last_interface: Option<usize>,
     others: Tally,
     /// Totals at the last rate line, and its time.
     last: Tally,
@@ -117,13 +122,19 @@ impl Plugin for Count {
             self.pkttypes[i] += 1;
         }
         let ifname = packet.ifname();
-        if let Some(tally) = self.interfaces.get_mut(ifname) {
-            tally.add(packet.caplen);
+        let known = match self.last_interface {
+            Some(i) if self.interfaces[i].0 == ifname => Some(i),
+            _ => self.by_name.get(ifname).copied(),
+        };
+        if let Some(i) = known {
+            self.interfaces[i].1.add(packet.caplen);
+            self.last_interface = Some(i);
         } else if self.interfaces.len() < MAX_INTERFACES {
-            self.interfaces
-                .entry(ifname.to_string())
-                .or_default()
-                .add(packet.caplen);
+            let i = self.interfaces.len();
+            self.by_name.insert(ifname.to_string(), i);
+            self.interfaces.push((ifname.to_string(), Tally::default()));
+            self.interfaces[i].1.add(packet.caplen);
+            self.last_interface = Some(i);
         } else {
             self.others.add(packet.caplen);
         }

@@ -1,5 +1,6 @@
 //! netraf-host and its plugins as built by `cargo build --workspace`: config errors, plugin loading failures, the chain's order and verdicts, panics, the CLI.
 
+mod alloc;
 mod corpus;
 mod frames;
 mod live;
