@@ -91,6 +91,8 @@ fn bench(c: &mut Criterion) {
             ifname: header.ifname.into(),
             data: data.as_slice().into(),
             summary: &summary,
+            vlan_tci: 0,
+            vlan_tpid: 0,
         };
         let call: fn(&Packet<'_>) -> Verdict = direct;
         b.iter(|| black_box(call)(black_box(&packet)));

@@ -249,6 +249,8 @@ impl Chain {
             ifname: RStr::from_str(header.ifname),
             data: data.into(),
             summary,
+            vlan_tci: header.vlan.map_or(0, |tag| tag.tci),
+            vlan_tpid: header.vlan.map_or(0, |tag| tag.tpid),
         };
         let mut seen = 0;
         for slot in &mut self.slots {

@@ -35,6 +35,11 @@
 //! against a compatible version of this crate (layouts of every type crossing
 //! the boundary, and the version number), then calls the constructor with the
 //! plugin's `config` table as TOML text.
+//!
+//! plugin-api has its own version: its minor number goes up whenever a type
+//! that crosses the boundary changes layout (0.2: [`Packet`] carries the VLAN
+//! tag the kernel stripped), so that the host refuses a plugin built against
+//! an older one with a line naming both versions.
 #![deny(unsafe_code)]
 // abi_stable's derive macros expand to items that trip these lints.
 #![allow(non_local_definitions, non_camel_case_types)]
@@ -54,7 +59,7 @@ pub use export::{
 };
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use module::{PluginMod, PluginMod_Ref};
-pub use packet::{Packet, PacketType};
+pub use packet::{Packet, PacketType, StrippedVlan};
 pub use summary::{Network, PacketSummary, Transport};
 
 /// The crates the plugin-side macro expansion names; not part of the API.

@@ -69,6 +69,38 @@ pub struct Packet<'a> {
     pub data: RSlice<'a, u8>,
     /// What the host decoded from the outermost headers, shared by every plugin.
     pub summary: &'a PacketSummary,
+    /// Tag control information of an 802.1Q tag that the kernel (or the NIC)
+    /// stripped from the frame before capture; valid when `vlan_tpid` is not 0.
+    /// The tag is not in `data`: see [`Packet::vlan`].
+    pub vlan_tci: u16,
+    /// Tag protocol identifier of the stripped tag (0x8100, 0x88a8), or 0 when
+    /// no tag was stripped.
+    pub vlan_tpid: u16,
+}
+
+/// An 802.1Q tag that the kernel stripped from a frame before capture (the
+/// bytes are as the kernel gave them, without it; libpcap puts it back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StrippedVlan {
+    /// Tag protocol identifier (0x8100 for 802.1Q, 0x88a8 for 802.1ad).
+    pub tpid: u16,
+    /// Tag control information: priority (3 bits), DEI (1 bit), VLAN id (12 bits).
+    pub tci: u16,
+}
+
+impl StrippedVlan {
+    /// The 12-bit VLAN identifier.
+    pub fn id(self) -> u16 {
+        self.tci & 0x0fff
+    }
+
+    /// The 4 bytes of the tag as they stand in a frame after the MAC
+    /// addresses: TPID then TCI, big-endian.
+    pub fn to_bytes(self) -> [u8; 4] {
+        let [a, b] = self.tpid.to_be_bytes();
+        let [c, d] = self.tci.to_be_bytes();
+        [a, b, c, d]
+    }
 }
 
 impl<'a> Packet<'a> {
@@ -85,5 +117,41 @@ impl<'a> Packet<'a> {
     /// What the packet was to the capturing host.
     pub fn pkttype(&self) -> PacketType {
         PacketType::from_sll(self.pkttype)
+    }
+
+    /// The VLAN tag the kernel stripped from the frame, if it did.
+    pub fn vlan(&self) -> Option<StrippedVlan> {
+        (self.vlan_tpid != 0).then_some(StrippedVlan {
+            tpid: self.vlan_tpid,
+            tci: self.vlan_tci,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stripped_tag_is_there_only_with_a_tpid() {
+        let summary = PacketSummary::default();
+        let mut packet = Packet {
+            ts_ns: 0,
+            caplen: 0,
+            len: 0,
+            ifindex: 1,
+            pkttype: 0,
+            ifname: "eth0".into(),
+            data: (&[][..]).into(),
+            summary: &summary,
+            vlan_tci: 0,
+            vlan_tpid: 0,
+        };
+        assert_eq!(packet.vlan(), None);
+        packet.vlan_tpid = 0x8100;
+        packet.vlan_tci = (5 << 13) | 42;
+        let tag = packet.vlan().expect("a tag");
+        assert_eq!(tag.id(), 42);
+        assert_eq!(tag.to_bytes(), [0x81, 0x00, 0xa0, 42]);
     }
 }

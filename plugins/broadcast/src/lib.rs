@@ -295,6 +295,8 @@ mod tests {
             ifname: "eth0".into(),
             data: (&[0u8; 60][..]).into(),
             summary,
+            vlan_tci: 0,
+            vlan_tpid: 0,
         };
         assert_eq!(b.on_packet(&packet), Ok(Verdict::Continue));
     }

@@ -217,6 +217,8 @@ mod tests {
             ifname: ifname.into(),
             data: data.as_slice().into(),
             summary,
+            vlan_tci: 0,
+            vlan_tpid: 0,
         };
         assert_eq!(count.on_packet(&packet), Ok(Verdict::Continue));
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mycap_core::{LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter};
-use plugin_api::Packet;
+use plugin_api::{Packet, StrippedVlan};
 
 use crate::format::civil;
 
@@ -145,11 +145,27 @@ pub fn expand(pattern: &str, secs: u64) -> Result<String, String> {
     Ok(out)
 }
 
+/// Builds in `out` the Ethernet frame `data` with the stripped tag `tag`
+/// back after its MAC addresses (`data` holds at least 12 bytes).
+fn retag(data: &[u8], tag: StrippedVlan, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&data[..12]);
+    out.extend_from_slice(&tag.to_bytes());
+    out.extend_from_slice(&data[12..]);
+}
+
 /// Builds in `out` the packet with a Linux cooked v2 (SLL2) header in place
-/// of its link-layer header, as `tcpdump -i any` writes it; returns how many
-/// bytes of the original link-layer header it replaced. `None` when the link
-/// type has no cooked form here, or the frame is too short.
-fn cook(packet: &Packet<'_>, link_type: LinkType, out: &mut Vec<u8>) -> Option<usize> {
+/// of its link-layer header, as `tcpdump -i any` writes it. A stripped tag
+/// `vlan` of an Ethernet frame comes back as Linux does for a tagged frame:
+/// protocol = the TPID, then the TCI and the frame's own EtherType before the
+/// payload. `None` when the link type has no cooked form here, or the frame
+/// is too short.
+fn cook(
+    packet: &Packet<'_>,
+    link_type: LinkType,
+    vlan: Option<StrippedVlan>,
+    out: &mut Vec<u8>,
+) -> Option<()> {
     const ARPHRD_ETHER: u16 = 1;
     const ARPHRD_LOOPBACK: u16 = 772;
     const ARPHRD_NONE: u16 = 0xfffe;
@@ -168,7 +184,11 @@ fn cook(packet: &Packet<'_>, link_type: LinkType, out: &mut Vec<u8>) -> Option<u
                     0x0004
                 };
             }
-            (protocol, ARPHRD_ETHER, 6, &h[6..12], 14)
+            match vlan {
+                // The TCI, then the frame's EtherType (kept in the payload).
+                Some(tag) => (tag.tpid, ARPHRD_ETHER, 6, &h[6..12], 12),
+                None => (protocol, ARPHRD_ETHER, 6, &h[6..12], 14),
+            }
         }
         // pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
         LinkType::LINUX_SLL => {
@@ -219,8 +239,11 @@ fn cook(packet: &Packet<'_>, link_type: LinkType, out: &mut Vec<u8>) -> Option<u
     out.push(packet.pkttype);
     out.push(halen);
     out.extend_from_slice(&addr8);
+    if let Some(tag) = vlan.filter(|_| link_type == LinkType::ETHERNET) {
+        out.extend_from_slice(&tag.tci.to_be_bytes());
+    }
     out.extend_from_slice(&data[strip..]);
-    Some(strip)
+    Some(())
 }
 
 /// `path` with `insert` put before the extension of its file name.
@@ -290,7 +313,8 @@ impl CaptureOutput {
             period_end_ns: 0,
             link_type: cooked.then_some(LinkType::LINUX_SLL2),
             cooked,
-            scratch: Vec::new(),
+            // Grown once to the largest rebuilt packet, then reused.
+            scratch: Vec::with_capacity(2048),
             finished: VecDeque::new(),
             last_base: PathBuf::new(),
             last_n: 0,
@@ -307,11 +331,14 @@ impl CaptureOutput {
     /// Opening, writing or removing a file.
     pub fn write(&mut self, packet: &Packet<'_>) -> io::Result<()> {
         let mut link_type = LinkType(packet.summary.link_type);
-        let mut caplen = packet.data().len();
-        let mut len = packet.len;
+        // A tag the kernel stripped goes back into an Ethernet frame, as
+        // libpcap does, so that the file holds the frame as it was sent.
+        let vlan = packet
+            .vlan()
+            .filter(|_| link_type == LinkType::ETHERNET && packet.data().len() >= 12);
         let cooking = self.cooked && link_type != LinkType::LINUX_SLL2;
-        if cooking {
-            let Some(payload) = cook(packet, link_type, &mut self.scratch) else {
+        let rebuilt = if cooking {
+            if cook(packet, link_type, vlan, &mut self.scratch).is_none() {
                 if self.skipped == 0 {
                     eprintln!(
                         "log: skipping {link_type} packets: they have no Linux cooked form \
@@ -320,10 +347,22 @@ impl CaptureOutput {
                 }
                 self.skipped += 1;
                 return Ok(());
-            };
-            len = len.saturating_sub(payload as u32).saturating_add(20);
-            caplen = self.scratch.len();
+            }
             link_type = LinkType::LINUX_SLL2;
+            true
+        } else if let Some(tag) = vlan {
+            retag(packet.data(), tag, &mut self.scratch);
+            true
+        } else {
+            false
+        };
+        let mut caplen = packet.data().len();
+        let mut len = packet.len;
+        if rebuilt {
+            // The wire length grows or shrinks with the captured bytes.
+            let grown = self.scratch.len() as i64 - caplen as i64;
+            len = u32::try_from((i64::from(len) + grown).max(0)).unwrap_or(u32::MAX);
+            caplen = self.scratch.len();
         }
         if self.kind == Kind::Pcap {
             match self.link_type {
@@ -368,7 +407,7 @@ impl CaptureOutput {
             link_type,
             vlan: None,
         };
-        let data = if cooking {
+        let data = if rebuilt {
             &self.scratch[..]
         } else {
             packet.data()
@@ -566,6 +605,8 @@ mod tests {
                 ifname: "eth0".into(),
                 data: (&data[..]).into(),
                 summary: &summary,
+                vlan_tci: 0,
+                vlan_tpid: 0,
             };
             out.write(&packet).unwrap();
         }
@@ -597,32 +638,117 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    fn cooked(link_type: u16, data: &[u8]) -> Option<Vec<u8>> {
-        let summary = plugin_api::PacketSummary::default();
-        let packet = Packet {
-            ts_ns: 0,
+    /// A packet of `data` whose stripped tag is `tag` (TPID 0: none).
+    fn packet<'a>(
+        summary: &'a plugin_api::PacketSummary,
+        data: &'a [u8],
+        tag: StrippedVlan,
+    ) -> Packet<'a> {
+        Packet {
+            ts_ns: 951_827_696_000_000_000,
             caplen: data.len() as u32,
-            len: data.len() as u32,
+            len: data.len() as u32 + 10,
             ifindex: 0x0102_0304,
             pkttype: 1,
             ifname: "eth0".into(),
             data: data.into(),
-            summary: &summary,
-        };
-        let mut out = Vec::new();
-        cook(&packet, LinkType(link_type), &mut out).map(|_| out)
+            summary,
+            vlan_tci: tag.tci,
+            vlan_tpid: tag.tpid,
+        }
     }
 
-    #[test]
-    fn cooked_headers_are_linux_sll2() {
-        // Ethernet: dst, src 02:..:01, IPv4, 2 payload bytes.
-        let eth = [
+    fn cooked(link_type: u16, data: &[u8]) -> Option<Vec<u8>> {
+        let summary = plugin_api::PacketSummary::default();
+        let untagged = StrippedVlan { tpid: 0, tci: 0 };
+        let mut out = Vec::new();
+        let packet = packet(&summary, data, untagged);
+        cook(&packet, LinkType(link_type), None, &mut out).map(|_| out)
+    }
+
+    /// Ethernet: dst ff.., src 02:..:01, IPv4, 2 payload bytes.
+    fn ethernet() -> Vec<u8> {
+        [
             &[0xff; 6][..],
             &[2, 0, 0, 0, 0, 1],
             &[0x08, 0x00],
             &[0x45, 0x00],
         ]
-        .concat();
+        .concat()
+    }
+
+    #[test]
+    fn a_stripped_tag_goes_back_into_pcap_and_pcapng_records() {
+        let dir = temp_dir("retag");
+        let summary = plugin_api::PacketSummary {
+            link_type: 1,
+            ..Default::default()
+        };
+        let frame = ethernet();
+        let tag = StrippedVlan {
+            tpid: 0x8100,
+            tci: (3 << 13) | 42,
+        };
+        let tagged = [&frame[..12], &tag.to_bytes(), &frame[12..]].concat();
+        // caplen and len of the tagged record (the packet's len is caplen + 10).
+        let (caplen, len) = (tagged.len() as u32, tagged.len() as u32 + 10);
+        for (kind, name, record) in [(Kind::Pcap, "t.pcap", 24), (Kind::Pcapng, "t.pcapng", 0)] {
+            let path = dir.join(name);
+            let mut out = CaptureOutput::new(kind, path.to_str().unwrap(), 0, 0, 1, false).unwrap();
+            out.write(&packet(&summary, &frame, tag)).unwrap();
+            // Not every frame had a tag stripped.
+            let plain = StrippedVlan { tpid: 0, tci: 0 };
+            out.write(&packet(&summary, &frame, plain)).unwrap();
+            out.finish().unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+            if kind == Kind::Pcap {
+                // Record header: caplen and len grew by 4, then the tagged frame.
+                assert_eq!((u32_at(record + 8), u32_at(record + 12)), (caplen, len));
+                assert_eq!(bytes[record + 16..record + 16 + tagged.len()], tagged[..]);
+                let second = record + 16 + tagged.len();
+                assert_eq!(
+                    (u32_at(second + 8), u32_at(second + 12)),
+                    (caplen - 4, len - 4)
+                );
+                assert_eq!(bytes[second + 16..], frame[..]);
+            } else {
+                // The first enhanced packet block follows the section and interface blocks.
+                let mut epb = 0;
+                while u32_at(epb) != 6 {
+                    epb += u32_at(epb + 4) as usize;
+                }
+                assert_eq!((u32_at(epb + 20), u32_at(epb + 24)), (caplen, len));
+                assert_eq!(bytes[epb + 28..epb + 28 + tagged.len()], tagged[..]);
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_stripped_tag_is_cooked_as_linux_puts_a_tagged_frame() {
+        let summary = plugin_api::PacketSummary::default();
+        let frame = ethernet();
+        let tag = StrippedVlan {
+            tpid: 0x88a8,
+            tci: 7,
+        };
+        let mut out = Vec::new();
+        cook(
+            &packet(&summary, &frame, tag),
+            LinkType::ETHERNET,
+            Some(tag),
+            &mut out,
+        )
+        .unwrap();
+        // Protocol = TPID; after the 20-byte header: TCI, EtherType, payload.
+        assert_eq!(out[..2], [0x88, 0xa8]);
+        assert_eq!(out[20..], [0, 7, 0x08, 0x00, 0x45, 0x00]);
+    }
+
+    #[test]
+    fn cooked_headers_are_linux_sll2() {
+        let eth = ethernet();
         let want = [
             &[0x08, 0x00, 0, 0, 1, 2, 3, 4, 0, 1, 1, 6][..],
             &[2, 0, 0, 0, 0, 1, 0, 0],

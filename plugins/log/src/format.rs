@@ -279,6 +279,8 @@ mod tests {
             ifname: ifname.into(),
             data: (&[][..]).into(),
             summary: s,
+            vlan_tci: 0,
+            vlan_tpid: 0,
         }
     }
 

@@ -400,3 +400,79 @@ fn sigterm_in_the_middle_of_traffic_leaves_every_pcap_file_complete() {
     let last = files.last().expect("at least one file");
     assert_eq!(tshark_caplens(last).0, info[last].0);
 }
+
+/// The frames of `file` as MYCAP reads them back: (link type, VLAN, bytes).
+fn read_back(file: &Path) -> Vec<(mycap_core::LinkType, Vec<u8>)> {
+    let mut session = mycap_core::Session::open_file(file).expect("open the logged file");
+    let (got, _) =
+        netraf_tests::collect::collect(&mut session, usize::MAX, Duration::from_secs(20))
+            .expect("read the logged file");
+    got.into_iter()
+        .map(|c| {
+            assert_eq!(c.vlan, None, "a file keeps its tags in the bytes");
+            (c.link_type, c.data)
+        })
+        .collect()
+}
+
+#[test]
+fn vlan_tags_the_kernel_stripped_are_back_in_logged_pcap_and_pcapng_frames() {
+    use netraf_tests::frames::{broadcast_udp, payload, unicast_udp, with_vlan};
+    require_netns!();
+    if !tool_available("tshark") {
+        return;
+    }
+    let pair = VethPair::new().expect("veth pair");
+    let dir = TempDir::new("live-vlan");
+    let plugins = format!(
+        "{}{}{}",
+        log_plugin("pcap", "format = \"pcap\"\noutput = \"vlan.pcap\""),
+        log_plugin("ng", "format = \"pcapng\"\noutput = \"vlan.pcapng\""),
+        log_plugin("json", "format = \"json\"\noutput = \"vlan.jsonl\""),
+    );
+    let (host, report_path) = start_live(&dir, &pair, &plugins);
+    // Tagged frames from the peer, each with its own VLAN id and priority;
+    // the veth strips the tag before the capture sees the frame.
+    let link = &pair.link;
+    let sent: Vec<(u64, Vec<u8>)> = (0..6u16)
+        .map(|i| {
+            let body = payload("vlan", u32::from(i), 30 + usize::from(i));
+            let frame = if i % 2 == 0 {
+                unicast_udp(link.a_mac, link.b_mac, &body)
+            } else {
+                broadcast_udp(link.b_mac, &body)
+            };
+            (0, with_vlan(&frame, (i << 13) | (100 + i)))
+        })
+        .collect();
+    let ids: Vec<String> = (0..6).map(|i| (100 + i).to_string()).collect();
+    send_and_stop(&pair, host, &sent);
+    let report = read_report(&report_path);
+    assert_eq!(report["capture"]["packets"], 6, "{report}");
+
+    for name in ["vlan.pcap", "vlan.pcapng"] {
+        let file = dir.path.join(name);
+        let path = file.to_str().expect("UTF-8 path");
+        // Wireshark finds the tag in every frame.
+        let listed = run_tool("tshark", &["-r", path, "-T", "fields", "-e", "vlan.id"]);
+        let got: Vec<&str> = listed.lines().map(str::trim).collect();
+        assert_eq!(got, ids, "{name}: tshark's vlan.id");
+        // And the bytes are the frames as they were sent, tag included.
+        let frames = read_back(&file);
+        assert_eq!(frames.len(), sent.len(), "{name}");
+        for ((link_type, data), (_, frame)) in frames.iter().zip(&sent) {
+            assert_eq!(*link_type, mycap_core::LinkType::ETHERNET, "{name}");
+            assert_eq!(data, frame, "{name}");
+        }
+    }
+    // The JSON log names each frame's VLAN id.
+    let log = std::fs::read_to_string(dir.path.join("vlan.jsonl")).expect("JSON log written");
+    let vlans: Vec<String> = log
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            v["vlan"].to_string()
+        })
+        .collect();
+    assert_eq!(vlans, ids, "{log}");
+}

@@ -370,22 +370,35 @@ fn a_plugin_built_against_a_changed_layout_is_refused_with_one_line() {
     );
 }
 
+/// plugin-api's own version, as its manifest says.
+fn plugin_api_version() -> String {
+    let manifest = std::fs::read_to_string(workspace_dir().join("plugin-api/Cargo.toml"))
+        .expect("plugin-api/Cargo.toml");
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .expect("plugin-api has its own version line")
+        .trim_matches('"')
+        .to_string()
+}
+
 #[test]
 fn a_plugin_built_against_an_older_plugin_api_is_refused_with_one_line() {
+    // 0.1: the layout before `Packet` carried the stripped VLAN tag.
+    let version = plugin_api_version();
+    assert!(version.starts_with(plugin_api::ABI_VERSION), "{version}");
     let lib = build_fixture_plugin("abi-mismatch", "version", |file, text| {
         if file != "Cargo.toml" {
             return text;
         }
-        let current = format!("version = \"{}\"", env!("CARGO_PKG_VERSION"));
-        let changed = text.replace(&current, "version = \"0.0.1\"");
+        let changed = text.replace(&format!("version = \"{version}\""), "version = \"0.1.0\"");
         assert_ne!(changed, text, "plugin-api's version line not found");
         changed
     });
     let (line, _) = refused_line(&lib);
     assert!(
         line.contains(&format!(
-            "built against plugin-api 0.0.1, which is incompatible with this host's plugin-api {}",
-            env!("CARGO_PKG_VERSION")
+            "built against plugin-api 0.1.0, which is incompatible with this host's plugin-api {version}"
         )),
         "{line}"
     );
