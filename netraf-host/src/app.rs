@@ -404,7 +404,8 @@ impl Worker {
                     .last_packet_ns
                     .store(header.ts_ns, Ordering::Relaxed);
                 chain.on_packet(header, data);
-                if last {
+                // A plugin's Verdict::End ends the run like the last packet of `--count`.
+                if last || chain.ended().is_some() {
                     Verdict::Stop
                 } else {
                     Verdict::Continue
@@ -413,7 +414,8 @@ impl Worker {
             match session.run(&mut handler) {
                 Ok(LoopEnd::Eof) => break,
                 Ok(LoopEnd::Stopped) => {
-                    // The `--count` budget is spent: every worker ends.
+                    // The `--count` budget is spent, or a plugin ended the
+                    // run: every worker ends.
                     shared.end_all();
                     break;
                 }

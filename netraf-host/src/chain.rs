@@ -175,6 +175,8 @@ struct Slot {
 pub struct Chain {
     slots: Vec<Slot>,
     next_tick_ns: u64,
+    /// The plugin that answered [`Verdict::End`], if one did.
+    ended_by: Option<usize>,
 }
 
 impl Default for Chain {
@@ -189,6 +191,7 @@ impl Chain {
         Chain {
             slots: Vec::new(),
             next_tick_ns: 0,
+            ended_by: None,
         }
     }
 
@@ -220,8 +223,15 @@ impl Chain {
             .collect()
     }
 
+    /// The name of the plugin that answered [`Verdict::End`]: the run should
+    /// end cleanly (the capture loop stops, the plugins shut down and report).
+    pub fn ended(&self) -> Option<&str> {
+        self.ended_by.map(|i| self.slots[i].name.as_str())
+    }
+
     /// Decodes the packet once and hands it to every enabled plugin in order,
-    /// until one answers [`Verdict::Stop`]. Ticks first when the packet's time
+    /// until one answers [`Verdict::Stop`] or [`Verdict::End`] (see
+    /// [`Chain::ended`]). Ticks first when the packet's time
     /// crossed a tick boundary. Returns how many plugins saw the packet.
     pub fn on_packet(&mut self, header: &PacketHeader<'_>, data: &[u8]) -> usize {
         if self.slots.is_empty() {
@@ -253,7 +263,7 @@ impl Chain {
             vlan_tpid: header.vlan.map_or(0, |tag| tag.tpid),
         };
         let mut seen = 0;
-        for slot in &mut self.slots {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
             if slot.failed.is_some() {
                 continue;
             }
@@ -261,6 +271,17 @@ impl Chain {
             match slot.handler.on_packet(&packet) {
                 RResult::ROk(Verdict::Continue) => {}
                 RResult::ROk(Verdict::Stop) => break,
+                RResult::ROk(Verdict::End) => {
+                    if self.ended_by.is_none() {
+                        log::info!(
+                            "plugin '{}' ({}) ended the run",
+                            slot.name,
+                            slot.path.display()
+                        );
+                        self.ended_by = Some(i);
+                    }
+                    break;
+                }
                 RResult::RErr(message) => disable(slot, "on_packet", message.into_string()),
             }
         }

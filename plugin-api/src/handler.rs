@@ -14,6 +14,12 @@ pub enum Verdict {
     Continue,
     /// The plugins after this one do not see this packet (capture goes on).
     Stop,
+    /// The plugin's work is over and the run should end cleanly, e.g. the
+    /// reader of its output went away (a closed pipe): the plugins after this
+    /// one do not see this packet, the capture stops, every plugin is shut
+    /// down and reports, and the host exits with status 0. Not an error: a
+    /// failure is an `Err` from the hook. (Since plugin-api 0.2.)
+    End,
 }
 
 /// A plugin instance, as the host drives it. Plugins do not implement this

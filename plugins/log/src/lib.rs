@@ -77,6 +77,8 @@ pub struct Log {
     format: Format,
     sink: Sink,
     records: u64,
+    /// The reader of the output went away (a closed pipe, as with `| head`).
+    closed: bool,
 }
 
 impl Log {
@@ -87,12 +89,43 @@ impl Log {
         }
     }
 
-    fn flush(&mut self) -> Result<(), String> {
+    /// Pushes the buffered records out; `last` (at shutdown) also completes
+    /// a capture file.
+    fn flush(&mut self, last: bool) -> Result<(), String> {
+        if self.closed {
+            return Ok(());
+        }
         let flushed = match &mut self.sink {
             Sink::Lines(out, _) => out.flush(),
+            Sink::Capture(out) if last => out.finish(),
             Sink::Capture(out) => out.flush(),
         };
-        flushed.map_err(|e| format!("flushing the log to {}: {e}", self.name()))
+        let doing = if last {
+            "closing the log"
+        } else {
+            "flushing the log to"
+        };
+        self.check(flushed, doing)
+    }
+
+    /// Turns a write error into the plugin's message, except a closed pipe:
+    /// the reader went away (`netraf-host | head`), which ends the run
+    /// cleanly, as it ends tcpdump; that is remembered in `closed`.
+    fn check(&mut self, result: std::io::Result<()>, doing: &str) -> Result<(), String> {
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                if !self.closed {
+                    eprintln!(
+                        "log: the reader of {} went away (broken pipe); ending the run",
+                        self.name()
+                    );
+                }
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(format!("{doing} {}: {e}", self.name())),
+            Ok(()) => Ok(()),
+        }
     }
 }
 
@@ -131,10 +164,14 @@ impl Plugin for Log {
             format: s.format,
             sink,
             records: 0,
+            closed: false,
         })
     }
 
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
+        if self.closed {
+            return Ok(Verdict::End);
+        }
         let written = match &mut self.sink {
             Sink::Lines(out, line) => {
                 line.clear();
@@ -147,15 +184,19 @@ impl Plugin for Log {
             }
             Sink::Capture(out) => out.write(packet),
         };
-        written.map_err(|e| format!("writing the log to {}: {e}", self.name()))?;
+        self.check(written, "writing the log to")?;
+        if self.closed {
+            return Ok(Verdict::End);
+        }
         self.records += 1;
         Ok(Verdict::Continue)
     }
 
     fn on_tick(&mut self, _now_ns: u64) -> Result<(), String> {
         // Once a second, so that `tail -f` (or a reader of the capture file)
-        // follows a quiet link.
-        self.flush()
+        // follows a quiet link. A closed pipe found here ends the run at the
+        // next packet (a tick cannot end it).
+        self.flush(false)
     }
 
     fn report(&mut self) -> Result<String, String> {
@@ -178,12 +219,7 @@ impl Plugin for Log {
     }
 
     fn shutdown(&mut self) -> Result<(), String> {
-        match &mut self.sink {
-            Sink::Lines(..) => self.flush(),
-            Sink::Capture(out) => out
-                .finish()
-                .map_err(|e| format!("closing the log {}: {e}", out.name())),
-        }
+        self.flush(true)
     }
 }
 

@@ -293,3 +293,93 @@ fn a_capture_file_is_read_by_one_worker_whatever_workers_says() {
     // One worker: the log keeps its plain name.
     assert_eq!(plugin_report(&report, "log")["output"], "log.jsonl");
 }
+
+#[test]
+fn a_reader_that_closes_the_log_pipe_ends_the_run_cleanly() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    // Far more text than a pipe and the log's buffer hold: the reader's
+    // going away is seen long before the end of the file.
+    let base = traffic();
+    let total = 20_000usize;
+    let frames: Vec<(u64, Vec<u8>)> = (0..total)
+        .map(|i| {
+            let (ts, frame) = &base[i % base.len()];
+            (ts + i as u64 * 1_000_000, frame.clone())
+        })
+        .collect();
+    let dir = TempDir::new("closed-pipe");
+    let pcap = dir.path.join("many.pcap");
+    write_pcap(&pcap, &frames);
+    let plugins = "[[plugin]]\nname = \"count\"\npath = \"netraf_count\"\n\n\
+                   [[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n\n\
+                   [[plugin]]\nname = \"broadcast\"\npath = \"netraf_broadcast\"\n";
+    let config = config(&dir, "interface = \"any\"", plugins);
+    let report_path = dir.path.join("report.json");
+    let mut args = config_and_report(&config, &report_path).to_vec();
+    args.extend(["-r", pcap.to_str().expect("UTF-8 path")]);
+    let stderr_path = dir.path.join("stderr");
+    let mut child = Command::new(super::util::host())
+        .current_dir(&dir.path)
+        .args(&args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .expect("start netraf-host");
+    // Like `| head -n 1`: one line, then the pipe is closed.
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut first = String::new();
+    reader.read_line(&mut first).expect("read the first line");
+    drop(reader);
+    assert!(first.contains(" ARP len 42/42"), "{first:?}");
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("netraf-host still running 60 s after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = Output {
+        code: status.code(),
+        stdout: first,
+        stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),
+    };
+    assert_eq!(out.code, Some(0), "a closed pipe is not a failure: {out}");
+    assert!(!out.stderr.contains("disabled"), "{out}");
+    assert!(
+        out.stderr.contains("plugin 'log'") && out.stderr.contains("ended the run"),
+        "{out}"
+    );
+    // It stopped early, and every plugin reported what it saw until then.
+    let report = read_report(&report_path);
+    let captured = report["capture"]["packets"].as_u64().expect("packets");
+    assert!(
+        captured > 0 && captured < total as u64,
+        "{captured} of {total}: {out}"
+    );
+    assert_exit_lines(&out, captured);
+    assert_eq!(plugin_report(&report, "count")["packets"], captured);
+    // The log wrote every packet before the one that found the pipe closed;
+    // the plugin after it did not see that one.
+    assert_eq!(plugin_report(&report, "log")["lines"], captured - 1);
+    let broadcast = plugin_report(&report, "broadcast");
+    assert!(broadcast["broadcast_frames"].as_u64().is_some(), "{report}");
+    for name in ["count", "log", "broadcast"] {
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("{name}: {{"))),
+            "no report line for {name}: {out}"
+        );
+    }
+}
