@@ -51,7 +51,9 @@ impl ChainSpec {
     ///
     /// # Errors
     /// One line per plugin whose constructor refused its config:
-    /// `plugin 'NAME' (PATH, config line N): MESSAGE`.
+    /// `FILE:LINE: key `KEY`: plugin 'NAME' (PATH): MESSAGE`,
+    /// at the line of the key the plugin's message names (else at the
+    /// plugin's `name`, without `key`); see [`PluginEntry::refused`].
     pub fn instantiate(&self) -> Result<Chain, Vec<String>> {
         self.instantiate_worker(0)
     }
@@ -69,12 +71,7 @@ impl ChainSpec {
             let config = for_worker(&entry.config, worker);
             match library.instantiate(&config) {
                 Ok(handler) => chain.push(&entry.name, entry.path.clone(), handler),
-                Err(message) => errors.push(format!(
-                    "plugin '{}' ({}, config line {}): {message}",
-                    entry.name,
-                    entry.path.display(),
-                    entry.line
-                )),
+                Err(message) => errors.push(entry.refused(&message).to_string()),
             }
         }
         if errors.is_empty() {

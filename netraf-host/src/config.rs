@@ -63,6 +63,97 @@ pub struct PluginEntry {
     pub config: String,
     /// The line of the plugin's `name` key, for messages.
     pub line: usize,
+    /// The config file it was read from, for messages.
+    pub file: PathBuf,
+    /// The line of every key of the `config` sub-table, by dotted path
+    /// (`output`, `sub.depth`); `""` is the sub-table itself.
+    pub config_lines: Vec<(String, usize)>,
+}
+
+impl PluginEntry {
+    /// The one-line error for the plugin refusing its config with `message`:
+    /// at the file line of the key the message names (see
+    /// [`plugin_api::KEY_PREFIX`]; the line of the table holding it when the
+    /// key is not written in the file), else at the plugin's `name`.
+    pub fn refused(&self, message: &str) -> ConfigError {
+        let named = message
+            .strip_prefix(plugin_api::KEY_PREFIX)
+            .and_then(|rest| rest.split_once("`: "));
+        let (key, message) = match named {
+            Some((key, rest)) => (Some(key), rest),
+            None => (None, message),
+        };
+        let line = key
+            .and_then(|key| {
+                std::iter::successors(Some(key), |k| k.rsplit_once('.').map(|(table, _)| table))
+                    .chain([""])
+                    .find_map(|k| self.config_lines.iter().find(|(path, _)| path == k))
+            })
+            .map_or(self.line, |(_, line)| *line);
+        ConfigError {
+            file: self.file.clone(),
+            line,
+            key: key.map(str::to_string),
+            message: format!(
+                "plugin '{}' ({}): {message}",
+                self.name,
+                self.path.display()
+            ),
+        }
+    }
+}
+
+/// The line of every key under the `config` table of each `[[plugin]]` in
+/// `text` (a config that parsed), by dotted path: one list per plugin.
+fn plugin_config_lines(text: &str) -> Vec<Vec<(String, usize)>> {
+    fn walk(
+        text: &str,
+        prefix: &str,
+        table: &dyn toml_edit::TableLike,
+        out: &mut Vec<(String, usize)>,
+    ) {
+        for (name, _) in table.iter() {
+            let Some((key, item)) = table.get_key_value(name) else {
+                continue;
+            };
+            let path = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            if let Some(span) = key.span() {
+                out.push((path.clone(), line_of(text, span.start)));
+            }
+            if let Some(inner) = item.as_table_like() {
+                walk(text, &path, inner, out);
+            }
+        }
+    }
+    let Ok(doc) = toml_edit::ImDocument::parse(text) else {
+        return Vec::new();
+    };
+    let Some(plugins) = doc
+        .as_table()
+        .get("plugin")
+        .and_then(toml_edit::Item::as_array_of_tables)
+    else {
+        return Vec::new();
+    };
+    plugins
+        .iter()
+        .map(|plugin| {
+            let mut lines = Vec::new();
+            if let Some((key, item)) = plugin.get_key_value("config") {
+                if let Some(span) = key.span() {
+                    lines.push((String::new(), line_of(text, span.start)));
+                }
+                if let Some(table) = item.as_table_like() {
+                    walk(text, "", table, &mut lines);
+                }
+            }
+            lines
+        })
+        .collect()
 }
 
 /// A validated config file.
@@ -307,7 +398,9 @@ impl Config {
         };
 
         let mut plugins: Vec<PluginEntry> = Vec::with_capacity(raw.plugin.len());
+        let mut config_lines = plugin_config_lines(text).into_iter();
         for p in raw.plugin {
+            let config_lines = config_lines.next().unwrap_or_default();
             let name = p.name.get_ref();
             let line = line_of(text, p.name.span().start);
             if name.is_empty() {
@@ -351,6 +444,8 @@ impl Config {
                 enabled: p.enabled,
                 config,
                 line,
+                file: file.to_path_buf(),
+                config_lines,
             });
         }
         Ok(Config {
@@ -520,6 +615,56 @@ enabled = false
         let e = parse("[capture]\nfanout = \"rr\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_deref()), (2, Some("fanout")), "{e}");
         assert!(e.message.contains("'rr'"), "{e}");
+    }
+
+    #[test]
+    fn a_plugins_refusal_points_at_the_key_it_names() {
+        let c = parse(
+            "[[plugin]]\nname = \"a\"\npath = \"x\"\n\n[plugin.config]\nformat = \"json\"\n\
+             outptu = \"-\"\n\n[plugin.config.sub]\ndepth = 3\n\n\
+             [[plugin]]\nname = \"b\"\npath = \"y\"\nconfig = { keep = 1, max = 2 }\n\n\
+             [[plugin]]\nname = \"c\"\npath = \"z\"\n",
+        )
+        .unwrap();
+        let lines = |i: usize| -> Vec<(&str, usize)> {
+            c.plugins[i]
+                .config_lines
+                .iter()
+                .map(|(k, l)| (k.as_str(), *l))
+                .collect()
+        };
+        assert_eq!(
+            lines(0),
+            [
+                ("", 5),
+                ("format", 6),
+                ("outptu", 7),
+                ("sub", 9),
+                ("sub.depth", 10)
+            ]
+        );
+        assert_eq!(lines(1), [("", 15), ("keep", 15), ("max", 15)]);
+        assert!(lines(2).is_empty());
+
+        let a = &c.plugins[0];
+        let e = a.refused("key `outptu`: unknown field `outptu`");
+        assert_eq!((e.line, e.key.as_deref()), (7, Some("outptu")));
+        let s = e.to_string();
+        assert!(
+            s.starts_with("/etc/netraf/a.toml:7: key `outptu`: plugin 'a' ("),
+            "{s}"
+        );
+        assert!(s.ends_with("): unknown field `outptu`"), "{s}");
+        // A key in a sub-table; a key not written (a default): its table's line.
+        assert_eq!(a.refused("key `sub.depth`: too deep").line, 10);
+        assert_eq!(a.refused("key `sub.width`: too wide").line, 9);
+        assert_eq!(a.refused("key `keep`: no").line, 5);
+        assert_eq!(c.plugins[1].refused("key `max`: too big").line, 15);
+        // No key: the plugin's name; no config table: the key is still named.
+        let e = a.refused("refusing to start");
+        assert_eq!((e.line, e.key), (2, None));
+        let e = c.plugins[2].refused("key `output`: folder missing");
+        assert_eq!((e.line, e.key.as_deref()), (18, Some("output")));
     }
 
     #[test]

@@ -56,7 +56,8 @@ mod packet;
 mod summary;
 
 pub use export::{
-    construct, guard, merge_reports, parse_config, MergeReportsFn, Plugin, MERGE_REPORTS_SYMBOL,
+    construct, guard, merge_reports, parse_config, MergeReportsFn, Plugin, KEY_PREFIX,
+    MERGE_REPORTS_SYMBOL,
 };
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use module::{PluginMod, PluginMod_Ref};

@@ -279,24 +279,26 @@ impl CaptureOutput {
         cooked: bool,
     ) -> Result<CaptureOutput, String> {
         if cooked && kind != Kind::Pcap {
-            return Err("cooked applies to format = \"pcap\" \
+            return Err("key `cooked`: applies to format = \"pcap\" \
                         (pcapng keeps each interface's own link type)"
                 .into());
         }
         if output == "-" && (max_bytes > 0 || rotate_seconds > 0) {
-            return Err("rotation needs files: set `output` to a file name, \
+            return Err(
+                "key `output`: rotation needs files: set `output` to a file name, \
                         or max_bytes = 0 and rotate_seconds = 0 to write standard output"
-                .into());
+                    .into(),
+            );
         }
         if output != "-" {
-            let path = expand(output, 0)?;
+            let path = expand(output, 0).map_err(|e| format!("key `output`: {e}"))?;
             let folder = match Path::new(&path).parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             };
             if !folder.is_dir() {
                 return Err(format!(
-                    "cannot write {output}: folder {} does not exist (check `output`)",
+                    "key `output`: cannot write {output}: folder {} does not exist",
                     folder.display()
                 ));
             }

@@ -135,12 +135,14 @@ impl Plugin for Log {
         let sink = match s.format {
             Format::Text | Format::Json => {
                 if s.rotate_seconds > 0 {
-                    return Err("rotate_seconds applies to format = \"pcap\" or \"pcapng\" \
+                    return Err(
+                        "key `rotate_seconds`: applies to format = \"pcap\" or \"pcapng\" \
                          (text and json logs rotate by max_bytes)"
-                        .into());
+                            .into(),
+                    );
                 }
                 let out = Output::open(&s.output, s.max_bytes, s.keep).map_err(|e| {
-                    format!("{e} (check `output`: the folder must exist and be writable)")
+                    format!("key `output`: {e} (the folder must exist and be writable)")
                 })?;
                 Sink::Lines(out, Vec::with_capacity(512))
             }

@@ -232,6 +232,25 @@ fn config_errors_name_file_line_and_key() {
             "duplicate plugin name 'a' (first at line 2)",
         ),
         ("[[plugin]]\nname = \"a\"\npath = \"x\"\nenable = true\n", 4, "enable", "unknown field"),
+        // Keys of a plugin's own config table, refused by the plugin.
+        (
+            "[[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n\n[plugin.config]\nformat = \"json\"\nformt = \"text\"\n",
+            7,
+            "formt",
+            "unknown field `formt`",
+        ),
+        (
+            "[[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n[plugin.config]\noutput = \"-\"\n\nmax_bytes = \"big\"\n",
+            7,
+            "max_bytes",
+            "invalid type: string \"big\", expected u64",
+        ),
+        (
+            "[[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n[plugin.config]\nformat = \"text\"\n\nrotate_seconds = 60\n",
+            7,
+            "rotate_seconds",
+            "applies to format = \"pcap\" or \"pcapng\"",
+        ),
     ];
     for (i, (text, line, key, what)) in cases.iter().enumerate() {
         let file = dir.write(&format!("bad{i}.toml"), text);
@@ -304,14 +323,15 @@ fn a_plugin_whose_constructor_fails_is_named_with_its_message() {
         ],
     );
     assert_eq!(out.code, Some(2), "{out}");
-    let lib = plugin("netraf_testkit");
+    let (lib, file) = (plugin("netraf_testkit"), config.display());
     for e in [
-        format!("plugin 'refuses' ({}, config line 5): refusing to start", lib.display()),
+        format!("{file}:5: plugin 'refuses' ({}): refusing to start", lib.display()),
         format!(
-            "plugin 'panics' ({}, config line 11): panicked in new: panicking on purpose in the constructor",
+            "{file}:11: plugin 'panics' ({}): panicked in new: panicking on purpose in the constructor",
             lib.display()
         ),
-        format!("plugin 'typo' ({}, config line 17): unknown field `mood`", lib.display()),
+        // The key's own line, not the plugin's name.
+        format!("{file}:20: key `mood`: plugin 'typo' ({}): unknown field `mood`", lib.display()),
         "3 plugin(s) refused their config".to_string(),
     ] {
         assert!(out.stderr.contains(&e), "want {e:?} in {out}");
