@@ -41,7 +41,12 @@ fn chain_from(config: &Path) -> Chain {
 
 /// Feeds `n` ARP frames with timestamps 1..=n seconds (plus `i` ns).
 fn feed(chain: &mut Chain, n: u64) {
-    for i in 1..=n {
+    feed_from(chain, 1, n);
+}
+
+/// Feeds ARP frames `first..=last` (timestamps as in [`feed`]).
+fn feed_from(chain: &mut Chain, first: u64, last: u64) {
+    for i in first..=last {
         let frame = frames::arp_from(i as u8);
         chain.on_packet(&header(i * 1_000_000_000 + i, &frame), &frame);
     }
@@ -106,6 +111,45 @@ fn chain_runs_in_order_and_stop_hides_the_packet_from_later_plugins() {
     let reports = chain.reports();
     assert_eq!(report_of(&reports, "before")["packets"], 10);
     assert_eq!(report_of(&reports, "stopper")["packets"], 10);
+}
+
+#[test]
+fn end_hides_the_packet_from_later_plugins_and_ends_the_run_through_the_binary() {
+    let plugins = [
+        ("ender", "mode = \"end\"\nend_at = 3"),
+        ("after", "mode = \"record\""),
+    ];
+    let mut chain = testkit_chain(&plugins, 2);
+    assert_eq!(chain.ended(), None);
+    feed_from(&mut chain, 3, 3);
+    assert_eq!(chain.ended(), Some("ender"));
+    let reports = chain.reports();
+    assert_eq!(report_of(&reports, "ender")["packets"], 3);
+    assert_eq!(report_of(&reports, "after")["packets"], 2);
+    assert!(chain.failures().is_empty());
+
+    // The built host ends a 12-packet file at the 3rd, cleanly.
+    let dir = TempDir::new("end");
+    let config = testkit_config(&dir, &plugins);
+    let pcap = dir.path.join("traffic.pcap");
+    frames::write_pcap(&pcap, &frames::traffic());
+    let report = dir.path.join("report.json");
+    let mut args = util::config_and_report(&config, &report).to_vec();
+    args.extend(["-r", pcap.to_str().expect("UTF-8 path")]);
+    let out = run_host(&dir.path, &args);
+    assert!(out.ok(), "{out}");
+    assert!(
+        out.stderr.lines().any(|l| l == "3 packets captured"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("plugin 'ender'"), "{out}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report"))
+        .expect("JSON report");
+    let after = report["plugins"][1]["report"].clone();
+    assert_eq!(
+        (after["packets"].clone(), after["shutdowns"].clone()),
+        (2.into(), 1.into())
+    );
 }
 
 #[test]

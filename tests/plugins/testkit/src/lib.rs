@@ -1,4 +1,4 @@
-//! A plugin for netraf's tests whose behaviour its config chooses: record, stop every other packet, panic, or refuse to start.
+//! A plugin for netraf's tests whose behaviour its config chooses: record, stop every other packet, end the run, panic, or refuse to start.
 #![deny(unsafe_code)]
 
 use plugin_api::{Packet, Plugin, Verdict};
@@ -18,6 +18,8 @@ enum Mode {
     FailNew,
     /// Panic in the constructor.
     PanicNew,
+    /// Answer End (the run ends cleanly) on packet number `end_at` (1-based).
+    End,
 }
 
 #[derive(Debug, Deserialize)]
@@ -26,6 +28,8 @@ struct Settings {
     mode: Mode,
     #[serde(default = "one")]
     panic_at: u64,
+    #[serde(default = "one")]
+    end_at: u64,
 }
 
 fn one() -> u64 {
@@ -68,6 +72,8 @@ impl Plugin for TestKit {
         }
         if self.settings.mode == Mode::StopEveryOther && self.packets % 2 == 0 {
             Ok(Verdict::Stop)
+        } else if self.settings.mode == Mode::End && self.packets == self.settings.end_at {
+            Ok(Verdict::End)
         } else {
             Ok(Verdict::Continue)
         }
@@ -97,5 +103,5 @@ impl Plugin for TestKit {
 plugin_api::export_plugin! {
     plugin: TestKit,
     name: "testkit",
-    description: "test plugin: record, stop-every-other, panic, fail-new or panic-new",
+    description: "test plugin: record, stop-every-other, end, panic, fail-new or panic-new",
 }
