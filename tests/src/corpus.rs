@@ -104,3 +104,44 @@ mod tests {
         assert_eq!(split(r#"a,"b, ""c""",,d"#), vec!["a", r#"b, "c""#, "", "d"]);
     }
 }
+
+/// A CSV cell as a count.
+///
+/// # Panics
+/// If the cell is not a whole number (the CSV files are the project's
+/// fixed answers: a bad cell is a broken corpus).
+pub fn num(file: &str, cell: &str) -> u64 {
+    cell.parse()
+        .unwrap_or_else(|_| panic!("{file}: bad number {cell:?}"))
+}
+
+/// Differences between tshark's answers and netraf's, gathered over every
+/// file and reported together, so that one run shows them all.
+#[derive(Debug, Default)]
+pub struct Differences(Vec<String>);
+
+impl Differences {
+    /// Records a difference when `want` (tshark's) and `got` (netraf's) differ.
+    pub fn check(&mut self, file: &str, what: &str, want: u64, got: u64) {
+        if want != got {
+            self.0
+                .push(format!("{file}: {what}: tshark {want}, netraf {got}"));
+        }
+    }
+
+    /// Records any other difference.
+    pub fn note(&mut self, text: String) {
+        self.0.push(text);
+    }
+
+    /// # Panics
+    /// If any difference was recorded, listing them all.
+    pub fn assert_none(self) {
+        assert!(
+            self.0.is_empty(),
+            "{} differences:\n{}",
+            self.0.len(),
+            self.0.join("\n")
+        );
+    }
+}

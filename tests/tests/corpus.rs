@@ -8,7 +8,7 @@ use std::path::Path;
 
 use mycap_core::{Error, PacketHeader, Session, Verdict};
 use netraf_host::decode::summarize;
-use netraf_tests::corpus::{self, Csv};
+use netraf_tests::corpus::{self, Csv, Differences};
 use plugin_api::{Network, Transport};
 
 /// The per-frame columns of `outermost.csv`, in its order.
@@ -125,7 +125,7 @@ fn corpus_matches_tshark() {
     let expected = Csv::read(&dir.join("expected.csv"));
     let outermost = Csv::read(&dir.join("outermost.csv"));
     let crosscheck = Csv::read(&dir.join("crosscheck.csv"));
-    let mut failures = Vec::new();
+    let mut diffs = Differences::default();
     let files = expected.files();
     assert!(
         files.len() >= 40,
@@ -138,15 +138,8 @@ fn corpus_matches_tshark() {
         let exp = expected.row(file);
         let out = outermost.row(file);
         let cross = crosscheck.row(file);
-        let num = |v: &str| {
-            v.parse::<u64>()
-                .unwrap_or_else(|_| panic!("{file}: bad number {v}"))
-        };
-        let mut check = |what: &str, want: u64, got: u64| {
-            if want != got {
-                failures.push(format!("{file}: {what}: tshark {want}, netraf {got}"));
-            }
-        };
+        let num = |cell: &str| corpus::num(file, cell);
+        let mut check = |what: &str, want: u64, got: u64| diffs.check(file, what, want, got);
 
         // The file itself: readable, cut short, or refused.
         match (exp["readable"], &reading.error) {
@@ -160,7 +153,7 @@ fn corpus_matches_tshark() {
                 }),
             ) => {
                 let Some(&(_, want)) = DAMAGED.iter().find(|(name, _)| *name == file) else {
-                    failures.push(format!("{file}: unexpected error at {offset}: {reason}"));
+                    diffs.note(format!("{file}: unexpected error at {offset}: {reason}"));
                     continue;
                 };
                 check("error offset", want, *offset);
@@ -191,7 +184,7 @@ fn corpus_matches_tshark() {
                 continue;
             }
             (readable, error) => {
-                failures.push(format!(
+                diffs.note(format!(
                     "{file}: tshark says readable={readable}, netraf: {error:?}"
                 ));
                 continue;
@@ -223,10 +216,5 @@ fn corpus_matches_tshark() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    diffs.assert_none();
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use netraf_tests::corpus::{self, Csv};
+use netraf_tests::corpus::{self, Csv, Differences};
 use serde_json::Value;
 
 use super::replay::{plugin_report, read_report};
@@ -75,22 +75,15 @@ fn the_host_reports_every_corpus_file_like_tshark() {
     let crosscheck = Csv::read(&corpus.join("crosscheck.csv"));
     let dir = TempDir::new("host-corpus");
     let config = dir.write("corpus.toml", COUNT_AND_BROADCAST);
-    let mut failures = Vec::new();
+    let mut diffs = Differences::default();
     let files = expected.files();
     assert!(files.len() >= 40, "expected.csv lists {}", files.len());
     for file in files {
         let path = corpus.join("pcap").join(file);
         let (out, report) = replay(&dir, &config, &path);
         let (exp, cross) = (expected.row(file), crosscheck.row(file));
-        let num = |v: &str| {
-            v.parse::<u64>()
-                .unwrap_or_else(|_| panic!("{file}: bad number {v}"))
-        };
-        let mut check = |what: &str, want: u64, got: u64| {
-            if want != got {
-                failures.push(format!("{file}: {what}: tshark {want}, netraf {got}"));
-            }
-        };
+        let num = |cell: &str| corpus::num(file, cell);
+        let mut check = |what: &str, want: u64, got: u64| diffs.check(file, what, want, got);
         match exp["readable"] {
             "yes" => assert!(out.ok(), "{file}: {out}"),
             // tshark 4.0 lacks a dissector for linktype 284 (DSA); the file
@@ -152,10 +145,5 @@ fn the_host_reports_every_corpus_file_like_tshark() {
             broadcast.unwrap_or(u64::MAX),
         );
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    diffs.assert_none();
 }

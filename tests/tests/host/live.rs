@@ -229,22 +229,9 @@ fn sigint_ends_an_idle_capture_cleanly_after_wall_clock_ticks() {
 }
 
 /// Count, broadcast and a JSON log per worker (`{worker}` in its file name).
-const WORKER_PLUGINS: &str = r#"
-[[plugin]]
-name = "count"
-path = "netraf_count"
-
-[[plugin]]
-name = "broadcast"
-path = "netraf_broadcast"
-
-[[plugin]]
-name = "log"
-path = "netraf_log"
-[plugin.config]
-output = "log.w{worker}.jsonl"
-format = "json"
-"#;
+fn worker_plugins() -> String {
+    super::replay::SAMPLE_PLUGINS.replace("\"log.jsonl\"", "\"log.w{worker}.jsonl\"")
+}
 
 /// Many flows: unicast UDP to the capture side on 48 port pairs, frames to
 /// another host, and broadcasts from three sources, each source's spread
@@ -293,7 +280,7 @@ fn run_workers(
     let config = live_config(
         &dir,
         pair,
-        &format!("workers = {workers}\n{WORKER_PLUGINS}"),
+        &format!("workers = {workers}\n{}", worker_plugins()),
     );
     let report_path = dir.path.join("report.json");
     let mut all: Vec<&str> = config_and_report(&config, &report_path).to_vec();
@@ -424,7 +411,7 @@ fn count_is_one_budget_across_workers() {
     let frames = many_flows(&pair);
     // The host ends on its own at the count: SIGTERM then finds it gone or ending.
     let dir = TempDir::new("workers-count");
-    let config = live_config(&dir, &pair, &format!("workers = 2\n{WORKER_PLUGINS}"));
+    let config = live_config(&dir, &pair, &format!("workers = 2\n{}", worker_plugins()));
     let report_path = dir.path.join("report.json");
     let mut args: Vec<&str> = config_and_report(&config, &report_path).to_vec();
     args.extend_from_slice(&["-c", "100"]);
