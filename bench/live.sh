@@ -12,6 +12,11 @@
 #   tcpdump        tcpdump -i IF -w /dev/null -n
 #   netraf-empty   netraf-host with no plugin
 #   netraf-cb      netraf-host with count + broadcast
+#   netraf-w1/-w2  the same with [capture] workers = 1 / 2 (fanout "hash": the
+#                  blast is one UDP flow, so one worker gets all of it)
+#   netraf-w2lb    workers = 2, fanout "lb" (frames dealt in turn)
+# Every worker has a ring of the mode's size; the process is pinned to one CPU,
+# so two workers share one core.
 # in these modes:
 #   normal     sender on CPU 0, capturer on CPU 1, each tool's default ring
 #              (tcpdump 2 MiB, netraf 4 MiB)
@@ -28,8 +33,9 @@
 # REPS runs, then the ratios netraf/tcpdump.
 #
 # Environment: N [5000000] frames per run, REPS [3], MODES ["normal small-ring
-# same-core"], TOOLS ["tcpdump netraf-empty netraf-cb", plus netraf-w1 and
-# netraf-w2 (count + broadcast on 1 and 2 workers) when TOOLS is not given and
+# same-core"], TOOLS ["tcpdump netraf-empty netraf-cb", plus netraf-w1,
+# netraf-w2 and netraf-w2lb (count + broadcast on 1 worker, on 2 workers in a
+# hash fanout group, on 2 in a load-balancing one) when TOOLS is not given and
 # netraf-host has the workers option], SMALL_SNAPLEN [65535] netraf's snap
 # length in small-ring mode, MAX_SECS [60] bound
 # of one sender run, HOST [target/release/netraf-host], OUT [/tmp/netraf-bench/results].
@@ -134,6 +140,9 @@ capture_cmd() {
         netraf-cb) echo "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CB" cb)" ;;
         netraf-w1 | netraf-w2) echo "$HOST" --config "$(netraf_config $ring $snap "workers = ${tool#netraf-w}
 $PLUGINS_CB" "$tool")" ;;
+        netraf-w2lb) echo "$HOST" --config "$(netraf_config $ring $snap "workers = 2
+fanout = \"lb\"
+$PLUGINS_CB" "$tool")" ;;
     esac
 }
 
@@ -143,7 +152,7 @@ if [ -n "$TOOLS_GIVEN" ]; then
     :
 elif "$HOST" --help 2>&1 | grep -qi workers \
     || "$HOST" --check-config --config "$(netraf_config 4194304 262144 'workers = 2' probe)" >/dev/null 2>&1; then
-    TOOLS="$TOOLS netraf-w1 netraf-w2"
+    TOOLS="$TOOLS netraf-w1 netraf-w2 netraf-w2lb"
 else
     echo "# note: this netraf-host has no [capture] workers option; 1 vs 2 workers not measured"
 fi
