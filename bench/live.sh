@@ -12,6 +12,11 @@
 #   tcpdump        tcpdump -i IF -w /dev/null -n
 #   netraf-empty   netraf-host with no plugin
 #   netraf-cb      netraf-host with count + broadcast
+#   netraf-w1/-w2  the same with [capture] workers = 1 / 2 (fanout "hash": the
+#                  blast is one UDP flow, so one worker gets all of it)
+#   netraf-w2lb    workers = 2, fanout "lb" (frames dealt in turn)
+# Every worker has a ring of the mode's size; the process is pinned to one CPU,
+# so two workers share one core.
 # in these modes:
 #   normal     sender on CPU 0, capturer on CPU 1, each tool's default ring
 #              (tcpdump 2 MiB, netraf 4 MiB)
@@ -22,11 +27,17 @@
 # Per run: frames sent (tx counter of the sending veth), captured and dropped
 # by the kernel (the capturer's exit lines), loss %, captured packets/s over
 # the sender's run, and the capturer's CPU seconds (user+sys from
-# /proc/PID/stat, from the sender's start to the end of the run). Medians of
+# /proc/PID/stat, from the sender's start to the end of the run), and its
+# wake-ups (voluntary context switches of all its threads over the same span:
+# each is a sleep in poll until the kernel hands over a block). Medians of
 # REPS runs, then the ratios netraf/tcpdump.
 #
 # Environment: N [5000000] frames per run, REPS [3], MODES ["normal small-ring
-# same-core"], TOOLS ["tcpdump netraf-empty netraf-cb"], MAX_SECS [60] bound
+# same-core"], TOOLS ["tcpdump netraf-empty netraf-cb", plus netraf-w1,
+# netraf-w2 and netraf-w2lb (count + broadcast on 1 worker, on 2 workers in a
+# hash fanout group, on 2 in a load-balancing one) when TOOLS is not given and
+# netraf-host has the workers option], SMALL_SNAPLEN [65535] netraf's snap
+# length in small-ring mode, MAX_SECS [60] bound
 # of one sender run, HOST [target/release/netraf-host], OUT [/tmp/netraf-bench/results].
 # trafgen -P 1 binds its one process to CPU 0 itself, hence the sender's core.
 set -uo pipefail
@@ -36,7 +47,11 @@ set -uo pipefail
 N=${N:-5000000}
 REPS=${REPS:-3}
 MODES=${MODES:-normal small-ring same-core}
+# An explicit TOOLS is taken as is; by default netraf-w1 and netraf-w2 are
+# added when netraf-host has the workers option.
+TOOLS_GIVEN=${TOOLS:+1}
 TOOLS=${TOOLS:-tcpdump netraf-empty netraf-cb}
+SMALL_SNAPLEN=${SMALL_SNAPLEN:-65535}
 MAX_SECS=${MAX_SECS:-60}
 TX_CPU=0
 RX_CPU=1
@@ -116,7 +131,7 @@ capture_cmd() {
     local tool=$1 mode=$2 ring snap tcpdump_b=()
     case $mode in
         normal) ring=4194304 snap=262144 ;;
-        small-ring) ring=262144 snap=65535 tcpdump_b=(-B 256) ;;
+        small-ring) ring=262144 snap=$SMALL_SNAPLEN tcpdump_b=(-B 256) ;;
         same-core) ring=4194304 snap=262144 tcpdump_b=(-B 4096) ;;
     esac
     case $tool in
@@ -125,24 +140,30 @@ capture_cmd() {
         netraf-cb) echo "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CB" cb)" ;;
         netraf-w1 | netraf-w2) echo "$HOST" --config "$(netraf_config $ring $snap "workers = ${tool#netraf-w}
 $PLUGINS_CB" "$tool")" ;;
+        netraf-w2lb) echo "$HOST" --config "$(netraf_config $ring $snap "workers = 2
+fanout = \"lb\"
+$PLUGINS_CB" "$tool")" ;;
     esac
 }
 
 # Capture with several workers is measured once netraf-host has the option
 # (a config with an unknown key is refused, so --check-config tells).
-if "$HOST" --help 2>&1 | grep -qi workers \
+if [ -n "$TOOLS_GIVEN" ]; then
+    :
+elif "$HOST" --help 2>&1 | grep -qi workers \
     || "$HOST" --check-config --config "$(netraf_config 4194304 262144 'workers = 2' probe)" >/dev/null 2>&1; then
-    TOOLS="$TOOLS netraf-w1 netraf-w2"
+    TOOLS="$TOOLS netraf-w1 netraf-w2 netraf-w2lb"
 else
     echo "# note: this netraf-host has no [capture] workers option; 1 vs 2 workers not measured"
 fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+wakeups() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n + 0}'; }
 tx_packets() { ip netns exec "$NS_TX" cat "/sys/class/net/$IF_TX/statistics/tx_packets"; }
 pktsockets() { ip netns exec "$NS_RX" awk 'NR > 1' /proc/net/packet | wc -l; }
 HZ=$(getconf CLK_TCK)
 
-# One run; sets RESULT to "sent captured dropped send_s cpu_s" (no subshell,
+# One run; sets RESULT to "sent captured dropped send_s cpu_s wakeups" (no subshell,
 # so that the exit trap knows the capturer).
 run_once() {
     local tool=$1 mode=$2 log=$WORK/capture.log cpu=$RX_CPU cmd
@@ -169,9 +190,10 @@ run_once() {
         cat "$log" >&2
         exit 1
     fi
-    local tx0 tx1 c0 c1 t0 t1
+    local tx0 tx1 c0 c1 t0 t1 w0 w1
     tx0=$(tx_packets)
     c0=$(cpu_ticks "$CAPTURER")
+    w0=$(wakeups "$CAPTURER")
     t0=$(date +%s.%N)
     timeout --signal=INT --kill-after=5 "$MAX_SECS" \
         ip netns exec "$NS_TX" taskset -c "$TX_CPU" \
@@ -189,6 +211,7 @@ run_once() {
         c1=$(cpu_ticks "$CAPTURER")
     done
     tx1=$(tx_packets)
+    w1=$(wakeups "$CAPTURER")
     kill -INT "$CAPTURER"
     for i in $(seq 1 100); do
         kill -0 "$CAPTURER" 2>/dev/null || break
@@ -204,27 +227,28 @@ run_once() {
         echo "no exit lines from $tool:" >&2
         tail -5 "$log" >&2
     fi
-    RESULT="$((tx1 - tx0)) $captured $dropped $(echo "$t0 $t1" | awk '{printf "%.3f", $2-$1}') $(awk -v c=$((c1 - c0)) -v hz="$HZ" 'BEGIN{printf "%.2f", c/hz}')"
+    RESULT="$((tx1 - tx0)) $captured $dropped $(echo "$t0 $t1" | awk '{printf "%.3f", $2-$1}') $(awk -v c=$((c1 - c0)) -v hz="$HZ" 'BEGIN{printf "%.2f", c/hz}') $((w1 - w0))"
 }
 RESULT=
 
 CSV=$OUT/live.csv
-echo "mode,tool,rep,sent,captured,dropped,loss_pct,send_s,captured_pps,cpu_s,cpu_ns_per_frame" >"$CSV"
+echo "mode,tool,rep,sent,captured,dropped,loss_pct,send_s,captured_pps,cpu_s,cpu_ns_per_frame,wakeups,wakeups_per_1k" >"$CSV"
 machine_line
 echo "# trafgen $(trafgen -v 2>&1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1), $(tcpdump --version 2>&1 | head -1), $(tcpdump --version 2>&1 | sed -n 2p)"
 echo "# N=$N frames of 106 bytes per run, $REPS runs per tool and mode"
 wait_quiet
-printf '%-10s %-13s %3s %9s %9s %8s %7s %9s %6s %8s\n' mode tool rep sent captured dropped loss% capt_pps cpu_s ns/frame
+printf '%-10s %-13s %3s %9s %9s %8s %7s %9s %6s %8s %7s %6s\n' mode tool rep sent captured dropped loss% capt_pps cpu_s ns/frame wakeups w/1k
 for mode in $MODES; do
     for rep in $(seq 1 "$REPS"); do
         for tool in $TOOLS; do
             run_once "$tool" "$mode"
-            read -r sent captured dropped send_s cpu_s <<<"$RESULT"
+            read -r sent captured dropped send_s cpu_s wakes <<<"$RESULT"
             awk -v m="$mode" -v t="$tool" -v r="$rep" -v s="$sent" -v c="$captured" -v d="$dropped" \
-                -v dt="$send_s" -v cpu="$cpu_s" -v csv="$CSV" 'BEGIN {
+                -v dt="$send_s" -v cpu="$cpu_s" -v w="$wakes" -v csv="$CSV" 'BEGIN {
                 loss = s ? 100 * (s - c) / s : 0; pps = dt > 0 ? c / dt : 0; ns = c ? 1e9 * cpu / c : 0
-                printf "%-10s %-13s %3d %9d %9d %8d %7.2f %9.0f %6.2f %8.1f\n", m, t, r, s, c, d, loss, pps, cpu, ns
-                printf "%s,%s,%d,%d,%d,%d,%.3f,%.3f,%.0f,%.2f,%.1f\n", m, t, r, s, c, d, loss, dt, pps, cpu, ns >> csv }'
+                wk = c ? 1000 * w / c : 0
+                printf "%-10s %-13s %3d %9d %9d %8d %7.2f %9.0f %6.2f %8.1f %7d %6.2f\n", m, t, r, s, c, d, loss, pps, cpu, ns, w, wk
+                printf "%s,%s,%d,%d,%d,%d,%.3f,%.3f,%.0f,%.2f,%.1f,%d,%.3f\n", m, t, r, s, c, d, loss, dt, pps, cpu, ns, w, wk >> csv }'
             sleep 0.3
         done
     done
@@ -233,13 +257,14 @@ echo "# load at the end: loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 echo "== medians of $REPS runs"
-printf '%-10s %-13s %9s %9s %8s %7s %9s %6s %8s\n' mode tool sent captured dropped loss% capt_pps cpu_s ns/frame
+printf '%-10s %-13s %9s %9s %8s %7s %9s %6s %8s %6s\n' mode tool sent captured dropped loss% capt_pps cpu_s ns/frame w/1k
 col() { awk -F, -v m="$1" -v t="$2" -v c="$3" '$1 == m && $2 == t {print $c}' "$CSV" | median; }
 for mode in $MODES; do
     for tool in $TOOLS; do
-        printf '%-10s %-13s %9s %9s %8s %7s %9s %6s %8s\n' "$mode" "$tool" \
+        printf '%-10s %-13s %9s %9s %8s %7s %9s %6s %8s %6s\n' "$mode" "$tool" \
             "$(col "$mode" "$tool" 4)" "$(col "$mode" "$tool" 5)" "$(col "$mode" "$tool" 6)" \
-            "$(col "$mode" "$tool" 7)" "$(col "$mode" "$tool" 9)" "$(col "$mode" "$tool" 10)" "$(col "$mode" "$tool" 11)"
+            "$(col "$mode" "$tool" 7)" "$(col "$mode" "$tool" 9)" "$(col "$mode" "$tool" 10)" "$(col "$mode" "$tool" 11)" \
+            "$(col "$mode" "$tool" 13)"
     done
 done
 

@@ -12,10 +12,18 @@
 # from the page cache (a warm-up `cat` precedes the timings). Before timing,
 # netraf's own counts are checked against the generator's.
 #
-# Environment: RUNS [5] runs per command; TSHARK_RUNS [1] (tshark needs about
-# two minutes per run on 1 GiB; 0 skips it); SIZE [1073741824] bytes of the
-# file; PCAP [$DATA/mixed-1g.pcap]; HOST, OUT as in common.sh. One untimed
-# warm-up run precedes the timed runs of every command but tshark.
+# Environment: RUNS [5] runs per command; TSHARK_RUNS [1] (tshark needs 15 s
+# to two minutes per run on 1 GiB, depending on the traffic; 0 skips it); SIZE
+# [1073741824] bytes of the file; PCAP [$DATA/mixed-1g.pcap]; HOST, OUT as in
+# common.sh. One untimed warm-up run precedes the timed runs of every command
+# but tshark.
+#
+# PCAP may name any classic pcap that has a JSON sidecar PCAP.meta with its
+# "bytes", "packets" and "broadcast" counts; such a file is used as it is,
+# never regenerated. The reference harness's file, for instance, made by its
+# own generator:
+#   python3 ../shared/bench/helpers/genpcap.py /tmp/nrbench/mixed_1g.pcap 1024 1
+#   PCAP=/tmp/nrbench/mixed_1g.pcap OUT=/tmp/netraf-bench/results-ref bench/replay.sh
 set -euo pipefail
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"

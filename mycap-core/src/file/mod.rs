@@ -1,7 +1,8 @@
 //! The file source: pcap and pcapng capture files (or standard input) read through the same loop as a live socket.
 //!
-//! The bytes stream through `pcap-parser`'s bounded circular buffer
-//! (256 KiB, grown once to 2 MiB if a block needs it); a record is never longer than [`MAX_BLOCK`], and a
+//! The bytes go through a bounded circular buffer (256 KiB, grown once to
+//! 2 MiB if a block needs it) and each record is cut in place with
+//! `pcap-parser`'s slice parsers. A record is never longer than [`MAX_BLOCK`], and a
 //! packet's captured length never more than [`MAX_CAPLEN`], so no allocation is
 //! ever sized by a length field of the file. Every length is checked before its
 //! record is read, and a damaged file ends the loop with [`Error::File`] naming
@@ -28,14 +29,17 @@ mod writer;
 use std::io::Read;
 use std::path::Path;
 
-use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{Block, LegacyPcapReader, PcapBlockOwned, PcapNGReader};
+use pcap_parser::pcapng::{
+    parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
+    parse_sectionheaderblock,
+};
+use pcap_parser::{parse_pcap_frame, parse_pcap_frame_be};
 
 use crate::header::{LinkType, PacketHeader, PacketType};
 use crate::session::{Handler, LoopEnd, Shared, Stats, Verdict};
 use crate::Error;
 
-use input::{ErrorSlot, Input};
+use input::Bytes;
 
 pub use writer::{PcapWriter, PcapngWriter};
 
@@ -44,10 +48,8 @@ pub use writer::{PcapWriter, PcapngWriter};
 pub(crate) const MAX_CAPLEN: u32 = 262_144;
 /// The largest pcapng block accepted (a maximal packet plus room for options).
 pub(crate) const MAX_BLOCK: usize = 1 << 20;
-/// The read buffer at first: a few hundred packets.
-const INITIAL_BUFFER: usize = 256 << 10;
-/// The read buffer at most: twice the largest block (grown to when a block
-/// needs more than half of the initial one).
+/// A stream's read buffer at most: twice the largest block (grown to when a
+/// block needs more than half of the initial one).
 const BUFFER_SIZE: usize = 2 * MAX_BLOCK;
 /// At most this many pcapng interfaces per section.
 const MAX_INTERFACES: usize = 65_536;
@@ -85,23 +87,18 @@ impl Iface {
     }
 }
 
+/// The file's format and byte order.
+#[derive(Clone, Copy)]
 enum Format {
-    Pcap {
-        reader: LegacyPcapReader<Input>,
-        big_endian: bool,
-    },
-    Pcapng {
-        reader: PcapNGReader<Input>,
-        big_endian: bool,
-    },
+    Pcap { big_endian: bool },
+    Pcapng { big_endian: bool },
 }
 
 /// An open capture file.
 pub(crate) struct FileSource {
     path: String,
-    /// Boxed: the readers are large, and a session holds either source inline.
-    format: Box<Format>,
-    errors: ErrorSlot,
+    bytes: Bytes,
+    format: Format,
     ifaces: Vec<Iface>,
     received: u64,
     eof: bool,
@@ -118,9 +115,8 @@ enum Step {
 impl FileSource {
     /// Opens `path` (`-` = standard input).
     pub(crate) fn open(path: &Path) -> Result<FileSource, Error> {
-        let (input, errors) = Input::open(path)?;
-        let name = path.display().to_string();
-        FileSource::from_input(name, input, errors)
+        let bytes = Bytes::open(path, BUFFER_SIZE)?;
+        FileSource::from_bytes(path.display().to_string(), bytes)
     }
 
     /// Reads a capture from any byte stream; `name` stands for the path in errors.
@@ -128,22 +124,17 @@ impl FileSource {
         name: &str,
         reader: Box<dyn Read + Send>,
     ) -> Result<FileSource, Error> {
-        let (input, errors) = Input::new(reader);
-        FileSource::from_input(name.to_string(), input, errors)
+        FileSource::from_bytes(name.to_string(), Bytes::stream(reader, BUFFER_SIZE))
     }
 
-    fn from_input(path: String, mut input: Input, errors: ErrorSlot) -> Result<FileSource, Error> {
+    fn from_bytes(path: String, mut bytes: Bytes) -> Result<FileSource, Error> {
         let fail = |offset: u64, reason: String| Error::File {
             path: path.clone(),
             offset,
             reason,
         };
-        let mut buffer = circular::Buffer::with_capacity(INITIAL_BUFFER);
-        let got = input
-            .read_at_least(buffer.space(), 24)
-            .map_err(|err| fail(0, format!("read failed: {err}")))?;
-        buffer.fill(got);
-        let head = buffer.data();
+        bytes.fill(24).map_err(|reason| fail(0, reason))?;
+        let head = bytes.data();
         if head.is_empty() {
             return Err(fail(
                 0,
@@ -160,6 +151,15 @@ impl FileSource {
             ));
         }
         let magic = [head[0], head[1], head[2], head[3]];
+        let source = |bytes: Bytes, format: Format, ifaces: Vec<Iface>| FileSource {
+            path: path.clone(),
+            bytes,
+            format,
+            ifaces,
+            received: 0,
+            eof: false,
+            failed: None,
+        };
         match magic {
             [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => {
                 let big_endian = magic[0] == 0xa1;
@@ -174,54 +174,20 @@ impl FileSource {
                 }
                 let snaplen = u32_at(head, 16, big_endian);
                 let link_type = LinkType((u32_at(head, 20, big_endian) & 0xffff) as u16);
-                let mut reader = LegacyPcapReader::from_buffer(buffer, input)
-                    .map_err(|err| fail(0, format!("bad pcap file header: {err}")))?;
-                // The first item is the file header that was just checked.
-                match reader.next() {
-                    Ok((size, PcapBlockOwned::LegacyHeader(_))) => reader.consume(size),
-                    _ => return Err(fail(0, "bad pcap file header".into())),
-                }
+                bytes.consume(24);
                 let tsresol = if nanos { 9 } else { 6 };
-                Ok(FileSource {
-                    path: path.clone(),
-                    format: Box::new(Format::Pcap { reader, big_endian }),
-                    errors,
-                    ifaces: vec![Iface::unnamed(0, link_type, snaplen, tsresol)],
-                    received: 0,
-                    eof: false,
-                    failed: None,
-                })
+                let ifaces = vec![Iface::unnamed(0, link_type, snaplen, tsresol)];
+                Ok(source(bytes, Format::Pcap { big_endian }, ifaces))
             }
             [0x0a, 0x0d, 0x0d, 0x0a] => {
-                // Read the whole section header block before handing the buffer over.
+                // Read the whole section header block before parsing it.
                 let (big_endian, block_len) =
                     shb_framing(head).map_err(|(offset, reason)| fail(offset, reason))?;
-                let have = head.len();
-                if block_len > INITIAL_BUFFER / 2 {
-                    buffer.grow(BUFFER_SIZE);
-                }
-                if have < block_len {
-                    let more = input
-                        .read_at_least(buffer.space(), block_len - have)
-                        .map_err(|err| fail(0, format!("read failed: {err}")))?;
-                    buffer.fill(more);
-                }
-                let have = buffer.data().len();
+                let have = bytes.fill(block_len).map_err(|reason| fail(0, reason))?;
                 if have < block_len {
                     return Err(fail(0, format!("the file ends inside its section header block ({have} of {block_len} bytes)")));
                 }
-                let reader = PcapNGReader::from_buffer(buffer, input).map_err(|err| {
-                    fail(0, format!("bad pcapng section header block: {err}"))
-                })?;
-                let mut source = FileSource {
-                    path: path.clone(),
-                    format: Box::new(Format::Pcapng { reader, big_endian }),
-                    errors,
-                    ifaces: Vec::new(),
-                    received: 0,
-                    eof: false,
-                    failed: None,
-                };
+                let mut source = source(bytes, Format::Pcapng { big_endian }, Vec::new());
                 // The section header block is read now, so that a file that is
                 // not pcapng fails at open.
                 match source.step_pcapng(&mut |_: &PacketHeader<'_>, _: &[u8]| Verdict::Continue) {
@@ -260,8 +226,8 @@ impl FileSource {
                 shared.take_ended();
                 return Ok(LoopEnd::Ended);
             }
-            let step = match *self.format {
-                Format::Pcap { .. } => self.step_pcap(handler),
+            let step = match self.format {
+                Format::Pcap { big_endian } => self.step_pcap(handler, big_endian),
                 Format::Pcapng { .. } => self.step_pcapng(handler),
             };
             match step {
@@ -293,25 +259,25 @@ impl FileSource {
     }
 
     /// Reads one pcap record and hands its packet over.
-    fn step_pcap<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<Step, Damage> {
-        let Format::Pcap { reader, big_endian } = &mut *self.format else {
-            return Ok(Step::Eof);
-        };
-        let big_endian = *big_endian;
-        let offset = reader.consumed() as u64;
-        let avail = fill(reader, 16, &self.errors, offset)?;
+    fn step_pcap<H: Handler + ?Sized>(
+        &mut self,
+        handler: &mut H,
+        big_endian: bool,
+    ) -> Result<Step, Damage> {
+        let offset = self.bytes.offset();
+        let avail = self.bytes.fill(16).map_err(|reason| (offset, reason))?;
         if avail == 0 {
             return Ok(Step::Eof);
         }
         if avail < 16 {
             return Err((offset, format!("the file ends inside a packet record header ({avail} of 16 bytes); it was cut short")));
         }
-        let caplen = u32_at(reader.data(), 8, big_endian);
+        let caplen = u32_at(self.bytes.data(), 8, big_endian);
         if caplen > MAX_CAPLEN {
             return Err((offset, format!("absurd captured length {caplen} in a packet record (more than {MAX_CAPLEN}); the file is damaged")));
         }
         let need = 16 + caplen as usize;
-        let avail = fill(reader, need, &self.errors, offset)?;
+        let avail = self.bytes.fill(need).map_err(|reason| (offset, reason))?;
         if avail < need {
             return Err((
                 offset,
@@ -320,45 +286,49 @@ impl FileSource {
                 ),
             ));
         }
-        let iface = &self.ifaces[0];
-        let (size, verdict) = match reader.next() {
-            Ok((size, PcapBlockOwned::Legacy(block))) => {
-                let frac = u64::from(block.ts_usec);
-                let frac_ns = if iface.tsresol == 9 {
-                    frac
-                } else {
-                    frac.saturating_mul(1000)
-                };
-                let ts_ns = u64::from(block.ts_sec)
-                    .saturating_mul(1_000_000_000)
-                    .saturating_add(frac_ns);
-                let header = PacketHeader {
-                    ts_ns,
-                    caplen: block.caplen,
-                    len: block.origlen.max(block.caplen),
-                    ifindex: 0,
-                    ifname: &iface.name,
-                    pkttype: packet_type(iface.link_type, block.data, 0),
-                    link_type: iface.link_type,
-                    vlan: None,
-                };
-                self.received += 1;
-                (size, handler.on_packet(&header, block.data))
-            }
-            Ok(_) => return Err((offset, "unexpected record in a pcap file".into())),
+        let record = &self.bytes.data()[..need];
+        let parsed = if big_endian {
+            parse_pcap_frame_be(record)
+        } else {
+            parse_pcap_frame(record)
+        };
+        let block = match parsed {
+            Ok((_, block)) => block,
             Err(err) => return Err((offset, format!("bad packet record: {err}"))),
         };
-        reader.consume(size);
+        let iface = &self.ifaces[0];
+        let frac = u64::from(block.ts_usec);
+        let frac_ns = if iface.tsresol == 9 {
+            frac
+        } else {
+            frac.saturating_mul(1000)
+        };
+        let ts_ns = u64::from(block.ts_sec)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(frac_ns);
+        let header = PacketHeader {
+            ts_ns,
+            caplen: block.caplen,
+            len: block.origlen.max(block.caplen),
+            ifindex: 0,
+            ifname: &iface.name,
+            pkttype: packet_type(iface.link_type, block.data, 0),
+            link_type: iface.link_type,
+            vlan: None,
+        };
+        self.received += 1;
+        let verdict = handler.on_packet(&header, block.data);
+        self.bytes.consume(need);
         Ok(Step::Packet(verdict))
     }
 
     /// Reads one pcapng block; hands over its packet if it holds one.
     fn step_pcapng<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<Step, Damage> {
-        let Format::Pcapng { reader, big_endian } = &mut *self.format else {
+        let Format::Pcapng { big_endian } = self.format else {
             return Ok(Step::Eof);
         };
-        let offset = reader.consumed() as u64;
-        let avail = fill(reader, 12, &self.errors, offset)?;
+        let offset = self.bytes.offset();
+        let avail = self.bytes.fill(12).map_err(|reason| (offset, reason))?;
         if avail == 0 {
             return Ok(Step::Eof);
         }
@@ -370,21 +340,23 @@ impl FileSource {
                 ),
             ));
         }
-        let head = reader.data();
-        let block_type = u32_at(head, 0, *big_endian);
-        let block_len = if block_type == SHB {
-            let (be, len) = shb_framing(head).map_err(|(at, reason)| (offset + at, reason))?;
-            *big_endian = be;
-            len
+        let head = self.bytes.data();
+        let block_type = u32_at(head, 0, big_endian);
+        let (be, block_len) = if block_type == SHB {
+            shb_framing(head).map_err(|(at, reason)| (offset + at, reason))?
         } else {
-            block_length(head, *big_endian).map_err(|reason| (offset + 4, reason))?
+            let len = block_length(head, big_endian).map_err(|reason| (offset + 4, reason))?;
+            (big_endian, len)
         };
-        let avail = fill(reader, block_len, &self.errors, offset)?;
+        self.format = Format::Pcapng { big_endian: be };
+        let avail = self
+            .bytes
+            .fill(block_len)
+            .map_err(|reason| (offset, reason))?;
         if avail < block_len {
             return Err((offset, format!("block of type 0x{block_type:08x} cut short: it needs {block_len} bytes, the file ends after {avail}")));
         }
-        let be = *big_endian;
-        let data = reader.data();
+        let data = &self.bytes.data()[..block_len];
         let trailer = u32_at(data, block_len - 4, be) as usize;
         if trailer != block_len {
             return Err((offset + block_len as u64 - 4, format!("block length fields disagree ({block_len} at the start, {trailer} at the end); the file is damaged")));
@@ -400,10 +372,8 @@ impl FileSource {
                 }
                 walk_options(&body[16..], be, |_, _| {})
                     .map_err(|(pos, reason)| (at(16 + pos), reason))?;
-                match reader.next() {
-                    Ok((_, PcapBlockOwned::NG(Block::SectionHeader(_)))) => {}
-                    Ok(_) => return Err((offset, "expected a section header block".into())),
-                    Err(err) => return Err((offset, format!("bad section header block: {err}"))),
+                if let Err(err) = parse_sectionheaderblock(data) {
+                    return Err((offset, format!("bad section header block: {err}")));
                 }
                 self.ifaces.clear();
             }
@@ -430,8 +400,13 @@ impl FileSource {
                 })
                 .map_err(|(pos, reason)| (at(8 + pos), reason))?;
                 let index = self.ifaces.len();
-                let iface = match reader.next() {
-                    Ok((_, PcapBlockOwned::NG(Block::InterfaceDescription(idb)))) => {
+                let parsed = if be {
+                    parse_interfacedescriptionblock_be(data)
+                } else {
+                    parse_interfacedescriptionblock_le(data)
+                };
+                let iface = match parsed {
+                    Ok((_, idb)) => {
                         let link_type = LinkType((idb.linktype.0 & 0xffff) as u16);
                         let mut iface =
                             Iface::unnamed(index, link_type, idb.snaplen, idb.if_tsresol);
@@ -443,9 +418,6 @@ impl FileSource {
                             }
                         }
                         iface
-                    }
-                    Ok(_) => {
-                        return Err((offset, "expected an interface description block".into()))
                     }
                     Err(err) => {
                         return Err((offset, format!("bad interface description block: {err}")))
@@ -470,12 +442,12 @@ impl FileSource {
                 };
                 self.received += 1;
                 let verdict = handler.on_packet(&header, packet.data);
-                reader.consume(block_len);
+                self.bytes.consume(block_len);
                 return Ok(Step::Packet(verdict));
             }
             _ => {}
         }
-        reader.consume(block_len);
+        self.bytes.consume(block_len);
         Ok(Step::Skipped)
     }
 }
@@ -578,28 +550,6 @@ fn parse_packet_block<'a>(
         flags,
         data: &body[fixed..fixed + caplen],
     })
-}
-
-/// Reads until the buffer holds `need` bytes or the stream ends; returns what it holds.
-fn fill<R: PcapReaderIterator + ?Sized>(
-    reader: &mut R,
-    need: usize,
-    errors: &ErrorSlot,
-    offset: u64,
-) -> Result<usize, Damage> {
-    if need > INITIAL_BUFFER / 2 {
-        reader.grow(BUFFER_SIZE); // once: it does nothing when already grown
-    }
-    while reader.data().len() < need && !reader.reader_exhausted() {
-        let before = reader.data().len();
-        if reader.refill().is_err() {
-            return Err((offset, errors.take_message()));
-        }
-        if reader.data().len() == before && !reader.reader_exhausted() {
-            break; // the buffer is full: cannot happen, blocks are at most half of it
-        }
-    }
-    Ok(reader.data().len())
 }
 
 /// The byte order and length of a section header block starting `head`
@@ -747,6 +697,7 @@ fn u32_at(b: &[u8], at: usize, big_endian: bool) -> u32 {
 #[cfg(test)]
 mod tests {
     use std::io::{self, Cursor, Read};
+    use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
     use crate::Session;
@@ -767,9 +718,36 @@ mod tests {
         Session::open_reader("test.pcap", Box::new(Cursor::new(bytes)))
     }
 
-    /// Runs to the end; returns the packets and how the loop ended.
-    fn read_all(bytes: Vec<u8>) -> (Vec<Seen>, Result<LoopEnd, Error>) {
-        let mut session = match session(bytes) {
+    /// The same bytes as a regular file, opened by path.
+    fn file_session(bytes: &[u8]) -> Result<Session, Error> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "mycap-file-test-{}-{}.pcap",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, bytes).unwrap();
+        let session = Session::open_file(&path);
+        // The open file outlives its name.
+        std::fs::remove_file(&path).unwrap();
+        session
+    }
+
+    /// A file error as if the file were named `test.pcap`.
+    fn renamed<T>(result: Result<T, Error>) -> Result<T, Error> {
+        result.map_err(|err| match err {
+            Error::File { offset, reason, .. } => Error::File {
+                path: "test.pcap".into(),
+                offset,
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// Runs a session to the end; returns the packets and how the loop ended.
+    fn drain(session: Result<Session, Error>) -> (Vec<Seen>, Result<LoopEnd, Error>) {
+        let mut session = match renamed(session) {
             Ok(session) => session,
             Err(err) => return (Vec::new(), Err(err)),
         };
@@ -788,7 +766,16 @@ mod tests {
             });
             Verdict::Continue
         });
-        (seen, end)
+        (seen, renamed(end))
+    }
+
+    /// Runs to the end both from a reader and from a file opened by path,
+    /// checks that both saw the same; returns the packets and how the loop ended.
+    fn read_all(bytes: Vec<u8>) -> (Vec<Seen>, Result<LoopEnd, Error>) {
+        let by_path = drain(file_session(&bytes));
+        let streamed = drain(session(bytes));
+        assert_eq!(format!("{by_path:?}"), format!("{streamed:?}"));
+        streamed
     }
 
     fn offset_of(end: Result<LoopEnd, Error>) -> (u64, String) {
@@ -1123,18 +1110,18 @@ mod tests {
             ),
         ];
         for (bytes, want, words) in cases {
-            let (offset, reason) = offset_of(session(bytes.to_vec()).map(|_| LoopEnd::Eof));
+            let (offset, reason) = offset_of(read_all(bytes.to_vec()).1);
             assert_eq!(offset, want, "{reason}");
             assert!(reason.contains(words), "{reason}");
         }
         let mut short = shb(false);
         short.truncate(20);
-        let (offset, reason) = offset_of(session(short).map(|_| LoopEnd::Eof));
+        let (offset, reason) = offset_of(read_all(short).1);
         assert_eq!(offset, 0);
         assert!(reason.contains("20 of 28 bytes"), "{reason}");
         let mut huge = shb(false);
         huge[4..8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
-        let (offset, reason) = offset_of(session(huge).map(|_| LoopEnd::Eof));
+        let (offset, reason) = offset_of(read_all(huge).1);
         assert_eq!(offset, 4);
         assert!(reason.contains("absurd block length"), "{reason}");
     }

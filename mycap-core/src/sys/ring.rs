@@ -57,6 +57,15 @@ impl RingLayout {
     /// ring (between a page and 4 MiB); the ring is rounded to whole blocks,
     /// at least two.
     ///
+    /// Blocks are not made smaller than that to have more of them: every
+    /// block handed over is one wake-up of the reader, which costs it about
+    /// 7 µs of CPU on a 2-vCPU KVM guest. A 256 KiB ring at snap length 65535
+    /// is two 128 KiB blocks (1.55 wake-ups per 1,000 106-byte frames, 46 ns
+    /// of CPU per frame at 1.1 Mpps, 0.7 % lost); eight 32 KiB blocks lost
+    /// 0.5 % but woke 5.9 times per 1,000 frames and cost 78 ns per frame.
+    /// A block smaller than a snaplen packet would also make the kernel cut
+    /// longer packets (GRO can build 64 KiB ones) below the snap length.
+    ///
     /// # Errors
     /// A message saying which value cannot work.
     pub(crate) fn new(
@@ -312,6 +321,11 @@ mod tests {
         assert_eq!(small.bytes(), 64 << 10);
         assert!(small.block_nr >= 2);
         assert!(RingLayout::new(0, 1 << 20, Duration::ZERO).is_err());
+        // A small ring at the usual snap length: two blocks that each hold a
+        // maximal packet.
+        let small = RingLayout::new(65_535, 256 << 10, Duration::from_millis(10)).unwrap();
+        assert_eq!((small.block_nr, small.block_size), (2, 128 << 10));
+        assert!(small.block_size >= small.frame_size);
     }
 
     #[test]
