@@ -230,8 +230,25 @@ pub(crate) struct Live {
     cursor: Cursor,
     interfaces: Interfaces,
     totals: Stats,
+    /// Blocks handed back to the kernel since its counters were last folded into `totals`.
+    blocks_since_fold: u32,
     /// The fanout group joined (the kernel's pick for a new group).
     fanout_group: Option<u16>,
+}
+
+/// How many released blocks may pass before the loop folds the kernel's
+/// 32-bit counters into the session's 64-bit totals.
+const FOLD_EVERY_BLOCKS: u32 = 1024;
+
+/// Reads (and so resets) the kernel's packet and drop counters and adds them to `totals`.
+fn fold_stats(socket: &PacketSocket, name: &str, totals: &mut Stats) -> Result<(), Error> {
+    let k = socket.take_stats().map_err(|source| Error::Os {
+        context: format!("getsockopt(PACKET_STATISTICS) on {name}"),
+        source,
+    })?;
+    totals.received += u64::from(k.packets);
+    totals.dropped += u64::from(k.drops);
+    Ok(())
 }
 
 impl Live {
@@ -306,6 +323,7 @@ impl Live {
             cursor: Cursor::default(),
             interfaces: Interfaces::default(),
             totals: Stats::default(),
+            blocks_since_fold: 0,
             fanout_group,
         })
     }
@@ -329,6 +347,8 @@ impl Live {
             direction,
             cursor,
             interfaces,
+            totals,
+            blocks_since_fold,
             ..
         } = self;
         loop {
@@ -406,6 +426,14 @@ impl Live {
             } else {
                 ring.release(cursor.block);
                 cursor.block = (cursor.block + 1) % ring.blocks();
+                // The kernel's counters are 32-bit: fold them in long before
+                // they can wrap (a block holds far fewer than 2^32 / FOLD_EVERY_BLOCKS
+                // packets), so a capture of days still adds up.
+                *blocks_since_fold += 1;
+                if *blocks_since_fold >= FOLD_EVERY_BLOCKS {
+                    *blocks_since_fold = 0;
+                    fold_stats(socket, name, totals)?;
+                }
             }
             if let Some(end) = end {
                 return Ok(end);
@@ -415,12 +443,8 @@ impl Live {
 
     /// Cumulative counters: reads (and so resets) the kernel's and adds them up.
     pub(crate) fn stats(&mut self) -> Result<Stats, Error> {
-        let k = self.socket.take_stats().map_err(|source| Error::Os {
-            context: format!("getsockopt(PACKET_STATISTICS) on {}", self.name),
-            source,
-        })?;
-        self.totals.received += u64::from(k.packets);
-        self.totals.dropped += u64::from(k.drops);
+        fold_stats(&self.socket, &self.name, &mut self.totals)?;
+        self.blocks_since_fold = 0;
         Ok(self.totals)
     }
 
