@@ -142,7 +142,20 @@ pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> RResult<T,
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(value)) => ROk(value),
         Ok(Err(message)) => RErr(message.into()),
-        Err(payload) => RErr(format!("panicked in {what}: {}", panic_message(&*payload)).into()),
+        Err(payload) => {
+            let message = format!("panicked in {what}: {}", panic_message(&*payload));
+            drop_payload(payload);
+            RErr(message.into())
+        }
+    }
+}
+
+/// Drops a caught panic's payload, whose own `Drop` may panic in turn: that
+/// second panic is caught too and its payload leaked, so that nothing
+/// unwinds out of [`guard`].
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
     }
 }
 
@@ -324,6 +337,25 @@ mod tests {
         assert_eq!(
             panicked,
             RErr(RString::from("panicked in on_packet: boom 7"))
+        );
+    }
+
+    #[test]
+    fn guard_contains_a_payload_that_panics_when_dropped() {
+        struct PanicsOnDrop;
+        impl Drop for PanicsOnDrop {
+            fn drop(&mut self) {
+                panic!("dropping the payload");
+            }
+        }
+        let outcome = catch_unwind(|| {
+            guard("report", || -> Result<u8, String> {
+                std::panic::panic_any(PanicsOnDrop)
+            })
+        });
+        assert_eq!(
+            outcome.ok(),
+            Some(RErr(RString::from("panicked in report: (no message)")))
         );
     }
 
