@@ -1,7 +1,9 @@
 //! The plugin side of the boundary: the plain Rust trait a plugin implements, the panic guard, and `export_plugin!`.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
 
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSlice, RSome, RStr, RString};
@@ -139,7 +141,10 @@ fn header(line: &str) -> &str {
 /// Runs `f`, turning a panic into an error message so that it never unwinds
 /// across the boundary (abi_stable would abort the process).
 pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> RResult<T, RString> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let depth = GUARDED.with(|d| d.replace(d.get() + 1));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|d| d.set(depth));
+    match outcome {
         Ok(Ok(value)) => ROk(value),
         Ok(Err(message)) => RErr(message.into()),
         Err(payload) => {
@@ -148,6 +153,30 @@ pub fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> RResult<T,
             RErr(message.into())
         }
     }
+}
+
+thread_local! {
+    /// How many [`guard`] calls this thread is inside.
+    static GUARDED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Makes the panic hook of the library it is compiled into (a plugin has
+/// its own copy of std, hence its own hook) keep quiet about the panics that
+/// [`guard`] is about to catch: the host logs each of them in one line, so
+/// the default hook's message would only say it twice. Other panics, and
+/// all of them when `RUST_BACKTRACE` is set, go to the previous hook as
+/// before. [`construct`] calls it; it acts once.
+pub fn quiet_guarded_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let guarded = GUARDED.try_with(Cell::get).unwrap_or(0) > 0;
+            if !guarded || std::env::var_os("RUST_BACKTRACE").is_some() {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Drops a caught panic's payload, whose own `Drop` may panic in turn: that
@@ -193,6 +222,7 @@ impl<P: Plugin> PacketHandler for Adapter<P> {
 /// The constructor [`export_plugin!`] puts in the root module: makes a `P`
 /// from the config text, guarded against panics.
 pub extern "C" fn construct<P: Plugin>(config: RStr<'_>) -> RResult<HandlerBox, RString> {
+    quiet_guarded_panics();
     guard("new", || {
         P::new(config.as_str()).map(|p| PacketHandler_TO::from_value(Adapter(p), TD_Opaque))
     })

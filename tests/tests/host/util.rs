@@ -150,7 +150,11 @@ pub fn run_host(cwd: &Path, args: &[&str]) -> Output {
 /// Like [`run_host`] with extra environment variables (`RUST_LOG` unset otherwise).
 pub fn run_host_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(host());
-    command.current_dir(cwd).args(args).env_remove("RUST_LOG");
+    command
+        .current_dir(cwd)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("RUST_BACKTRACE");
     for (k, v) in env {
         command.env(k, v);
     }
