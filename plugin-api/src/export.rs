@@ -198,24 +198,54 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
     }
 }
 
-/// Wraps a [`Plugin`] as the ABI-stable handler object, guarding every call.
-struct Adapter<P>(P);
+/// Wraps a [`Plugin`] as the ABI-stable handler object, guarding every call
+/// and the drop (`None` only while dropping).
+struct Adapter<P>(Option<P>);
+
+impl<P: Plugin> Adapter<P> {
+    fn call<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&mut P) -> Result<T, String>,
+    ) -> RResult<T, RString> {
+        match &mut self.0 {
+            Some(plugin) => guard(what, || f(plugin)),
+            None => RErr(format!("{what} called on a dropped plugin").into()),
+        }
+    }
+}
 
 impl<P: Plugin> PacketHandler for Adapter<P> {
     fn on_packet(&mut self, packet: &Packet<'_>) -> RResult<Verdict, RString> {
-        guard("on_packet", || self.0.on_packet(packet))
+        self.call("on_packet", |p| p.on_packet(packet))
     }
 
     fn on_tick(&mut self, now_ns: u64) -> RResult<(), RString> {
-        guard("on_tick", || self.0.on_tick(now_ns))
+        self.call("on_tick", |p| p.on_tick(now_ns))
     }
 
     fn report(&mut self) -> RResult<RString, RString> {
-        guard("report", || self.0.report().map(RString::from))
+        self.call("report", |p| p.report().map(RString::from))
     }
 
     fn shutdown(&mut self) -> RResult<(), RString> {
-        guard("shutdown", || self.0.shutdown())
+        self.call("shutdown", |p| p.shutdown())
+    }
+}
+
+impl<P> Drop for Adapter<P> {
+    /// Drops the plugin's state when the host drops the handler: a panic in
+    /// its `Drop` would otherwise abort the host (the vtable's destructor is
+    /// `extern "C"`), so it is caught and said on standard error.
+    fn drop(&mut self) {
+        let plugin = self.0.take();
+        if let RErr(message) = guard("drop", move || {
+            drop(plugin);
+            Ok(())
+        }) {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "netraf plugin: {message}");
+        }
     }
 }
 
@@ -224,7 +254,7 @@ impl<P: Plugin> PacketHandler for Adapter<P> {
 pub extern "C" fn construct<P: Plugin>(config: RStr<'_>) -> RResult<HandlerBox, RString> {
     quiet_guarded_panics();
     guard("new", || {
-        P::new(config.as_str()).map(|p| PacketHandler_TO::from_value(Adapter(p), TD_Opaque))
+        P::new(config.as_str()).map(|p| PacketHandler_TO::from_value(Adapter(Some(p)), TD_Opaque))
     })
 }
 

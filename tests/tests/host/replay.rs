@@ -218,6 +218,12 @@ mode = "stop-every-other"
 [[plugin]]
 name = "count"
 path = "netraf_count"
+
+[[plugin]]
+name = "dropper"
+path = "netraf_testkit"
+[plugin.config]
+mode = "panic-drop"
 "#,
     );
     let report_path = dir.path.join("report.json");
@@ -245,6 +251,13 @@ path = "netraf_count"
     assert_eq!(plugin_report(&report, "boom")["packets"], 3);
     assert_eq!(plugin_report(&report, "stopper")["packets"], 12);
     assert_eq!(plugin_report(&report, "count")["packets"], 6);
+    // A panic in a plugin's Drop is caught and said; the host still reports.
+    assert!(
+        out.stderr
+            .contains("panicked in drop: panicking on purpose when dropped"),
+        "{out}"
+    );
+    assert_eq!(plugin_report(&report, "dropper")["packets"], 6);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! A plugin for netraf's tests whose behaviour its config chooses: record, stop every other packet, end the run, panic, or refuse to start.
+//! A plugin for netraf's tests whose behaviour its config chooses: record, stop every other packet, end the run, panic (also when dropped), or refuse to start.
 #![deny(unsafe_code)]
 
 use plugin_api::{Packet, Plugin, Verdict};
@@ -20,6 +20,8 @@ enum Mode {
     PanicNew,
     /// Answer End (the run ends cleanly) on packet number `end_at` (1-based).
     End,
+    /// Record, and panic when the host drops the instance.
+    PanicDrop,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,8 +102,16 @@ impl Plugin for TestKit {
     }
 }
 
+impl Drop for TestKit {
+    fn drop(&mut self) {
+        if self.settings.mode == Mode::PanicDrop {
+            panic!("panicking on purpose when dropped");
+        }
+    }
+}
+
 plugin_api::export_plugin! {
     plugin: TestKit,
     name: "testkit",
-    description: "test plugin: record, stop-every-other, end, panic, fail-new or panic-new",
+    description: "test plugin: record, stop-every-other, end, panic, panic-drop, fail-new or panic-new",
 }
