@@ -481,7 +481,13 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
     };
     let mut chains = worker_chains(spec, chain, workers)?;
     // Before opening: a signal while the capture starts still ends it cleanly.
-    let stop = install_signal_handlers()?;
+    let stop = match install_signal_handlers() {
+        Ok(stop) => stop,
+        Err(e) => {
+            chains.iter_mut().for_each(Chain::shutdown);
+            return Err(e);
+        }
+    };
     let (sessions, group) = match open_sessions(&config.capture, workers) {
         Ok(opened) => opened,
         Err(e) => {
@@ -507,7 +513,13 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
         })
         .collect();
     let signals = workers.iter().map(|w| Arc::clone(&w.signals)).collect();
-    let mut control = Control::start(&shared, signals, live, duration)?;
+    let mut control = match Control::start(&shared, signals, live, duration) {
+        Ok(control) => control,
+        Err(e) => {
+            workers.iter_mut().for_each(|w| w.chain.shutdown());
+            return Err(e);
+        }
+    };
     match group {
         Some(group) => log::info!(
             "capturing from {source} with {} plugin(s) in {} workers (fanout {}, group {group})",
