@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use mycap_core::{LinkType, PacketHeader, PacketType};
-use netraf_host::chain::Chain;
+use netraf_host::chain::{packet_view, Chain};
 use netraf_host::decode::summarize;
 use netraf_host::loader;
 use plugin_api::{Packet, Verdict};
@@ -82,18 +82,7 @@ fn bench(c: &mut Criterion) {
     let summary = summarize(&header, &data);
     let mut group = c.benchmark_group("dispatch");
     group.bench_function("direct call", |b| {
-        let packet = Packet {
-            ts_ns: header.ts_ns,
-            caplen: header.caplen,
-            len: header.len,
-            ifindex: header.ifindex,
-            pkttype: header.pkttype.to_sll(),
-            ifname: header.ifname.into(),
-            data: data.as_slice().into(),
-            summary: &summary,
-            vlan_tci: 0,
-            vlan_tpid: 0,
-        };
+        let packet = packet_view(&header, &data, &summary);
         let call: fn(&Packet<'_>) -> Verdict = direct;
         b.iter(|| black_box(call)(black_box(&packet)));
     });

@@ -160,6 +160,27 @@ pub fn for_worker(config: &str, worker: usize) -> String {
     toml::to_string(&value).unwrap_or_else(|_| config.to_string())
 }
 
+/// The plugin ABI's view of one packet: MYCAP's header fields, the bytes and
+/// the shared summary, borrowed (nothing is copied).
+pub fn packet_view<'a>(
+    header: &PacketHeader<'a>,
+    data: &'a [u8],
+    summary: &'a PacketSummary,
+) -> Packet<'a> {
+    Packet {
+        ts_ns: header.ts_ns,
+        caplen: header.caplen,
+        len: header.len,
+        ifindex: header.ifindex,
+        pkttype: header.pkttype.to_sll(),
+        ifname: RStr::from_str(header.ifname),
+        data: data.into(),
+        summary,
+        vlan_tci: header.vlan.map_or(0, |tag| tag.tci),
+        vlan_tpid: header.vlan.map_or(0, |tag| tag.tpid),
+    }
+}
+
 struct Slot {
     name: String,
     path: PathBuf,
@@ -247,18 +268,7 @@ impl Chain {
         data: &[u8],
         summary: &PacketSummary,
     ) -> usize {
-        let packet = Packet {
-            ts_ns: header.ts_ns,
-            caplen: header.caplen,
-            len: header.len,
-            ifindex: header.ifindex,
-            pkttype: header.pkttype.to_sll(),
-            ifname: RStr::from_str(header.ifname),
-            data: data.into(),
-            summary,
-            vlan_tci: header.vlan.map_or(0, |tag| tag.tci),
-            vlan_tpid: header.vlan.map_or(0, |tag| tag.tpid),
-        };
+        let packet = packet_view(header, data, summary);
         let mut seen = 0;
         for (i, slot) in self.slots.iter_mut().enumerate() {
             if slot.failed.is_some() {
