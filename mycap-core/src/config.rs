@@ -108,26 +108,45 @@ impl FanoutMode {
 /// interface share its packets, each packet going to exactly one of them.
 ///
 /// Group ids are per network namespace and shared by every process in it.
-/// [`Fanout::new_group`] (id 0) asks the kernel for an id no group uses yet;
-/// read it back with [`Session::fanout_group`](crate::Session::fanout_group)
-/// and open the other sessions with [`Fanout::join`].
+/// [`Fanout::new_group`] asks the kernel for an id no group uses yet; read it
+/// back with [`Session::fanout_group`](crate::Session::fanout_group) and open
+/// the other sessions with [`Fanout::join`]. Every id, 0 included, is a group
+/// like any other: the kernel hands out new ids from a counter that starts at
+/// 0 when the machine boots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fanout {
-    /// The group id; 0 lets the kernel pick an unused one.
-    pub group: u16,
+    /// Which group: a new one, or the one with a given id.
+    pub group: FanoutGroup,
     /// How the group spreads packets.
     pub mode: FanoutMode,
 }
 
+/// The group a session joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanoutGroup {
+    /// A new group with an id that no group in the namespace uses
+    /// (`PACKET_FANOUT_FLAG_UNIQUEID`); the kernel picks the id.
+    New,
+    /// The group with this id, created by the first session that names it.
+    Id(u16),
+}
+
 impl Fanout {
-    /// A new group whose id the kernel picks (`PACKET_FANOUT_FLAG_UNIQUEID`).
+    /// A new group whose id the kernel picks.
     pub fn new_group(mode: FanoutMode) -> Fanout {
-        Fanout { group: 0, mode }
+        Fanout {
+            group: FanoutGroup::New,
+            mode,
+        }
     }
 
-    /// Group `group` (created by the first session that names it).
+    /// Group `group` (created by the first session that names it; 0 is a
+    /// group id like any other).
     pub fn join(group: u16, mode: FanoutMode) -> Fanout {
-        Fanout { group, mode }
+        Fanout {
+            group: FanoutGroup::Id(group),
+            mode,
+        }
     }
 }
 
@@ -222,7 +241,7 @@ mod tests {
         assert_eq!(
             c.fanout,
             Some(Fanout {
-                group: 0,
+                group: FanoutGroup::New,
                 mode: FanoutMode::Cpu
             })
         );

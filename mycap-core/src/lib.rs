@@ -47,7 +47,7 @@ mod session;
 mod sys;
 
 pub use bpf::{BpfInsn, BPF_MAXINSNS};
-pub use config::{CaptureConfig, Direction, Fanout, FanoutMode, Interface};
+pub use config::{CaptureConfig, Direction, Fanout, FanoutGroup, FanoutMode, Interface};
 pub use error::Error;
 pub use file::{PcapWriter, PcapngWriter};
 pub use header::{LinkType, PacketHeader, PacketType, VlanTag};

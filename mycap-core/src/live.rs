@@ -37,7 +37,7 @@ use crate::bpf::{self, BpfInsn};
 use crate::header::{LinkType, PacketHeader, PacketType, VlanTag};
 use crate::session::{Handler, LoopEnd, Shared, Stats};
 use crate::sys::{self, EventFd, PacketSocket, Ring, RingLayout};
-use crate::{CaptureConfig, Direction, Error, Fanout, Interface, Verdict};
+use crate::{CaptureConfig, Direction, Error, Fanout, FanoutGroup, Interface, Verdict};
 
 /// Opens a packet socket, inside the network namespace `netns` if given.
 ///
@@ -84,7 +84,7 @@ pub(crate) fn resolve_up(socket: &PacketSocket, name: &str) -> Result<i32, Error
 }
 
 /// Joins the bound `socket` to `fanout`'s group and returns the group id
-/// (the kernel picks it when `fanout.group` is 0).
+/// (the kernel picks it for [`FanoutGroup::New`]).
 ///
 /// No `PACKET_FANOUT_FLAG_DEFRAG`: it makes the kernel reassemble IP
 /// fragments before capture, so the capture would no longer see the frames
@@ -111,15 +111,15 @@ fn join_fanout(
     if direction == Direction::In {
         flags |= libc::PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
     }
-    if fanout.group == 0 {
-        flags |= libc::PACKET_FANOUT_FLAG_UNIQUEID;
-    }
-    let arg = u32::from(fanout.group) | ((fanout.mode.kernel_mode() | flags) << 16);
-    let what = if fanout.group == 0 {
-        "a new fanout group".to_string()
-    } else {
-        format!("fanout group {}", fanout.group)
+    // With UNIQUEID the kernel ignores the id passed and picks a free one.
+    let (id, what) = match fanout.group {
+        FanoutGroup::New => {
+            flags |= libc::PACKET_FANOUT_FLAG_UNIQUEID;
+            (0, "a new fanout group".to_string())
+        }
+        FanoutGroup::Id(id) => (id, format!("fanout group {id}")),
     };
+    let arg = u32::from(id) | ((fanout.mode.kernel_mode() | flags) << 16);
     socket
         .join_fanout(arg)
         .map_err(|source| match source.raw_os_error() {

@@ -229,10 +229,15 @@ fn open_sessions(
     };
     let mut sessions = vec![first];
     for _ in 1..workers {
-        sessions.push(open_session(
-            capture,
-            Some(Fanout::join(group, capture.fanout)),
-        )?);
+        let session = open_session(capture, Some(Fanout::join(group, capture.fanout)))?;
+        // Two groups would give every frame to a worker of each.
+        if session.fanout_group() != Some(group) {
+            return Err(mycap_core::Error::InvalidConfig(format!(
+                "a capture worker landed in fanout group {:?}, not in the first worker's {group}",
+                session.fanout_group()
+            )));
+        }
+        sessions.push(session);
     }
     Ok((sessions, Some(group)))
 }

@@ -6,6 +6,7 @@
 //! - [`frames`] builds exact Ethernet frames (unicast, broadcast and multicast UDP, ARP, VLAN);
 //! - [`collect`] runs a session's loop with a deadline and keeps copies of the packets;
 //! - [`caps`] runs code on a thread without CAP_NET_RAW;
+//! - [`fanout_ids`] moves the kernel's fanout group id counter to where boot leaves it;
 //! - [`corpus`] finds the shared capture corpus and reads its CSV answers;
 //! - [`files`] temporary directories and external tools (tshark, tcpdump).
 #![deny(unsafe_code)]
@@ -14,6 +15,8 @@
 pub mod caps;
 pub mod collect;
 pub mod corpus;
+#[allow(unsafe_code)]
+pub mod fanout_ids;
 pub mod files;
 pub mod frames;
 pub mod netns;

@@ -7,7 +7,7 @@ use mycap_core::{Error, Fanout, FanoutMode, Session};
 use netraf_tests::collect::{collect_for, Captured};
 use netraf_tests::frames::{flow_udp, payload};
 use netraf_tests::netns::VethPair;
-use netraf_tests::require_netns;
+use netraf_tests::{fanout_ids, require_netns};
 
 /// Flows sent, and frames per flow.
 const FLOWS: u16 = 63;
@@ -18,10 +18,10 @@ const DRAIN: Duration = Duration::from_millis(400);
 
 /// Two sessions in one new fanout group of `mode` on the pair's capture side.
 fn open_group(pair: &VethPair, mode: FanoutMode) -> (Session, Session, u16) {
+    let _creating = fanout_ids::creating_groups();
     let first = Session::open(&pair.capture_config().fanout(Some(Fanout::new_group(mode))))
         .expect("open the first session of the group");
     let group = first.fanout_group().expect("the kernel picked a group id");
-    assert_ne!(group, 0);
     let second = Session::open(
         &pair
             .capture_config()
@@ -99,6 +99,27 @@ fn hash_fanout_captures_every_frame_once_and_keeps_each_flow_on_one_session() {
         (counts[0] as u64, counts[1] as u64)
     );
     assert_eq!(sa.dropped + sb.dropped, 0);
+}
+
+/// Group 0 is a group like any other (the first new group after boot gets
+/// it): two sessions that join it share the frames.
+#[test]
+fn two_sessions_joining_group_0_capture_every_frame_once() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let open = || {
+        Session::open(
+            &pair
+                .capture_config()
+                .fanout(Some(Fanout::join(0, FanoutMode::LoadBalance))),
+        )
+        .expect("join group 0")
+    };
+    let (mut a, mut b) = (open(), open());
+    assert_eq!((a.fanout_group(), b.fanout_group()), (Some(0), Some(0)));
+    let sent = send_flows(&pair, "fanout-group0");
+    let (_, counts) = check_exactly_once([&mut a, &mut b], &sent);
+    assert!(counts[0] > 0 && counts[1] > 0, "spread {counts:?}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use netraf_tests::netns::VethPair;
-use netraf_tests::require_netns;
+use netraf_tests::{fanout_ids, require_netns};
 use serde_json::Value;
 
 use super::frames::{assert_traffic_counts, traffic};
@@ -276,6 +276,24 @@ fn run_workers(
     args: &[&str],
     frames: &[Vec<u8>],
 ) -> (Output, Value, TempDir) {
+    run_workers_on(pair, workers, args, frames, Ids::AsTheyAre)
+}
+
+/// Where the kernel's counter of new fanout group ids stands when the host starts.
+#[derive(PartialEq)]
+enum Ids {
+    AsTheyAre,
+    /// As after boot: the host's new group gets id 0.
+    AfterBoot,
+}
+
+fn run_workers_on(
+    pair: &VethPair,
+    workers: usize,
+    args: &[&str],
+    frames: &[Vec<u8>],
+    ids: Ids,
+) -> (Output, Value, TempDir) {
     let dir = TempDir::new(&format!("workers{workers}"));
     let config = live_config(
         &dir,
@@ -285,8 +303,19 @@ fn run_workers(
     let report_path = dir.path.join("report.json");
     let mut all: Vec<&str> = config_and_report(&config, &report_path).to_vec();
     all.extend_from_slice(args);
-    let mut host = Running::start(&dir, &all);
-    host.wait_capturing();
+    let host = {
+        let (_creating, _owning) = match ids {
+            Ids::AsTheyAre => (Some(fanout_ids::creating_groups()), None),
+            Ids::AfterBoot => {
+                let owning = fanout_ids::owning_the_counter();
+                fanout_ids::wrap_new_group_ids(pair.b.path()).expect("move the group id counter");
+                (None, Some(owning))
+            }
+        };
+        let mut host = Running::start(&dir, &all);
+        host.wait_capturing();
+        host
+    };
     let injector = pair.peer_injector(&pair.link).expect("sender on the peer");
     for frame in frames {
         injector.send(frame).expect("send a frame");
@@ -312,6 +341,32 @@ fn log_lines_by_worker(dir: &TempDir) -> Vec<(String, usize)> {
         .collect();
     files.sort();
     files
+}
+
+/// On a freshly booted machine the first new fanout group gets id 0: the
+/// second worker must join that group, not make one of its own (which would
+/// count every frame twice).
+#[test]
+fn two_workers_in_fanout_group_0_as_after_boot_capture_every_frame_once() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let frames = many_flows(&pair);
+    let n = frames.len();
+    let (out, report, dir) = run_workers_on(&pair, 2, &[], &frames, Ids::AfterBoot);
+    assert!(
+        out.stderr.contains("in 2 workers (fanout hash, group 0)"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l == format!("{n} packets captured")),
+        "{out}"
+    );
+    assert_eq!(report["capture"]["packets"], n as u64, "every frame once");
+    assert_eq!(plugin_report(&report, "count")["packets"], n as u64);
+    let logs = log_lines_by_worker(&dir);
+    assert_eq!(logs.iter().map(|(_, l)| l).sum::<usize>(), n, "{logs:?}");
 }
 
 #[test]
