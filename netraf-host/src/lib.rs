@@ -6,6 +6,8 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod decode;
+#[allow(unsafe_code)]
+pub mod library_copy;
 pub mod loader;
 pub mod merge;
 pub mod report;

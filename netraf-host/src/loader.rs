@@ -1,8 +1,12 @@
 //! Loading plugin libraries: abi_stable's version and layout checks, and one actionable line for each way a load fails.
 
 use std::fmt;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
+use crate::library_copy::LibraryCopy;
 use abi_stable::library::{lib_header_from_path, LibraryError};
 use abi_stable::std_types::{ROption, RResult, RStr, RString};
 use plugin_api::{HandlerBox, MergeReportsFn, PluginMod_Ref, ABI_VERSION, MERGE_REPORTS_SYMBOL};
@@ -99,8 +103,10 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Loads the plugin library at `path` and checks it. Loading the same path
-/// again returns the same module (libraries are never unloaded).
+/// Loads the plugin library at `path` and checks it. The host loads a
+/// private copy of the file (see [`crate::library_copy`]), so a change to the
+/// file on disk never reaches a running host; loading the same unchanged
+/// file again returns the same module (libraries are never unloaded).
 ///
 /// # Errors
 /// A missing file, a file that is not a shared library, a library without
@@ -111,7 +117,7 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         reason,
         detail,
     };
-    match std::fs::metadata(path) {
+    let mut file = match File::open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(fail(
                 "no such plugin file (build the plugins with `cargo build --workspace`, \
@@ -121,17 +127,66 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
             ))
         }
         Err(e) => return Err(fail(format!("cannot read the plugin file: {e}"), None)),
+        Ok(file) => file,
+    };
+    let meta = match file.metadata() {
+        Err(e) => return Err(fail(format!("cannot read the plugin file: {e}"), None)),
         Ok(m) if !m.is_file() => return Err(fail("not a regular file".into(), None)),
-        Ok(_) => {}
+        Ok(m) => m,
+    };
+    let id = FileId::of(&meta);
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, library)) = loaded.iter().find(|(known, _)| *known == id) {
+        return Ok(*library);
     }
-    let header = lib_header_from_path(path).map_err(|e| explain(path, &e))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "plugin".into(), |n| n.to_string_lossy());
+    let copy = LibraryCopy::of(&mut file, &name).map_err(|e| {
+        fail(
+            format!("cannot make the private copy of the plugin that the host loads: {e}"),
+            None,
+        )
+    })?;
+    let at = copy.path();
+    let header = lib_header_from_path(&at).map_err(|e| explain(path, &at, &e))?;
     let module = header
         .init_root_module::<PluginMod_Ref>()
-        .map_err(|e| explain(path, &e))?;
-    Ok(Library {
+        .map_err(|e| explain(path, &at, &e))?;
+    let library = Library {
         module,
-        merge: merge_symbol(path),
-    })
+        merge: merge_symbol(&at),
+    };
+    copy.keep();
+    loaded.push((id, library));
+    Ok(library)
+}
+
+/// Libraries loaded so far, by the identity of the file they were copied
+/// from: the same unchanged file is loaded once.
+static LOADED: Mutex<Vec<(FileId, Library)>> = Mutex::new(Vec::new());
+
+/// A file as it was when loaded: another file, or the same one written
+/// since, differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    fn of(meta: &std::fs::Metadata) -> FileId {
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
 }
 
 /// The plugin's exported report merger, if any (plugins built before
@@ -152,14 +207,18 @@ fn merge_symbol(path: &Path) -> Option<MergeReportsFn> {
     merge
 }
 
-fn explain(path: &Path, error: &LibraryError) -> LoadError {
-    let detail = error.to_string();
+/// One line for `error`, met loading the copy at `copy` of the library at
+/// `path` (the copy's name in the loader's messages becomes `path`).
+fn explain(path: &Path, copy: &Path, error: &LibraryError) -> LoadError {
+    let (copy, original) = (copy.display().to_string(), path.display().to_string());
+    let detail_of = |text: &str| text.replace(&copy, &original);
+    let detail = detail_of(&error.to_string());
     let rebuild = format!("rebuild the plugin against plugin-api {ABI_VERSION}");
     let reason = match error {
         LibraryError::OpenError { err, .. } => {
             format!(
                 "not a loadable shared library ({}); a plugin is a cdylib crate's .so",
-                one_line(&err.to_string())
+                one_line(&detail_of(&err.to_string()))
             )
         }
         LibraryError::GetSymbolError { .. } => "not a netraf plugin: the library exports no root \
@@ -191,11 +250,11 @@ fn explain(path: &Path, error: &LibraryError) -> LoadError {
         LibraryError::RootModule { err, .. } => {
             format!(
                 "the plugin's root module failed to initialize: {}",
-                one_line(&err.to_string())
+                one_line(&detail_of(&err.to_string()))
             )
         }
         LibraryError::Many(errors) => match errors.iter().next() {
-            Some(first) => return explain(path, first),
+            Some(first) => return explain(path, Path::new(&copy), first),
             None => "unknown load error".into(),
         },
     };

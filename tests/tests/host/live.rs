@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::frames::{assert_traffic_counts, traffic};
 use super::replay::{plugin_report, read_report};
-use super::util::{config_and_report, host, Output, TempDir};
+use super::util::{config_and_report, host, plugin, Output, TempDir};
 
 /// netraf-host running in the background, killed on drop if still running.
 pub(super) struct Running {
@@ -494,4 +494,51 @@ fn count_is_one_budget_across_workers() {
     assert_eq!(report["capture"]["packets"], 100);
     assert_eq!(plugin_report(&report, "count")["packets"], 100);
     assert_eq!(plugin_report(&report, "log")["lines"], 100);
+}
+
+/// A plugin author rebuilds a plugin over the file a running host loaded
+/// (`cp new.so lib/libnetraf_log.so` writes in place): the host goes on
+/// with the code it loaded, and ends with every report.
+#[test]
+fn plugin_files_overwritten_in_place_do_not_reach_a_running_host() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let dir = TempDir::new("live-overwrite");
+    let lib = dir.path.join("lib");
+    std::fs::create_dir_all(&lib).expect("plugin folder");
+    for name in ["netraf_count", "netraf_broadcast", "netraf_log"] {
+        std::fs::copy(plugin(name), lib.join(format!("lib{name}.so"))).expect("copy a plugin");
+    }
+    let plugins =
+        super::replay::SAMPLE_PLUGINS.replace("path = \"netraf_", "path = \"lib/libnetraf_");
+    let plugins = plugins
+        .replace("_count\"", "_count.so\"")
+        .replace("_broadcast\"", "_broadcast.so\"")
+        .replace("_log\"", "_log.so\"");
+    let (host, report_path) = start_live(&dir, &pair, &plugins);
+    let frames = traffic();
+    let injector = pair.peer_injector(&pair.link).expect("sender on the peer");
+    for (_, frame) in &frames {
+        injector.send(frame).expect("send a frame");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // Another plugin's code, written over the loaded files' own inodes.
+    let other = std::fs::read(plugin("netraf_broadcast")).expect("read a plugin");
+    for name in ["netraf_count", "netraf_log"] {
+        let path = lib.join(format!("lib{name}.so"));
+        let inode = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::ino(&m));
+        std::fs::write(&path, &other).expect("overwrite a plugin in place");
+        let after = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::ino(&m));
+        assert_eq!(inode.ok(), after.ok(), "written in place");
+    }
+    let out = send_and_stop(&pair, host, &frames);
+    assert!(
+        out.stderr.lines().any(|l| l == "24 packets captured"),
+        "{out}"
+    );
+    let report = read_report(&report_path);
+    assert_eq!(plugin_report(&report, "count")["packets"], 24);
+    assert_eq!(plugin_report(&report, "log")["lines"], 24);
+    let log = std::fs::read_to_string(dir.path.join("log.jsonl")).expect("log written");
+    assert_eq!(log.lines().count(), 24, "{log}");
 }
