@@ -48,6 +48,10 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     if cli.list_plugins {
         return list_plugins(cli);
     }
+    if let Some(path) = &cli.report_json {
+        plugin_api::output_file::refuse_link(path)
+            .map_err(|e| Failure::Setup(format!("--report-json: {e}")))?;
+    }
     let config = load_config(cli)?;
     let spec = load_chain(&config)?;
     let chain = instantiate(&spec)?;

@@ -1,7 +1,9 @@
 //! The end-of-run report: tcpdump's exit lines and the `--report-json` document whose keys scripts rely on.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use plugin_api::output_file;
 
 use serde::Serialize;
 
@@ -31,7 +33,7 @@ pub struct PluginReport {
 
 /// The document `--report-json` writes:
 /// `{"capture": {...}, "plugins": [{"name": ..., "report": {...}}, ...]}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     /// Capture totals.
     pub capture: CaptureReport,
@@ -40,20 +42,44 @@ pub struct Report {
 }
 
 impl Report {
-    /// Writes the report as pretty JSON to `path` (replaced atomically).
+    /// Writes the report as pretty JSON to `path`, replaced atomically: the
+    /// text goes to a new temporary file in the same folder, renamed over
+    /// `path` once complete. A symbolic link at `path` is refused, and the
+    /// temporary file is created new, never through a link.
     ///
     /// # Errors
-    /// The file cannot be written.
+    /// The file cannot be written, or `path` is a symbolic link.
     pub fn write_to(&self, path: &Path) -> std::io::Result<()> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp);
-        let mut file = std::fs::File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut file, self)?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        output_file::refuse_link(path)?;
+        let (tmp, mut file) = temporary_beside(path)?;
+        let written = serde_json::to_writer_pretty(&mut file, self)
+            .map_err(std::io::Error::from)
+            .and_then(|()| file.write_all(b"\n"))
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
+}
+
+/// A new file beside `path` named `.NAME.PID.N.tmp`, with the first `N` free.
+fn temporary_beside(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let name = path
+        .file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy();
+    let mut last = None;
+    for n in 0..100 {
+        let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        match output_file::create_new(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
 /// tcpdump's exit lines, so that scripts parsing tcpdump read them too.
@@ -90,6 +116,30 @@ mod tests {
                 "plugins": [{"name": "count", "report": {"packets": 3}}]
             })
         );
+    }
+
+    /// A link planted after the start's check, at the report or at the old
+    /// fixed temporary name beside it, is never written through.
+    #[test]
+    fn writing_never_follows_a_planted_link() {
+        let dir = std::env::temp_dir().join(format!("netraf-report-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("precious");
+        std::fs::write(&target, "keep").unwrap();
+        let report = Report::default();
+        let path = dir.join("report.json");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let e = report.write_to(&path).unwrap_err();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&target, dir.join("report.json.tmp")).unwrap();
+        report.write_to(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(written["capture"]["packets"], 0);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

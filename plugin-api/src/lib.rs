@@ -52,6 +52,7 @@ mod export;
 mod handler;
 #[allow(unsafe_code)]
 mod module;
+pub mod output_file;
 mod packet;
 mod summary;
 

@@ -8,13 +8,12 @@
 //! packet.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mycap_core::{LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter};
-use plugin_api::{Packet, StrippedVlan};
+use plugin_api::{output_file, Packet, StrippedVlan};
 
 use crate::format::civil;
 
@@ -258,6 +257,24 @@ fn before_extension(path: &str, insert: &str) -> String {
     }
 }
 
+/// Creates and removes an empty file in `folder`.
+fn probe_folder(folder: &Path) -> io::Result<()> {
+    let mut last = None;
+    for n in 0..100 {
+        let probe = folder.join(format!(".netraf-log-probe.{}.{n}", std::process::id()));
+        match output_file::create_new(&probe) {
+            Ok(file) => {
+                drop(file);
+                return std::fs::remove_file(&probe);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            // The OS's own reason: the probe's name would only confuse.
+            Err(e) => return Err(e.raw_os_error().map_or(e, io::Error::from_raw_os_error)),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free probe name")))
+}
+
 fn wall_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -302,6 +319,15 @@ impl CaptureOutput {
                     folder.display()
                 ));
             }
+            // Files are opened at the first packet: find out now, not then,
+            // whether the folder takes them.
+            probe_folder(&folder).map_err(|e| {
+                format!(
+                    "key `output`: cannot write {output}: cannot create files in folder {}: {e}",
+                    folder.display()
+                )
+            })?;
+            output_file::refuse_link(Path::new(&path)).map_err(|e| format!("key `output`: {e}"))?;
         }
         Ok(CaptureOutput {
             kind,
@@ -434,9 +460,7 @@ impl CaptureOutput {
             (Box::new(io::stdout()), None)
         } else {
             let path = self.next_name(name_ns / 1_000_000_000)?;
-            let file = File::create(&path).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
-            })?;
+            let file = output_file::create(&path)?;
             (Box::new(file), Some(path))
         };
         let out = Counted {

@@ -1,8 +1,10 @@
 //! Where the log goes: standard output, or a file rotated by size into numbered files (`FILE.1` is the newest old one).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+use plugin_api::output_file;
 
 enum Sink {
     Stdout(BufWriter<io::Stdout>),
@@ -26,11 +28,7 @@ pub struct Output {
 }
 
 fn open(path: &Path) -> io::Result<BufWriter<File>> {
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display())))?;
+    let file = output_file::append(path)?;
     Ok(BufWriter::with_capacity(1 << 16, file))
 }
 

@@ -5,6 +5,7 @@ mod corpus;
 mod frames;
 mod live;
 mod logcap;
+mod outputs;
 mod replay;
 mod util;
 
