@@ -1,5 +1,6 @@
 //! Loading plugin libraries: abi_stable's version and layout checks, and one actionable line for each way a load fails.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -136,7 +137,8 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
     };
     let id = FileId::of(&meta);
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, library)) = loaded.iter().find(|(known, _)| *known == id) {
+    let loaded = loaded.get_or_insert_with(HashMap::new);
+    if let Some(library) = loaded.get(&id) {
         return Ok(*library);
     }
     let name = path
@@ -158,17 +160,17 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         merge: merge_symbol(&at),
     };
     copy.keep();
-    loaded.push((id, library));
+    loaded.insert(id, library);
     Ok(library)
 }
 
 /// Libraries loaded so far, by the identity of the file they were copied
 /// from: the same unchanged file is loaded once.
-static LOADED: Mutex<Vec<(FileId, Library)>> = Mutex::new(Vec::new());
+static LOADED: Mutex<Option<HashMap<FileId, Library>>> = Mutex::new(None);
 
 /// A file as it was when loaded: another file, or the same one written
 /// since, differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct FileId {
     dev: u64,
     ino: u64,
