@@ -251,26 +251,47 @@ fn fold_stats(socket: &PacketSocket, name: &str, totals: &mut Stats) -> Result<(
     Ok(())
 }
 
+/// The settings [`Live::open`] refuses before any system call: the ring's
+/// layout and the interface's name.
+fn check_settings(config: &CaptureConfig) -> Result<(RingLayout, String), Error> {
+    let layout = RingLayout::new(config.snaplen, config.ring_size, config.block_timeout)
+        .map_err(Error::InvalidConfig)?;
+    let name = match &config.interface {
+        Interface::Any => "any".to_string(),
+        Interface::Name(name) => name.clone(),
+    };
+    if config.promiscuous && config.interface == Interface::Any {
+        return Err(Error::InvalidConfig(
+            "promiscuous mode needs one interface, not 'any' (name the interface, \
+             or capture on 'any' without promiscuous mode)"
+                .into(),
+        ));
+    }
+    Ok((layout, name))
+}
+
+/// Opens a socket (in the namespace) and finds the interface up, returning
+/// the socket and the interface index (0 for `any`).
+fn socket_on(config: &CaptureConfig) -> Result<(PacketSocket, i32), Error> {
+    let socket = open_socket(config.netns.as_deref())?;
+    let ifindex = match &config.interface {
+        Interface::Any => 0,
+        Interface::Name(n) => resolve_up(&socket, n)?,
+    };
+    Ok((socket, ifindex))
+}
+
+/// Checks what [`Live::open`] checks before it captures: the settings, the
+/// namespace, the permission and the interface (there and up).
+pub(crate) fn check(config: &CaptureConfig) -> Result<(), Error> {
+    check_settings(config)?;
+    socket_on(config).map(drop)
+}
+
 impl Live {
     pub(crate) fn open(config: &CaptureConfig, shared: &Shared) -> Result<Live, Error> {
-        let layout = RingLayout::new(config.snaplen, config.ring_size, config.block_timeout)
-            .map_err(Error::InvalidConfig)?;
-        let name = match &config.interface {
-            Interface::Any => "any".to_string(),
-            Interface::Name(name) => name.clone(),
-        };
-        if config.promiscuous && config.interface == Interface::Any {
-            return Err(Error::InvalidConfig(
-                "promiscuous mode needs one interface, not 'any' (name the interface, \
-                 or capture on 'any' without promiscuous mode)"
-                    .into(),
-            ));
-        }
-        let socket = open_socket(config.netns.as_deref())?;
-        let ifindex = match &config.interface {
-            Interface::Any => 0,
-            Interface::Name(n) => resolve_up(&socket, n)?,
-        };
+        let (layout, name) = check_settings(config)?;
+        let (socket, ifindex) = socket_on(config)?;
         let fail = |call: &str, source: io::Error| Error::Os {
             context: format!("{call} on {name}"),
             source,

@@ -148,6 +148,16 @@ impl Session {
         })
     }
 
+    /// Checks, without capturing, what [`Session::open`] would refuse: the
+    /// settings, the namespace, the permission, and the interface (that it
+    /// exists and is up). Nothing is bound, mapped or received.
+    ///
+    /// # Errors
+    /// As [`Session::open`].
+    pub fn check(config: &CaptureConfig) -> Result<(), Error> {
+        crate::live::check(config)
+    }
+
     /// Opens a capture file (pcap or pcapng) as the session's source; the
     /// path `-` reads standard input.
     ///

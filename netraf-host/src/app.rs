@@ -56,6 +56,11 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     let spec = load_chain(&config)?;
     let chain = instantiate(&spec)?;
     if cli.check_config {
+        if let Err(e) = check_source(&config.capture) {
+            let mut chain = chain;
+            chain.shutdown();
+            return Err(Failure::Setup(format!("{}: {e}", config.file.display())));
+        }
         let names: Vec<&str> = spec
             .entries()
             .iter()
@@ -198,20 +203,46 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// MYCAP's settings for capturing on interface `name` as `capture` says.
+fn live_config(capture: &Capture, name: &str, fanout: Option<Fanout>) -> CaptureConfig {
+    let mut c = CaptureConfig::interface(name)
+        .snaplen(capture.snaplen)
+        .promiscuous(capture.promiscuous)
+        .ring_size(capture.ring_size)
+        .fanout(fanout);
+    if let Some(netns) = &capture.netns {
+        c = c.netns(netns.clone());
+    }
+    c
+}
+
 fn open_session(capture: &Capture, fanout: Option<Fanout>) -> Result<Session, mycap_core::Error> {
     match &capture.source {
         Source::File(path) => Session::open_file(path),
-        Source::Interface(name) => {
-            let mut c = CaptureConfig::interface(name)
-                .snaplen(capture.snaplen)
-                .promiscuous(capture.promiscuous)
-                .ring_size(capture.ring_size)
-                .fanout(fanout);
-            if let Some(netns) = &capture.netns {
-                c = c.netns(netns.clone());
+        Source::Interface(name) => Session::open(&live_config(capture, name, fanout)),
+    }
+}
+
+/// What `--check-config` can check of the source without capturing: that
+/// the interface exists in its namespace and is up, or that the file is
+/// there. Without the permission to open a packet socket the interface goes
+/// unchecked, with a warning.
+fn check_source(capture: &Capture) -> Result<(), String> {
+    match &capture.source {
+        Source::Interface(name) => match Session::check(&live_config(capture, name, None)) {
+            Err(mycap_core::Error::Permission) => {
+                log::warn!(
+                    "interface {name} not checked: opening a packet socket needs root or \
+                     CAP_NET_RAW"
+                );
+                Ok(())
             }
-            Session::open(&c)
-        }
+            other => other.map_err(|e| e.to_string()),
+        },
+        Source::File(path) if path.as_os_str() == "-" => Ok(()),
+        Source::File(path) => std::fs::metadata(path)
+            .map(drop)
+            .map_err(|e| format!("cannot read capture file {}: {e}", path.display())),
     }
 }
 

@@ -223,6 +223,34 @@ fn the_sample_plugins_make_instances_repeatedly() {
     }
 }
 
+/// `--check-config` checks what it can of the source without capturing:
+/// an interface that is not there is found then, not at the capture.
+#[test]
+fn check_config_refuses_an_interface_that_does_not_exist() {
+    // Opening the packet socket that asks needs root, as the namespace tests.
+    netraf_tests::require_netns!();
+    let dir = TempDir::new("check-if");
+    let shipped = std::fs::read_to_string(workspace_dir().join("configs/analyzers.toml"))
+        .expect("read the shipped config");
+    let config = dir.write("missing-if.toml", &shipped);
+    let out = run_host(
+        &dir.path,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "-i",
+            "netraf-nosuch0",
+            "--check-config",
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains("no such interface 'netraf-nosuch0'"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("config ok"), "{out}");
+}
+
 #[test]
 fn check_config_loads_the_shipped_config_from_any_folder() {
     let dir = TempDir::new("check");
