@@ -16,6 +16,7 @@ use mycap_core::{LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter};
 use plugin_api::{output_file, Packet, StrippedVlan};
 
 use crate::format::civil;
+use crate::written::{Counted, Records};
 
 /// The capture format written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,35 +28,30 @@ pub enum Kind {
 }
 
 /// What a capture file's writer writes to: a buffered file or standard
-/// output, counting the bytes.
-pub struct Counted {
-    inner: BufWriter<Box<dyn Write + Send>>,
-    bytes: u64,
-}
-
-impl Write for Counted {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
+/// output, over a count of the bytes the OS took.
+type Out = BufWriter<Counted<Box<dyn Write + Send>>>;
 
 enum Writer {
-    Pcap(PcapWriter<Counted>),
-    Pcapng(PcapngWriter<Counted>),
+    Pcap(PcapWriter<Out>),
+    Pcapng(PcapngWriter<Out>),
 }
 
 impl Writer {
-    fn bytes(&self) -> u64 {
+    fn out(&self) -> &Out {
         match self {
-            Writer::Pcap(w) => w.get_ref().bytes,
-            Writer::Pcapng(w) => w.get_ref().bytes,
+            Writer::Pcap(w) => w.get_ref(),
+            Writer::Pcapng(w) => w.get_ref(),
         }
+    }
+
+    /// Bytes of the file so far, buffered ones included.
+    fn bytes(&self) -> u64 {
+        self.taken() + self.out().buffer().len() as u64
+    }
+
+    /// Bytes of the file the OS took.
+    fn taken(&self) -> u64 {
+        self.out().get_ref().bytes()
     }
 
     fn write(&mut self, header: &PacketHeader<'_>, data: &[u8]) -> io::Result<()> {
@@ -100,11 +96,12 @@ pub struct CaptureOutput {
     /// The last file name before numbering, and its number.
     last_base: PathBuf,
     last_n: u32,
+    /// Bytes of the finished files that the OS took.
     finished_bytes: u64,
     /// Files started.
     pub files: u64,
-    /// Packets written.
-    pub packets: u64,
+    /// Packets written, as far as the OS took them.
+    records: Records,
     /// Packets not written: their link type differs from the pcap file's.
     pub skipped: u64,
 }
@@ -348,7 +345,7 @@ impl CaptureOutput {
             last_n: 0,
             finished_bytes: 0,
             files: 0,
-            packets: 0,
+            records: Records::default(),
             skipped: 0,
         })
     }
@@ -442,8 +439,9 @@ impl CaptureOutput {
         };
         if let Some(w) = &mut self.writer {
             w.write(&header, data)?;
+            self.records.buffered(w.bytes());
+            self.records.taken(w.taken());
         }
-        self.packets += 1;
         self.file_packets += 1;
         Ok(())
     }
@@ -463,10 +461,7 @@ impl CaptureOutput {
             let file = output_file::create(&path)?;
             (Box::new(file), Some(path))
         };
-        let out = Counted {
-            inner: BufWriter::with_capacity(1 << 16, sink),
-            bytes: 0,
-        };
+        let out = BufWriter::with_capacity(1 << 16, Counted::new(sink));
         self.writer = Some(match self.kind {
             Kind::Pcap => Writer::Pcap(PcapWriter::new(out, link_type, 0)?),
             Kind::Pcapng => Writer::Pcapng(PcapngWriter::new(out, "netraf", 0)?),
@@ -511,9 +506,12 @@ impl CaptureOutput {
         let Some(mut writer) = self.writer.take() else {
             return Ok(());
         };
-        writer.flush()?;
-        self.finished_bytes += writer.bytes();
+        let flushed = writer.flush();
+        self.records.taken(writer.taken());
+        self.records.next_file();
+        self.finished_bytes += writer.taken();
         drop(writer);
+        flushed?;
         if let Some(path) = self.current.take() {
             self.finished.push_back(path);
         }
@@ -538,7 +536,12 @@ impl CaptureOutput {
     /// # Errors
     /// The file's write error.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.writer.as_mut().map_or(Ok(()), Writer::flush)
+        let Some(w) = &mut self.writer else {
+            return Ok(());
+        };
+        let flushed = w.flush();
+        self.records.taken(w.taken());
+        flushed
     }
 
     /// Flushes the current file at the end of the run. A run without a single
@@ -555,9 +558,14 @@ impl CaptureOutput {
         self.flush()
     }
 
-    /// Bytes written to every file so far (buffered ones included).
+    /// Bytes of every file so far that the OS took.
     pub fn bytes(&self) -> u64 {
-        self.finished_bytes + self.writer.as_ref().map_or(0, Writer::bytes)
+        self.finished_bytes + self.writer.as_ref().map_or(0, Writer::taken)
+    }
+
+    /// Packets wholly written to the files (the OS took every byte).
+    pub fn packets(&self) -> u64 {
+        self.records.complete()
     }
 
     /// The current file, or `-`.
@@ -638,7 +646,7 @@ mod tests {
         }
         out.finish().unwrap();
         // 24 + 76 bytes fill a file: one packet per file, 4 files, 3 kept.
-        assert_eq!((out.files, out.packets), (4, 4));
+        assert_eq!((out.files, out.packets()), (4, 4));
         assert_eq!(out.bytes(), 4 * 100);
         assert_eq!(
             names(&dir),

@@ -10,6 +10,7 @@
 mod capture;
 mod format;
 mod output;
+mod written;
 
 use plugin_api::{Packet, Plugin, Verdict};
 use serde::Deserialize;
@@ -76,7 +77,6 @@ enum Sink {
 pub struct Log {
     format: Format,
     sink: Sink,
-    records: u64,
     /// The reader of the output went away (a closed pipe, as with `| head`).
     closed: bool,
 }
@@ -165,7 +165,6 @@ impl Plugin for Log {
         Ok(Log {
             format: s.format,
             sink,
-            records: 0,
             closed: false,
         })
     }
@@ -190,7 +189,6 @@ impl Plugin for Log {
         if self.closed {
             return Ok(Verdict::End);
         }
-        self.records += 1;
         Ok(Verdict::Continue)
     }
 
@@ -202,15 +200,18 @@ impl Plugin for Log {
     }
 
     fn report(&mut self) -> Result<String, String> {
+        // The report counts what reached the output: push the buffer there
+        // first (a failure shows again at shutdown, where it ends the log).
+        let _ = self.flush(false);
         Ok(match &self.sink {
             Sink::Lines(out, _) => json!({
-                "lines": self.records,
-                "bytes": out.total_bytes,
+                "lines": out.lines(),
+                "bytes": out.bytes(),
                 "files": out.files,
                 "output": out.name(),
             }),
             Sink::Capture(out) => json!({
-                "packets": out.packets,
+                "packets": out.packets(),
                 "skipped": out.skipped,
                 "bytes": out.bytes(),
                 "files": out.files,

@@ -6,9 +6,21 @@ use std::path::{Path, PathBuf};
 
 use plugin_api::output_file;
 
+use crate::written::{Counted, Records};
+
 enum Sink {
-    Stdout(BufWriter<io::Stdout>),
-    File(BufWriter<File>),
+    Stdout(BufWriter<Counted<io::Stdout>>),
+    File(BufWriter<Counted<File>>),
+}
+
+impl Sink {
+    /// Bytes of the current file (or of standard output) the OS took.
+    fn taken(&self) -> u64 {
+        match self {
+            Sink::Stdout(w) => w.get_ref().bytes(),
+            Sink::File(w) => w.get_ref().bytes(),
+        }
+    }
 }
 
 /// A buffered output with size-based rotation.
@@ -19,17 +31,21 @@ pub struct Output {
     max_bytes: u64,
     /// Rotated files kept.
     keep: u32,
-    /// Bytes in the current file.
+    /// Bytes in the current file (buffered ones included).
     written: u64,
+    /// Bytes already in the current file when it was opened (appended to).
+    appended_to: u64,
     /// Files started (1 + rotations).
     pub files: u64,
-    /// Bytes written in total.
-    pub total_bytes: u64,
+    /// Bytes of finished files the OS took.
+    finished_bytes: u64,
+    /// Lines written, as far as the OS took them.
+    records: Records,
 }
 
-fn open(path: &Path) -> io::Result<BufWriter<File>> {
+fn open(path: &Path) -> io::Result<BufWriter<Counted<File>>> {
     let file = output_file::append(path)?;
-    Ok(BufWriter::with_capacity(1 << 16, file))
+    Ok(BufWriter::with_capacity(1 << 16, Counted::new(file)))
 }
 
 fn numbered(path: &Path, n: u32) -> PathBuf {
@@ -43,7 +59,10 @@ impl Output {
     pub fn open(path: &str, max_bytes: u64, keep: u32) -> io::Result<Output> {
         let (sink, path, written) = if path == "-" {
             (
-                Sink::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
+                Sink::Stdout(BufWriter::with_capacity(
+                    1 << 16,
+                    Counted::new(io::stdout()),
+                )),
                 None,
                 0,
             )
@@ -58,8 +77,10 @@ impl Output {
             max_bytes,
             keep,
             written,
+            appended_to: written,
             files: 1,
-            total_bytes: 0,
+            finished_bytes: 0,
+            records: Records::default(),
         })
     }
 
@@ -71,12 +92,14 @@ impl Output {
         {
             self.rotate()?;
         }
-        match &mut self.sink {
-            Sink::Stdout(w) => w.write_all(record)?,
-            Sink::File(w) => w.write_all(record)?,
-        }
+        let wrote = match &mut self.sink {
+            Sink::Stdout(w) => w.write_all(record),
+            Sink::File(w) => w.write_all(record),
+        };
+        self.records.taken(self.appended_to + self.sink.taken());
+        wrote?;
         self.written += record.len() as u64;
-        self.total_bytes += record.len() as u64;
+        self.records.buffered(self.written);
         Ok(())
     }
 
@@ -96,18 +119,33 @@ impl Output {
             }
             std::fs::rename(&path, numbered(&path, 1))?;
         }
+        self.finished_bytes += self.sink.taken();
+        self.records.next_file();
         self.sink = Sink::File(open(&path)?);
         self.written = 0;
+        self.appended_to = 0;
         self.files += 1;
         Ok(())
     }
 
     /// Pushes buffered records to the file or terminal.
     pub fn flush(&mut self) -> io::Result<()> {
-        match &mut self.sink {
+        let flushed = match &mut self.sink {
             Sink::Stdout(w) => w.flush(),
             Sink::File(w) => w.flush(),
-        }
+        };
+        self.records.taken(self.appended_to + self.sink.taken());
+        flushed
+    }
+
+    /// Lines written, as far as the OS took them.
+    pub fn lines(&self) -> u64 {
+        self.records.complete()
+    }
+
+    /// Bytes written in total, as far as the OS took them.
+    pub fn bytes(&self) -> u64 {
+        self.finished_bytes + self.sink.taken()
     }
 
     /// The file written, or `-`.
@@ -140,7 +178,7 @@ mod tests {
         assert_eq!(read(&numbered(&path, 2)), "line 4\n");
         assert!(!numbered(&path, 3).exists());
         assert_eq!(out.files, 7);
-        assert_eq!(out.total_bytes, 49);
+        assert_eq!((out.bytes(), out.lines()), (49, 7));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

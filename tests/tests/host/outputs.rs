@@ -151,3 +151,118 @@ impl Drop for ReadOnlyMount<'_> {
         let _ = std::process::Command::new("umount").arg(self.0).status();
     }
 }
+
+/// Packets in a capture file as MYCAP reads it (a file cut by a full disk
+/// counts the packets before the cut).
+fn packets_in(path: &Path) -> u64 {
+    let Ok(mut session) = mycap_core::Session::open_file(path) else {
+        return 0;
+    };
+    let mut n = 0;
+    let _ = session.run(
+        &mut |_: &mycap_core::PacketHeader<'_>, _: &[u8]| -> mycap_core::Verdict {
+            n += 1;
+            mycap_core::Verdict::Continue
+        },
+    );
+    n
+}
+
+/// A disk that fills up mid-run: the log's report says what reached its
+/// files, not what went into its buffers.
+#[test]
+fn on_a_full_disk_the_log_reports_what_its_files_hold() {
+    netraf_tests::require_netns!();
+    let dir = TempDir::new("full-disk");
+    let frames: Vec<(u64, Vec<u8>)> = (0..3000u64)
+        .map(|i| {
+            let frame =
+                super::frames::ipv4_udp(super::frames::mac(9), (i % 7) as u8, (1000, 53), 60);
+            (1_700_000_000_000_000_000 + i * 1_000_000, frame)
+        })
+        .collect();
+    write_pcap(&dir.path.join("many.pcap"), &frames);
+    let folder = dir.path.join("full");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let _full = SmallDisk::new(&folder, "64k");
+    for (format, output, extra) in [
+        (
+            "pcapng",
+            "full/log.pcapng",
+            "max_bytes = 20000\nkeep = 100\n",
+        ),
+        ("pcap", "full/log.pcap", ""),
+        ("json", "full/log.jsonl", ""),
+    ] {
+        for entry in std::fs::read_dir(&folder).expect("read the disk") {
+            std::fs::remove_file(entry.expect("entry").path()).expect("empty the disk");
+        }
+        let config = dir.write(
+            "host.toml",
+            &format!(
+                "[capture]\nread = \"many.pcap\"\n\n[[plugin]]\nname = \"count\"\n\
+                 path = \"netraf_count\"\n\n[[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n\
+                 [plugin.config]\nformat = \"{format}\"\noutput = \"{output}\"\n{extra}"
+            ),
+        );
+        let report_path = dir.path.join("report.json");
+        let out = run_host(&dir.path, &config_and_report(&config, &report_path));
+        assert_eq!(out.code, Some(1), "{format}: the log was disabled: {out}");
+        assert!(
+            out.stderr.contains("No space left on device"),
+            "{format}: {out}"
+        );
+        let report = read_report(&report_path);
+        assert_eq!(
+            super::replay::plugin_report(&report, "count")["packets"],
+            3000
+        );
+        let log = super::replay::plugin_report(&report, "log");
+        let files: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
+            .expect("read the disk")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        let (reported, held) = if format == "json" {
+            let text = std::fs::read(folder.join("log.jsonl")).expect("the log");
+            let lines = text.iter().filter(|&&b| b == b'\n').count() as u64;
+            (log["lines"].as_u64(), lines)
+        } else {
+            let held = files.iter().map(|f| packets_in(f)).sum();
+            (log["packets"].as_u64(), held)
+        };
+        assert!(
+            held > 0 && held < 3000,
+            "{format}: {held} packets on the disk"
+        );
+        assert_eq!(
+            reported,
+            Some(held),
+            "{format}: {log} vs the files {files:?}"
+        );
+        let bytes: u64 = files
+            .iter()
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .sum();
+        assert_eq!(log["bytes"].as_u64(), Some(bytes), "{format}: {log}");
+    }
+}
+
+/// A tmpfs of `size` mounted on `folder`, unmounted on drop.
+struct SmallDisk<'a>(&'a Path);
+
+impl<'a> SmallDisk<'a> {
+    fn new(folder: &'a Path, size: &str) -> SmallDisk<'a> {
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "netraf-test"])
+            .arg(folder)
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "mount a tmpfs");
+        SmallDisk(folder)
+    }
+}
+
+impl Drop for SmallDisk<'_> {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.0).status();
+    }
+}

@@ -384,9 +384,15 @@ fn a_reader_that_closes_the_log_pipe_ends_the_run_cleanly() {
     );
     assert_exit_lines(&out, captured);
     assert_eq!(plugin_report(&report, "count")["packets"], captured);
-    // The log wrote every packet before the one that found the pipe closed;
-    // the plugin after it did not see that one.
-    assert_eq!(plugin_report(&report, "log")["lines"], captured - 1);
+    // The log counts the lines the pipe took: at least the one read, and
+    // none of those still in its buffer when the pipe closed.
+    let lines = plugin_report(&report, "log")["lines"]
+        .as_u64()
+        .expect("lines");
+    assert!(
+        lines >= 1 && lines < captured,
+        "{lines} of {captured}: {out}"
+    );
     let broadcast = plugin_report(&report, "broadcast");
     assert!(broadcast["broadcast_frames"].as_u64().is_some(), "{report}");
     for name in ["count", "log", "broadcast"] {
