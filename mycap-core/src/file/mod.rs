@@ -52,7 +52,7 @@ pub(crate) const MAX_BLOCK: usize = 1 << 20;
 /// block needs more than half of the initial one).
 const BUFFER_SIZE: usize = 2 * MAX_BLOCK;
 /// At most this many pcapng interfaces per section.
-const MAX_INTERFACES: usize = 65_536;
+pub(crate) const MAX_INTERFACES: usize = 65_536;
 
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 1;
