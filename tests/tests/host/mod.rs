@@ -5,6 +5,7 @@ mod corpus;
 mod frames;
 mod live;
 mod logcap;
+mod names;
 mod replay;
 mod sections;
 mod util;
