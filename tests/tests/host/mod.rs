@@ -3,6 +3,7 @@
 mod alloc;
 mod corpus;
 mod frames;
+mod linktypes;
 mod live;
 mod logcap;
 mod names;
