@@ -61,14 +61,14 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             chain.shutdown();
             return Err(Failure::Setup(format!("{}: {e}", config.file.display())));
         }
-        let names: Vec<&str> = spec
+        let names: Vec<String> = spec
             .entries()
             .iter()
-            .map(|(e, _)| e.name.as_str())
+            .map(|(e, _)| plugin_api::escape(&e.name).to_string())
             .collect();
         eprintln!(
             "{}: config ok, {} plugin(s) loaded: {}",
-            config.file.display(),
+            plugin_api::escape(&config.file.display().to_string()),
             names.len(),
             names.join(", ")
         );
@@ -107,7 +107,10 @@ fn load_chain(config: &Config) -> Result<ChainSpec, Failure> {
         for e in &errors {
             log::error!("cannot load plugin: {e}");
             if let Some(detail) = &e.detail {
-                log::debug!("{}: full loader message:{detail}", e.path.display());
+                log::debug!("{}: full loader message:", e.path.display());
+                for line in detail.lines() {
+                    log::debug!("    {line}");
+                }
             }
         }
         let enabled = config.plugins.iter().filter(|p| p.enabled).count();
@@ -161,13 +164,16 @@ fn list_plugins(cli: &Cli) -> Result<(), Failure> {
     let mut failed = 0;
     for (path, named) in &paths {
         match loader::load(path) {
-            Ok(lib) => rows.push([
-                lib.name().to_string(),
-                lib.version().to_string(),
-                lib.abi_version().to_string(),
-                path.display().to_string(),
-                lib.description().to_string(),
-            ]),
+            Ok(lib) => rows.push(
+                [
+                    lib.name().to_string(),
+                    lib.version().to_string(),
+                    lib.abi_version().to_string(),
+                    path.display().to_string(),
+                    lib.description().to_string(),
+                ]
+                .map(|cell| plugin_api::escape(&cell).to_string()),
+            ),
             // Other libraries in the folder that are not plugins are not listed.
             Err(e) if *named => {
                 failed += 1;
@@ -621,7 +627,12 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
     }
     let reports = spec.merge_reports(per_worker);
     for (name, report) in &reports {
-        eprintln!("{name}: {report}");
+        // JSON escapes C0 controls in strings; DEL and C1 too, for the terminal.
+        eprintln!(
+            "{}: {}",
+            plugin_api::escape(name),
+            plugin_api::json_for_terminal(&report.to_string())
+        );
     }
     let report = Report {
         capture: CaptureReport {

@@ -4,8 +4,19 @@
 //! - **network** = the first network header: after Ethernet (802.1Q/802.1ad/QinQ
 //!   tags, 802.3 LLC/SNAP, MPLS, PPPoE), Linux cooked v1/v2, null/loopback
 //!   (address family in either byte order; AF_INET6 = 10, 24, 28 or 30), raw IP
-//!   (101, 228, 229, and 12/14 as BSDs write it), Cisco HDLC, PPP, 802.11 with
-//!   or without radiotap (LLC/SNAP). ARP and RARP are `Arp`.
+//!   (101, 228, 229, and 12/14 as BSDs write it), Cisco HDLC, PPP (9, 50, and
+//!   PPPoE without Ethernet, 51), 802.11 with or without radiotap (LLC/SNAP),
+//!   NFLOG (239, `tcpdump -i nflog`: the payload TLV, see [`nflog`] for its
+//!   byte order), IP over InfiniBand (242: the EtherType after two 20-byte
+//!   addresses), Hilscher netANALYZER (240, 241: Ethernet after a pseudo-header).
+//!   ARP and RARP are `Arp`.
+//!
+//!   Link types libpcap maps and tcpdump prints but left `Other` here, as
+//!   a Linux sensor does not meet them or they carry no IP: Linux netlink
+//!   (253), SocketCAN (227), USB, Bluetooth, IrDA/LAPD, 802.15.4, DSA tags
+//!   (tshark does not decode them either), DOCSIS, ATM/Frame Relay/ARCNET/FDDI/Token
+//!   Ring, BSD's pflog/enc/ipnet, and the 802.11 headers of older Linux
+//!   drivers (Prism 119, AVS 163, PPI 192).
 //! - **transport** = the header directly inside that IP header, after IPv6
 //!   extension headers (hop-by-hop, routing, fragment, destination options,
 //!   shim6). `Other` for any other protocol (GRE, ESP, AH, IGMP, OSPF...), a
@@ -38,6 +49,11 @@ const ETH_QINQ_OLD2: u16 = 0x9200;
 const ETH_MPLS: u16 = 0x8847;
 const ETH_MPLS_MC: u16 = 0x8848;
 const ETH_PPPOE_SESSION: u16 = 0x8864;
+
+/// LINKTYPE_NFLOG: Linux netfilter log messages (`tcpdump -i nflog`).
+const NFLOG: u16 = 239;
+/// LINKTYPE_IPOIB: IP over InfiniBand with libpcap's 44-byte header.
+const IPOIB: u16 = 242;
 
 /// At most this many VLAN tags or MPLS labels are skipped.
 const MAX_TAGS: usize = 8;
@@ -82,6 +98,20 @@ pub fn summarize(header: &PacketHeader<'_>, data: &[u8]) -> PacketSummary {
             ethertype(&mut s, be16(data, 2), &data[4..]);
         }
         LinkType(9) | LinkType(50) => ppp(&mut s, data),
+        // PPPoE session without its Ethernet header: ver/type(1) code(1)
+        // session(2) length(2), then PPP.
+        LinkType(51) => {
+            if let Some(after) = data.get(6..) {
+                ppp(&mut s, after);
+            }
+        }
+        LinkType(NFLOG) => nflog(&mut s, data),
+        // Hilscher netANALYZER: a 4-byte pseudo-header, then Ethernet with
+        // its FCS; the transparent form also keeps preamble and SFD (8).
+        LinkType(240) => ethernet(&mut s, data.get(4..).unwrap_or_default()),
+        LinkType(241) => ethernet(&mut s, data.get(12..).unwrap_or_default()),
+        // IP over InfiniBand: destination(20) source(20) EtherType(2) reserved(2).
+        LinkType(IPOIB) if data.len() >= 44 => ethertype(&mut s, be16(data, 40), &data[44..]),
         LinkType::IEEE802_11 => wifi(&mut s, data),
         LinkType::IEEE802_11_RADIOTAP if data.len() >= 4 => {
             let len = usize::from(u16::from_le_bytes([data[2], data[3]]));
@@ -219,6 +249,73 @@ fn null(s: &mut PacketSummary, data: &[u8]) {
         10 | 24 | 28 | 30 => ip(s, ETH_IPV6, rest),
         _ => {}
     }
+}
+
+/// NFLOG: family(1) version(1) resource id(2, big-endian), then TLVs of
+/// length(2) type(2) value, the length counting the 4-byte TLV header, each
+/// padded to 4 bytes. Length and type are in the byte order of the
+/// capturing host, which the file does not say: the order in which every
+/// TLV fits the packet exactly is taken, little-endian when both do (the
+/// common hosts). The payload TLV holds the packet from its network header:
+/// by the EtherType of the packet-header TLV when it gives one (ARP from
+/// bridge or arptables rules), else by the family (2 IPv4, 10 IPv6), as
+/// Wireshark does.
+fn nflog(s: &mut PacketSummary, data: &[u8]) {
+    let (Some(&family), Some(tlvs)) = (data.first(), data.get(4..)) else {
+        return;
+    };
+    let Some(order) = [Order::Little, Order::Big]
+        .into_iter()
+        .find(|&order| nflog_tlvs(tlvs, order, |_, _| {}))
+    else {
+        return;
+    };
+    let (mut protocol, mut payload) = (0, None);
+    nflog_tlvs(tlvs, order, |kind, value| match kind {
+        NFULA_PACKET_HDR if value.len() == 4 => protocol = be16(value, 0),
+        NFULA_PAYLOAD => payload = Some(value),
+        _ => {}
+    });
+    let Some(payload) = payload else { return };
+    match (protocol, family) {
+        (p, _) if p > 1500 => ethertype(s, p, payload),
+        (_, 2) => ip(s, ETH_IPV4, payload),
+        (_, 10) => ip(s, ETH_IPV6, payload),
+        _ => {}
+    }
+}
+
+const NFULA_PACKET_HDR: u16 = 1;
+const NFULA_PAYLOAD: u16 = 9;
+
+/// A byte order for NFLOG's TLV headers.
+#[derive(Clone, Copy)]
+enum Order {
+    Little,
+    Big,
+}
+
+/// Hands each TLV's type (without the netlink flag bits) and value to
+/// `visit`; whether the TLVs fill `tlvs` exactly (the last may lack its
+/// padding).
+fn nflog_tlvs<'a>(mut tlvs: &'a [u8], order: Order, mut visit: impl FnMut(u16, &'a [u8])) -> bool {
+    while !tlvs.is_empty() {
+        let Some(h) = tlvs.get(..4) else { return false };
+        let (len, kind) = match order {
+            Order::Little => (
+                u16::from_le_bytes([h[0], h[1]]),
+                u16::from_le_bytes([h[2], h[3]]),
+            ),
+            Order::Big => (be16(h, 0), be16(h, 2)),
+        };
+        let len = usize::from(len);
+        let Some(value) = tlvs.get(4..len) else {
+            return false;
+        };
+        visit(kind & 0x3fff, value);
+        tlvs = tlvs.get(len.next_multiple_of(4)..).unwrap_or_default();
+    }
+    true
 }
 
 /// Raw IP: the version nibble says which.
@@ -698,10 +795,107 @@ mod tests {
         assert!(!summarize(&hdr, &frame).broadcast);
     }
 
+    /// An NFLOG message of `family` with a packet-header TLV of EtherType
+    /// `protocol` (none if 0), a prefix TLV whose length needs padding, and
+    /// the payload, TLV headers in `order`.
+    fn nflog(family: u8, protocol: u16, payload: &[u8], order: Order) -> Vec<u8> {
+        let tlv = |kind: u16, value: &[u8]| {
+            let len = (4 + value.len()) as u16;
+            let mut t = match order {
+                Order::Little => cat(&[&len.to_le_bytes(), &kind.to_le_bytes(), value]),
+                Order::Big => cat(&[&len.to_be_bytes(), &kind.to_be_bytes(), value]),
+            };
+            t.resize(t.len().next_multiple_of(4), 0);
+            t
+        };
+        let mut msg = vec![family, 0, 0, 7];
+        if protocol != 0 {
+            msg.extend(tlv(1, &cat(&[&protocol.to_be_bytes(), &[3, 0]])));
+        }
+        msg.extend(tlv(10, b"drop:\0"));
+        msg.extend(tlv(9, payload));
+        msg
+    }
+
+    #[test]
+    fn nflog_payload_by_family_or_ethertype_in_both_byte_orders() {
+        for order in [Order::Little, Order::Big] {
+            let s = decode(LinkType(NFLOG), &nflog(2, 0x0800, &ipv4(6, 0, &TCP), order));
+            assert_eq!(
+                (s.network, s.transport, s.src_port, s.dst_port),
+                (Network::Ipv4, Transport::Tcp, 40000, 80)
+            );
+            // No packet-header TLV: the family says IPv4.
+            let s = decode(LinkType(NFLOG), &nflog(2, 0, &ipv4(17, 0, &UDP), order));
+            assert_eq!(
+                (s.network, s.transport, s.dst_port),
+                (Network::Ipv4, Transport::Udp, 53)
+            );
+            let s = decode(
+                LinkType(NFLOG),
+                &nflog(2, 0, &ipv4(1, 0, &[8, 0, 0, 0]), order),
+            );
+            assert_eq!((s.transport, s.icmp_type), (Transport::Icmp, 8));
+            let s = decode(
+                LinkType(NFLOG),
+                &nflog(10, 0x86dd, &ipv6(58, &[128, 0, 0, 0]), order),
+            );
+            assert_eq!((s.network, s.transport), (Network::Ipv6, Transport::Icmpv6));
+            let s = decode(LinkType(NFLOG), &nflog(10, 0, &ipv6(17, &UDP), order));
+            assert_eq!((s.network, s.transport), (Network::Ipv6, Transport::Udp));
+            // ARP from an arptables or bridge rule: by the EtherType.
+            let s = decode(LinkType(NFLOG), &nflog(3, 0x0806, &ARP, order));
+            assert_eq!((s.network, s.transport), (Network::Arp, Transport::None));
+            // An unknown family without an EtherType is not guessed.
+            let s = decode(LinkType(NFLOG), &nflog(7, 0, &ipv4(17, 0, &UDP), order));
+            assert_eq!(s.network, Network::Other);
+        }
+        // A TLV longer than the message: nothing is decoded.
+        let mut bad = nflog(2, 0, &ipv4(17, 0, &UDP), Order::Little);
+        let end = bad.len() - 3;
+        bad.truncate(end);
+        assert_eq!(decode(LinkType(NFLOG), &bad).network, Network::Other);
+    }
+
+    #[test]
+    fn ip_over_infiniband_ppp_over_ethernet_and_netanalyzer() {
+        let ib = |etype: u16, payload: &[u8]| {
+            cat(&[
+                &[0x80; 20],
+                &[0x80; 20],
+                &etype.to_be_bytes(),
+                &[0, 0],
+                payload,
+            ])
+        };
+        let s = decode(LinkType(IPOIB), &ib(0x0800, &ipv4(17, 0, &UDP)));
+        assert_eq!(
+            (s.network, s.transport, s.src_port),
+            (Network::Ipv4, Transport::Udp, 1234)
+        );
+        let s = decode(LinkType(IPOIB), &ib(0x86dd, &ipv6(6, &TCP)));
+        assert_eq!((s.network, s.transport), (Network::Ipv6, Transport::Tcp));
+        let s = decode(LinkType(IPOIB), &ib(0x0806, &ARP));
+        assert_eq!(s.network, Network::Arp);
+        assert!(!s.has_macs, "InfiniBand addresses are not MACs");
+        let s = decode(LinkType(IPOIB), &ib(0x0800, &ipv4(1, 0, &[0, 0, 0, 0])));
+        assert_eq!(s.transport, Transport::Icmp);
+        // PPPoE session (51): header, then PPP IPv4.
+        let pppoe = cat(&[&[0x11, 0, 0, 1, 0, 30], &[0, 0x21], &ipv4(17, 0, &UDP)]);
+        assert_eq!(decode(LinkType(51), &pppoe).transport, Transport::Udp);
+        // netANALYZER: 4 bytes, then Ethernet; transparent: 12.
+        let eth = cat(&[&ETH_BCAST, &[0x08, 0x06], &ARP]);
+        let s = decode(LinkType(240), &cat(&[&[0; 4], &eth]));
+        assert!(s.network == Network::Arp && s.broadcast);
+        let s = decode(LinkType(241), &cat(&[&[0; 12], &eth]));
+        assert_eq!(s.network, Network::Arp);
+    }
+
     #[test]
     fn garbage_and_truncations_never_panic() {
         let link_types = [
-            0u16, 1, 9, 12, 14, 50, 101, 104, 105, 108, 113, 127, 228, 229, 276, 284, 65535,
+            0u16, 1, 9, 12, 14, 50, 51, 101, 104, 105, 108, 113, 127, 228, 229, 239, 240, 241, 242,
+            276, 284, 65535,
         ];
         let fixtures = [
             cat(&[

@@ -1,20 +1,31 @@
 //! netraf-host: captures with MYCAP and runs the handler plugins that a TOML config lists.
 #![deny(unsafe_code)]
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp(None)
-        .format_target(false)
+        .format(|buf, record| {
+            // Messages carry names from the input (interfaces, files, plugin
+            // messages): one record is one line, with no control character raw.
+            let style = buf.default_level_style(record.level());
+            let message = record.args().to_string();
+            writeln!(
+                buf,
+                "[{style}{:<5}{style:#}] {}",
+                record.level(),
+                plugin_api::escape(&message)
+            )
+        })
         .init();
     let cli = netraf_host::cli::Cli::parse();
     match netraf_host::app::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("netraf-host: {}", failure.message());
+            eprintln!("netraf-host: {}", plugin_api::escape(failure.message()));
             ExitCode::from(failure.exit_code())
         }
     }

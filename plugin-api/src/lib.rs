@@ -36,6 +36,11 @@
 //! the boundary, and the version number), then calls the constructor with the
 //! plugin's `config` table as TOML text.
 //!
+//! Text from the input (an interface name, a file name) goes through
+//! [`escape`] or [`write_escaped`] before a plugin writes it in a text line,
+//! and through [`write_json_str`] into JSON, so that control characters in
+//! it neither forge lines nor reach a terminal raw.
+//!
 //! plugin-api has its own version: its minor number goes up whenever a type
 //! that crosses the boundary changes layout (0.2: [`Packet`] carries the VLAN
 //! tag the kernel stripped, and [`Verdict::End`] ends the run), so that the
@@ -55,6 +60,7 @@ mod module;
 pub mod output_file;
 mod packet;
 mod summary;
+mod text;
 
 pub use export::{
     construct, guard, merge_reports, parse_config, MergeReportsFn, Plugin, KEY_PREFIX,
@@ -64,6 +70,7 @@ pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use module::{PluginMod, PluginMod_Ref};
 pub use packet::{Packet, PacketType, StrippedVlan};
 pub use summary::{Network, PacketSummary, Transport};
+pub use text::{escape, is_control, json_for_terminal, write_escaped, write_json_str, Escaped};
 
 /// The crates the plugin-side macro expansion names; not part of the API.
 #[doc(hidden)]

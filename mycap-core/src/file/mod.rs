@@ -52,7 +52,7 @@ pub(crate) const MAX_BLOCK: usize = 1 << 20;
 /// block needs more than half of the initial one).
 const BUFFER_SIZE: usize = 2 * MAX_BLOCK;
 /// At most this many pcapng interfaces per section.
-const MAX_INTERFACES: usize = 65_536;
+pub(crate) const MAX_INTERFACES: usize = 65_536;
 
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 1;
@@ -175,6 +175,12 @@ impl FileSource {
                 let snaplen = u32_at(head, 16, big_endian);
                 let link_type = LinkType((u32_at(head, 20, big_endian) & 0xffff) as u16);
                 bytes.consume(24);
+                log::debug!(
+                    "{path}: pcap {major}.{minor}, {}, {} timestamps, link type {} ({link_type}), snaplen {snaplen}",
+                    if big_endian { "big-endian" } else { "little-endian" },
+                    if nanos { "nanosecond" } else { "microsecond" },
+                    link_type.0
+                );
                 let tsresol = if nanos { 9 } else { 6 };
                 let ifaces = vec![Iface::unnamed(0, link_type, snaplen, tsresol)];
                 Ok(source(bytes, Format::Pcap { big_endian }, ifaces))
@@ -375,6 +381,11 @@ impl FileSource {
                 if let Err(err) = parse_sectionheaderblock(data) {
                     return Err((offset, format!("bad section header block: {err}")));
                 }
+                log::debug!(
+                    "{}: pcapng {major}.{minor} section at byte {offset}, {}",
+                    self.path,
+                    if be { "big-endian" } else { "little-endian" }
+                );
                 self.ifaces.clear();
             }
             IDB => {
@@ -423,6 +434,15 @@ impl FileSource {
                         return Err((offset, format!("bad interface description block: {err}")))
                     }
                 };
+                log::debug!(
+                    "{}: interface {index} {}: link type {} ({}), snaplen {}, if_tsresol {}",
+                    self.path,
+                    iface.name,
+                    iface.link_type.0,
+                    iface.link_type,
+                    iface.snaplen,
+                    iface.tsresol
+                );
                 self.ifaces.push(iface);
             }
             EPB | PB | SPB => {

@@ -6,11 +6,12 @@
 //! a buffered writer (`BufWriter<File>`), and call `finish` (or `flush`)
 //! before the file is closed so that every record is complete on disk.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::header::{LinkType, PacketHeader, PacketType};
 
-use super::MAX_CAPLEN;
+use super::{MAX_CAPLEN, MAX_INTERFACES};
 
 /// Writes a pcap file with nanosecond timestamps (magic `a1b23c4d`), one link type.
 pub struct PcapWriter<W: Write> {
@@ -94,22 +95,38 @@ impl<W: Write> PcapWriter<W> {
     }
 }
 
-/// One interface block written so far.
+/// The interface of a block written so far.
 struct WrittenInterface {
     ifindex: u32,
     link_type: LinkType,
     name: String,
 }
 
-/// Writes a pcapng file: one section, one interface description block per
-/// (interface index, name, link type) seen, then an enhanced packet block per
-/// packet with nanosecond timestamps (`if_tsresol` 9) and `epb_flags` saying
-/// the direction and reception type from the packet type.
+/// Writes a pcapng file: a section, one interface description block per
+/// (interface index, name, link type) seen (a new section after 65536 of
+/// them), then an enhanced packet block per packet with nanosecond
+/// timestamps (`if_tsresol` 9) and `epb_flags` saying the direction and
+/// reception type from the packet type.
 pub struct PcapngWriter<W: Write> {
     out: W,
     snaplen: u32,
-    interfaces: Vec<WrittenInterface>,
-    last: usize,
+    /// Boxed: a writer stays small beside the other outputs it is kept with.
+    section: Box<Section>,
+}
+
+/// What the current section holds, and how to start the next one.
+struct Section {
+    /// The interface of the previous packet and its id: packets come in runs
+    /// from one interface, so most of them are matched by one compare.
+    last: Option<(WrittenInterface, u32)>,
+    /// Every interface of the section, by (index, link type), then name:
+    /// found without hashing a name per packet, and without a scan that
+    /// grows with the number of interfaces.
+    ids: HashMap<(u32, LinkType), HashMap<String, u32>>,
+    /// How many interface blocks the section holds.
+    count: u32,
+    /// `shb_userappl` of every section header block.
+    application: String,
 }
 
 const PADDING: [u8; 4] = [0; 4];
@@ -121,21 +138,35 @@ impl<W: Write> PcapngWriter<W> {
     ///
     /// # Errors
     /// The error of the underlying writer.
-    pub fn new(mut out: W, application: &str, snaplen: u32) -> io::Result<PcapngWriter<W>> {
-        let mut body = Vec::with_capacity(32 + application.len());
+    pub fn new(out: W, application: &str, snaplen: u32) -> io::Result<PcapngWriter<W>> {
+        let mut writer = PcapngWriter {
+            out,
+            snaplen: clamp_snaplen(snaplen),
+            section: Box::new(Section {
+                last: None,
+                ids: HashMap::new(),
+                count: 0,
+                application: application.to_string(),
+            }),
+        };
+        writer.start_section()?;
+        Ok(writer)
+    }
+
+    /// Starts a section: its header block, and no interfaces yet.
+    fn start_section(&mut self) -> io::Result<()> {
+        let mut body = Vec::with_capacity(32 + self.section.application.len());
         body.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
         body.extend_from_slice(&1u16.to_le_bytes());
         body.extend_from_slice(&0u16.to_le_bytes());
         body.extend_from_slice(&(-1i64).to_le_bytes());
-        push_option(&mut body, 4, application.as_bytes());
+        push_option(&mut body, 4, self.section.application.as_bytes());
         push_option(&mut body, 0, &[]);
-        write_block(&mut out, 0x0A0D_0D0A, &body)?;
-        Ok(PcapngWriter {
-            out,
-            snaplen: clamp_snaplen(snaplen),
-            interfaces: Vec::new(),
-            last: 0,
-        })
+        write_block(&mut self.out, 0x0A0D_0D0A, &body)?;
+        self.section.ids.clear();
+        self.section.last = None;
+        self.section.count = 0;
+        Ok(())
     }
 
     /// Appends one packet, after a new interface description block if its
@@ -153,7 +184,7 @@ impl<W: Write> PcapngWriter<W> {
         let mut head = [0u8; 28];
         head[0..4].copy_from_slice(&6u32.to_le_bytes());
         head[4..8].copy_from_slice(&total.to_le_bytes());
-        head[8..12].copy_from_slice(&(if_id as u32).to_le_bytes());
+        head[8..12].copy_from_slice(&if_id.to_le_bytes());
         head[12..16].copy_from_slice(&((header.ts_ns >> 32) as u32).to_le_bytes());
         head[16..20].copy_from_slice(&(header.ts_ns as u32).to_le_bytes());
         head[20..24].copy_from_slice(&caplen.to_le_bytes());
@@ -192,36 +223,72 @@ impl<W: Write> PcapngWriter<W> {
     }
 
     /// The interface id of the packet's interface, describing it first if new.
-    fn interface(&mut self, header: &PacketHeader<'_>) -> io::Result<usize> {
-        let same = |i: &WrittenInterface| {
-            i.ifindex == header.ifindex
-                && i.link_type == header.link_type
-                && i.name == header.ifname
+    fn interface(&mut self, header: &PacketHeader<'_>) -> io::Result<u32> {
+        if let Some((last, id)) = &self.section.last {
+            if last.ifindex == header.ifindex
+                && last.link_type == header.link_type
+                && last.name == header.ifname
+            {
+                return Ok(*id);
+            }
+        }
+        let key = (header.ifindex, header.link_type);
+        let known = self
+            .section
+            .ids
+            .get(&key)
+            .and_then(|names| names.get(header.ifname))
+            .copied();
+        let id = match known {
+            Some(id) => id,
+            None => {
+                if self.section.count as usize >= MAX_INTERFACES {
+                    // A section holds as many interfaces as readers accept
+                    // (MYCAP's reader, 65536); then a new one starts.
+                    self.start_section()?;
+                }
+                let id = self.section.count;
+                let mut body = Vec::with_capacity(32 + header.ifname.len());
+                body.extend_from_slice(&header.link_type.0.to_le_bytes());
+                body.extend_from_slice(&0u16.to_le_bytes());
+                body.extend_from_slice(&self.snaplen.to_le_bytes());
+                if !header.ifname.is_empty() {
+                    push_option(&mut body, 2, header.ifname.as_bytes());
+                }
+                push_option(&mut body, 9, &[9]);
+                push_option(&mut body, 0, &[]);
+                write_block(&mut self.out, 1, &body)?;
+                self.section.count += 1;
+                self.section
+                    .ids
+                    .entry(key)
+                    .or_default()
+                    .insert(header.ifname.to_string(), id);
+                id
+            }
         };
-        if self.interfaces.get(self.last).is_some_and(same) {
-            return Ok(self.last);
+        // Reuse the last entry's name buffer: no allocation when the
+        // interface changes back and forth between known ones.
+        match &mut self.section.last {
+            Some((last, last_id)) => {
+                last.ifindex = header.ifindex;
+                last.link_type = header.link_type;
+                last.name.clear();
+                last.name.push_str(header.ifname);
+                *last_id = id;
+            }
+            None => {
+                self.section.last = Some((
+                    WrittenInterface {
+                        ifindex: header.ifindex,
+                        link_type: header.link_type,
+                        name: header.ifname.to_string(),
+                    },
+                    id,
+                ));
+            }
         }
-        if let Some(id) = self.interfaces.iter().position(same) {
-            self.last = id;
-            return Ok(id);
-        }
-        let mut body = Vec::with_capacity(32 + header.ifname.len());
-        body.extend_from_slice(&header.link_type.0.to_le_bytes());
-        body.extend_from_slice(&0u16.to_le_bytes());
-        body.extend_from_slice(&self.snaplen.to_le_bytes());
-        if !header.ifname.is_empty() {
-            push_option(&mut body, 2, header.ifname.as_bytes());
-        }
-        push_option(&mut body, 9, &[9]);
-        push_option(&mut body, 0, &[]);
-        write_block(&mut self.out, 1, &body)?;
-        self.interfaces.push(WrittenInterface {
-            ifindex: header.ifindex,
-            link_type: header.link_type,
-            name: header.ifname.to_string(),
-        });
-        self.last = self.interfaces.len() - 1;
-        Ok(self.last)
+        Ok(id)
     }
 }
 

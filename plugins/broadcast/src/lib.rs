@@ -134,7 +134,7 @@ impl Plugin for Broadcast {
                 "broadcast: storm: {} sent more than {} broadcast frames in one second (on {}, latest {})",
                 mac_text(&s.src_mac),
                 self.settings.storm_pps,
-                packet.ifname(),
+                plugin_api::escape(packet.ifname()),
                 PROTOCOLS[proto]
             );
         }

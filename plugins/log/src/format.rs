@@ -121,12 +121,17 @@ fn has_ports(s: &PacketSummary) -> bool {
     matches!(s.transport, Transport::Tcp | Transport::Udp)
 }
 
-/// `TIME IFNAME DIR PKTTYPE SRC_MAC > DST_MAC [vlan N] L3/L4 CAPLEN/LEN`, e.g.
+/// `TIME IFNAME DIR PKTTYPE SRC_MAC > DST_MAC [vlan N] L3/L4 CAPLEN/LEN`, with
+/// IFNAME escaped by [`plugin_api::write_escaped`] (`\x0a` for a newline), e.g.
 /// `2024-05-01T10:00:00.000000001Z eth0 in host 02:00:00:00:00:01 > 02:00:00:00:00:02 IPv4 UDP 10.0.0.1:5353 > 10.0.0.2:53 len 60/60`.
 pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
     let s = packet.summary;
     write_time(out, packet.ts_ns)?;
-    for field in [packet.ifname(), direction(packet), packet.pkttype().name()] {
+    out.write_all(b" ")?;
+    // The name comes from the input: a newline or ESC in it must not forge a
+    // line or reach the terminal.
+    plugin_api::write_escaped(out, packet.ifname())?;
+    for field in [direction(packet), packet.pkttype().name()] {
         out.write_all(b" ")?;
         out.write_all(field.as_bytes())?;
     }
@@ -187,20 +192,6 @@ pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// Writes `text` as a JSON string, escaped.
-fn write_json_str(out: &mut impl Write, text: &str) -> io::Result<()> {
-    out.write_all(b"\"")?;
-    for c in text.chars() {
-        match c {
-            '"' => out.write_all(b"\\\"")?,
-            '\\' => out.write_all(b"\\\\")?,
-            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32)?,
-            c => out.write_all(c.encode_utf8(&mut [0; 4]).as_bytes())?,
-        }
-    }
-    out.write_all(b"\"")
-}
-
 /// One JSON object per line with the same facts as the text line.
 pub fn write_json(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
     let s = packet.summary;
@@ -209,7 +200,7 @@ pub fn write_json(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
     out.write_all(b"\",\"ts_ns\":")?;
     write_dec(out, packet.ts_ns)?;
     out.write_all(b",\"ifname\":")?;
-    write_json_str(out, packet.ifname())?;
+    plugin_api::write_json_str(out, packet.ifname())?;
     out.write_all(b",\"ifindex\":")?;
     write!(out, "{}", packet.ifindex)?;
     out.write_all(b",\"direction\":\"")?;
@@ -361,13 +352,36 @@ mod tests {
     }
 
     #[test]
+    fn text_line_escapes_control_characters_of_the_name() {
+        let s = udp();
+        let mut out = Vec::new();
+        let name = "eth0\n1700000000.000000 fake record \x1b[31m\u{9b}\\";
+        write_text(&mut out, &packet(&s, name)).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert!(
+            line.starts_with(
+                "2024-05-01T10:00:00.000000001Z eth0\\x0a1700000000.000000 fake record \\x1b[31m\\x9b\\\\ out "
+            ),
+            "{line}"
+        );
+        assert_eq!(line.matches('\n').count(), 1);
+        assert!(!line.chars().any(|c| c != '\n' && plugin_api::is_control(c)));
+    }
+
+    #[test]
     fn json_line_parses_and_escapes() {
         let s = udp();
         let mut out = Vec::new();
-        write_json(&mut out, &packet(&s, "we\"ird\\")).unwrap();
+        let name = "we\"ird\\\n\x1b[31m\u{7f}\u{9b}";
+        write_json(&mut out, &packet(&s, name)).unwrap();
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            !text.chars().any(|c| c != '\n' && plugin_api::is_control(c)),
+            "{text}"
+        );
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["ifname"], "we\"ird\\");
+        assert_eq!(v["ifname"], name);
         assert_eq!(v["src_ip"], "10.0.0.1");
         assert_eq!(v["dst_port"], 53);
         assert_eq!(v["transport"], "udp");

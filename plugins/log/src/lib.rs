@@ -117,7 +117,7 @@ impl Log {
                 if !self.closed {
                     eprintln!(
                         "log: the reader of {} went away (broken pipe); ending the run",
-                        self.name()
+                        plugin_api::escape(&self.name())
                     );
                 }
                 self.closed = true;

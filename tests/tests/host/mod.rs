@@ -3,10 +3,13 @@
 mod alloc;
 mod corpus;
 mod frames;
+mod linktypes;
 mod live;
 mod logcap;
+mod names;
 mod outputs;
 mod replay;
+mod sections;
 mod util;
 
 use std::path::Path;
