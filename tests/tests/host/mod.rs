@@ -6,6 +6,7 @@ mod frames;
 mod live;
 mod logcap;
 mod replay;
+mod signals;
 mod util;
 
 use std::path::Path;
