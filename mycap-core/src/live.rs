@@ -385,7 +385,7 @@ impl Live {
                 if ready.waker {
                     waker.drain();
                 }
-                if ready.socket_error && !ready.socket {
+                if ready.source_error && !ready.source {
                     if let Some(source) = socket.take_error().ok().flatten() {
                         return Err(Error::Os {
                             context: format!("capture on {name} (did the interface go down?)"),

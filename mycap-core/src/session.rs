@@ -75,7 +75,8 @@ pub struct Stats {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     ended: AtomicBool,
-    /// Wakes a live loop blocked in poll; installed once by the live source.
+    /// Wakes a loop blocked in poll; installed once by the live source, or
+    /// by a file source reading a pipe, FIFO or terminal.
     waker: OnceLock<Arc<EventFd>>,
 }
 
@@ -106,7 +107,8 @@ pub struct Breaker {
 impl Breaker {
     /// Makes the running loop return [`LoopEnd::Ended`] (or the next run, if none
     /// is running), as `pcap_breakloop`. A live loop blocked on an idle
-    /// interface wakes at once (the session's eventfd), without busy polling;
+    /// interface, or a file loop waiting for a pipe or FIFO that sends
+    /// nothing, wakes at once (the session's eventfd), without busy polling;
     /// a loop busy with packets returns before its next packet, which stays
     /// for the next run.
     pub fn end(&self) {
@@ -161,19 +163,31 @@ impl Session {
     /// Opens a capture file (pcap or pcapng) as the session's source; the
     /// path `-` reads standard input.
     ///
+    /// A pipe, a FIFO or a terminal (anything but a regular file or a block
+    /// device) may keep the loop waiting for its writer: a [`Breaker`] ends
+    /// that wait, and the loop can run again later. Opening does not wait for
+    /// a FIFO's writer; the header of such an input is read by the first
+    /// [`run`](Session::run), so a breaker can end that wait too, and a
+    /// header that is not a capture file's is that run's error.
+    ///
     /// # Errors
-    /// [`Error::File`] when the file cannot be opened or its header is not a
-    /// capture file's.
+    /// [`Error::File`] when the file cannot be opened or (a regular file's)
+    /// header is not a capture file's; [`Error::Os`] when the eventfd of a
+    /// pipe's session cannot be made.
     pub fn open_file(path: &Path) -> Result<Session, Error> {
+        let shared = Arc::new(Shared::default());
         Ok(Session {
-            source: Source::File(FileSource::open(path)?),
-            shared: Arc::new(Shared::default()),
+            source: Source::File(FileSource::open(path, &shared)?),
+            shared,
         })
     }
 
     /// Reads a pcap or pcapng capture from any byte stream (a pipe, a socket,
     /// a decompressor). `name` stands for the file's path in errors.
-    /// [`Session::open_file`] with the path `-` reads standard input.
+    /// [`Session::open_file`] with the path `-` reads standard input. A
+    /// [`Breaker`] ends the loop between reads, but cannot end a read that
+    /// blocks inside `reader`: open pipes and FIFOs with
+    /// [`Session::open_file`] for that.
     ///
     /// # Errors
     /// [`Error::File`] when the stream does not start with a capture file's header.
@@ -181,9 +195,10 @@ impl Session {
         name: &str,
         reader: Box<dyn std::io::Read + Send>,
     ) -> Result<Session, Error> {
+        let shared = Arc::new(Shared::default());
         Ok(Session {
-            source: Source::File(FileSource::from_reader(name, reader)?),
-            shared: Arc::new(Shared::default()),
+            source: Source::File(FileSource::from_reader(name, reader, &shared)?),
+            shared,
         })
     }
 

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,6 +14,7 @@ use crate::cli::Cli;
 use crate::config::{default_plugin_dir, Capture, Config, Source};
 use crate::loader;
 use crate::report::{exit_lines, CaptureReport, PluginReport, Report};
+use crate::signals::{self, Requests};
 
 /// Why the program ends unsuccessfully; the message is one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,16 +291,10 @@ fn wall_ns() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-/// Installs the SIGINT and SIGTERM handlers: the first sets the returned
-/// flag (the capture then ends cleanly), a second one ends the process.
-fn install_signal_handlers() -> Result<Arc<AtomicBool>, Failure> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
-            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
-            .map_err(|e| Failure::Setup(format!("cannot install a signal handler: {e}")))?;
-    }
-    Ok(stop)
+/// Installs the signal handlers (see [`signals`]): an ending signal sets the
+/// `end` flag (the capture then ends cleanly), SIGUSR1 asks for the reports.
+fn install_signal_handlers() -> Result<Requests, Failure> {
+    signals::install(Arc::new(AtomicBool::new(false))).map_err(Failure::Setup)
 }
 
 /// What the control thread and one capture worker share.
@@ -306,6 +302,8 @@ fn install_signal_handlers() -> Result<Arc<AtomicBool>, Failure> {
 struct WorkerSignals {
     /// Set when the worker's idle live link is due a wall-clock tick.
     tick_due: AtomicBool,
+    /// Set when the worker is to send its reports so far (SIGUSR1).
+    report_due: AtomicBool,
     /// Packet time of the worker's latest packet.
     last_packet_ns: AtomicU64,
 }
@@ -319,6 +317,68 @@ struct Shared {
     breakers: Vec<Breaker>,
     /// `--count`: the budget and the packets claimed so far, by all workers.
     limit: Option<(u64, AtomicU64)>,
+    /// How many times the reports were asked for during the run (SIGUSR1).
+    report_round: AtomicU64,
+}
+
+/// One worker's reports and counters so far, sent when asked during the run.
+struct Progress {
+    worker: usize,
+    /// The request ([`Shared::report_round`]) this answers.
+    round: u64,
+    reports: Vec<(String, serde_json::Value)>,
+    packets: u64,
+    received: u64,
+    dropped: u64,
+}
+
+/// Prints the plugins' reports and tcpdump's exit lines on standard error,
+/// in one write.
+fn print_reports(
+    reports: &[(String, serde_json::Value)],
+    packets: u64,
+    received: u64,
+    dropped: u64,
+) {
+    let mut text = String::new();
+    for (name, report) in reports {
+        // JSON escapes C0 controls in strings; DEL and C1 too, for the terminal.
+        text.push_str(&format!(
+            "{}: {}\n",
+            plugin_api::escape(name),
+            plugin_api::json_for_terminal(&report.to_string())
+        ));
+    }
+    text.push_str(&exit_lines(packets, received, dropped));
+    eprint!("{text}");
+}
+
+/// Prints the reports asked for during the run as the workers send them:
+/// once every worker answered a request, their reports merged as at the end.
+/// Returns when every worker has ended.
+fn print_progress(progress: &Receiver<Progress>, workers: usize, spec: &ChainSpec) {
+    let mut round = 0;
+    let mut answers: Vec<Option<Progress>> = (0..workers).map(|_| None).collect();
+    for answer in progress {
+        if answer.round < round || answer.worker >= workers {
+            continue; // an older request, already printed or overtaken
+        }
+        if answer.round > round {
+            round = answer.round;
+            answers.iter_mut().for_each(|a| *a = None);
+        }
+        let worker = answer.worker;
+        answers[worker] = Some(answer);
+        if answers.iter().all(Option::is_some) {
+            let done: Vec<Progress> = answers.iter_mut().filter_map(Option::take).collect();
+            let sum = |f: fn(&Progress) -> u64| done.iter().map(f).sum::<u64>();
+            let (packets, received, dropped) =
+                (sum(|p| p.packets), sum(|p| p.received), sum(|p| p.dropped));
+            let merged = spec.merge_reports(done.into_iter().map(|p| p.reports).collect());
+            print_reports(&merged, packets, received, dropped);
+            round += 1; // this request is answered
+        }
+    }
 }
 
 impl Shared {
@@ -331,9 +391,10 @@ impl Shared {
     }
 }
 
-/// The thread beside the capture workers: turns signals and the
-/// `--duration` deadline into the end of every loop, and asks each worker
-/// for wall-clock ticks when its share of a live link is idle.
+/// The thread beside the capture workers: turns ending signals and the
+/// `--duration` deadline into the end of every loop, SIGUSR1 into a request
+/// for every worker's reports so far, and asks each worker for wall-clock
+/// ticks when its share of a live link is idle.
 struct Control {
     done: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -344,6 +405,7 @@ impl Control {
     fn start(
         shared: &Arc<Shared>,
         signals: Vec<Arc<WorkerSignals>>,
+        report: Arc<AtomicBool>,
         live: bool,
         duration: Option<Duration>,
     ) -> Result<Control, Failure> {
@@ -367,6 +429,15 @@ impl Control {
                             ended = true;
                         }
                         continue;
+                    }
+                    if report.swap(false, Ordering::AcqRel) {
+                        // Each worker answers between two packets (or in
+                        // its idle wait) with its reports so far.
+                        shared.report_round.fetch_add(1, Ordering::AcqRel);
+                        for (signal, breaker) in signals.iter().zip(&shared.breakers) {
+                            signal.report_due.store(true, Ordering::Release);
+                            breaker.end();
+                        }
                     }
                     if !live {
                         continue;
@@ -421,8 +492,9 @@ struct Worker {
 }
 
 impl Worker {
-    /// Runs the capture loop until the end of the run (or of the file).
-    fn run(&mut self, shared: &Shared, source: &str) {
+    /// Runs the capture loop until the end of the run (or of the file);
+    /// sends its reports so far to `progress` when asked.
+    fn run(&mut self, shared: &Shared, source: &str, index: usize, progress: &Sender<Progress>) {
         let Worker {
             session,
             chain,
@@ -471,6 +543,21 @@ impl Worker {
                     }
                     if signals.tick_due.swap(false, Ordering::AcqRel) {
                         chain.advance(wall_ns());
+                    }
+                    if signals.report_due.swap(false, Ordering::AcqRel) {
+                        let stats = session.stats().unwrap_or_else(|e| {
+                            log::warn!("cannot read the kernel's packet statistics: {e}");
+                            mycap_core::Stats::default()
+                        });
+                        // The main thread prints it; gone only at the end of the run.
+                        let _ = progress.send(Progress {
+                            worker: index,
+                            round: shared.report_round.load(Ordering::Acquire),
+                            reports: chain.reports(),
+                            packets: *packets,
+                            received: stats.received.max(*packets),
+                            dropped: stats.dropped,
+                        });
                     }
                 }
                 Err(e) => {
@@ -527,8 +614,8 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
     };
     let mut chains = worker_chains(spec, chain, workers)?;
     // Before opening: a signal while the capture starts still ends it cleanly.
-    let stop = match install_signal_handlers() {
-        Ok(stop) => stop,
+    let requests = match install_signal_handlers() {
+        Ok(requests) => requests,
         Err(e) => {
             chains.iter_mut().for_each(Chain::shutdown);
             return Err(e);
@@ -542,9 +629,10 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
         }
     };
     let shared = Arc::new(Shared {
-        stop,
+        stop: Arc::clone(&requests.end),
         breakers: sessions.iter().map(Session::breaker).collect(),
         limit: cli.count.map(|n| (n, AtomicU64::new(0))),
+        report_round: AtomicU64::new(0),
     });
     let mut workers: Vec<Worker> = sessions
         .into_iter()
@@ -559,7 +647,8 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
         })
         .collect();
     let signals = workers.iter().map(|w| Arc::clone(&w.signals)).collect();
-    let mut control = match Control::start(&shared, signals, live, duration) {
+    let report = Arc::clone(&requests.report);
+    let mut control = match Control::start(&shared, signals, report, live, duration) {
         Ok(control) => control,
         Err(e) => {
             workers.iter_mut().for_each(|w| w.chain.shutdown());
@@ -582,17 +671,21 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
     let started = Instant::now();
     let mut failure = None;
     if cli.count != Some(0) {
+        let count = workers.len();
         std::thread::scope(|scope| {
+            let (sender, progress) = mpsc::channel();
             for (i, worker) in workers.iter_mut().enumerate() {
-                let (shared, source) = (&shared, source.as_str());
+                let (shared, source, sender) = (&shared, source.as_str(), sender.clone());
                 let spawned = std::thread::Builder::new()
                     .name(format!("netraf-worker-{i}"))
-                    .spawn_scoped(scope, move || worker.run(shared, source));
+                    .spawn_scoped(scope, move || worker.run(shared, source, i, &sender));
                 if let Err(e) = spawned {
                     failure.get_or_insert(format!("cannot start capture worker {i}: {e}"));
                     shared.end_all();
                 }
             }
+            drop(sender);
+            print_progress(&progress, count, spec);
         });
     }
     control.finish();
@@ -626,14 +719,7 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
         }
     }
     let reports = spec.merge_reports(per_worker);
-    for (name, report) in &reports {
-        // JSON escapes C0 controls in strings; DEL and C1 too, for the terminal.
-        eprintln!(
-            "{}: {}",
-            plugin_api::escape(name),
-            plugin_api::json_for_terminal(&report.to_string())
-        );
-    }
+    print_reports(&reports, packets, received, dropped);
     let report = Report {
         capture: CaptureReport {
             source,
@@ -655,7 +741,6 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
             ));
         }
     }
-    eprint!("{}", exit_lines(packets, received, dropped));
     if let Some(f) = failure {
         return Err(Failure::Run(f));
     }

@@ -1,4 +1,4 @@
-//! netraf-host's library side: config, plugin loading, the chain, the report and the program's flow, for the binary, tests and benchmarks.
+//! netraf-host's library side: config, plugin loading, the chain, the report, the signals and the program's flow, for the binary, tests and benchmarks.
 #![deny(unsafe_code)]
 
 pub mod app;
@@ -11,3 +11,4 @@ pub mod library_copy;
 pub mod loader;
 pub mod merge;
 pub mod report;
+pub mod signals;

@@ -22,6 +22,11 @@
 //!   and `if_tsoffset`.
 //!
 //! [`Stats`] of a file: `received` = packets read so far, `dropped` = 0.
+//!
+//! A pipe, FIFO or terminal may send nothing for a long time: its reads wait
+//! in poll, which [`Breaker::end`](crate::Breaker::end) ends (see `input`),
+//! and its file header is read by the first run of the loop rather than when
+//! it is opened, so that a breaker can end that wait too.
 
 mod input;
 mod writer;
@@ -39,7 +44,7 @@ use crate::header::{LinkType, PacketHeader, PacketType};
 use crate::session::{Handler, LoopEnd, Shared, Stats, Verdict};
 use crate::Error;
 
-use input::Bytes;
+use input::{Bytes, Short};
 
 pub use writer::{PcapWriter, PcapngWriter};
 
@@ -90,8 +95,14 @@ impl Iface {
 /// The file's format and byte order.
 #[derive(Clone, Copy)]
 enum Format {
-    Pcap { big_endian: bool },
-    Pcapng { big_endian: bool },
+    /// The file header is not read yet.
+    Unread,
+    Pcap {
+        big_endian: bool,
+    },
+    Pcapng {
+        big_endian: bool,
+    },
 }
 
 /// An open capture file.
@@ -110,39 +121,77 @@ enum Step {
     Packet(Verdict),
     Skipped,
     Eof,
+    /// A breaker ended the wait for more bytes; the step runs again next time.
+    Ended,
 }
 
 impl FileSource {
-    /// Opens `path` (`-` = standard input).
-    pub(crate) fn open(path: &Path) -> Result<FileSource, Error> {
-        let bytes = Bytes::open(path, BUFFER_SIZE)?;
-        FileSource::from_bytes(path.display().to_string(), bytes)
+    /// Opens `path` (`-` = standard input). The header of a regular file is
+    /// read now; that of a pipe, FIFO or terminal by the first run.
+    pub(crate) fn open(path: &Path, shared: &Shared) -> Result<FileSource, Error> {
+        let bytes = Bytes::open(path, BUFFER_SIZE, shared)?;
+        let mut source = FileSource::new(path.display().to_string(), bytes);
+        if !source.bytes.may_wait() {
+            source.read_header_now(shared)?;
+        }
+        Ok(source)
     }
 
-    /// Reads a capture from any byte stream; `name` stands for the path in errors.
+    /// Reads a capture from any byte stream; `name` stands for the path in
+    /// errors. The header is read now.
     pub(crate) fn from_reader(
         name: &str,
         reader: Box<dyn Read + Send>,
+        shared: &Shared,
     ) -> Result<FileSource, Error> {
-        FileSource::from_bytes(name.to_string(), Bytes::stream(reader, BUFFER_SIZE))
+        let mut source = FileSource::new(name.to_string(), Bytes::stream(reader, BUFFER_SIZE));
+        source.read_header_now(shared)?;
+        Ok(source)
     }
 
-    fn from_bytes(path: String, mut bytes: Bytes) -> Result<FileSource, Error> {
-        let fail = |offset: u64, reason: String| Error::File {
-            path: path.clone(),
-            offset,
-            reason,
-        };
-        bytes.fill(24).map_err(|reason| fail(0, reason))?;
-        let head = bytes.data();
+    fn new(path: String, bytes: Bytes) -> FileSource {
+        FileSource {
+            path,
+            bytes,
+            format: Format::Unread,
+            ifaces: Vec::new(),
+            received: 0,
+            eof: false,
+            failed: None,
+        }
+    }
+
+    /// Reads the file header at open, so that a file that is not a capture
+    /// fails there.
+    fn read_header_now(&mut self, shared: &Shared) -> Result<(), Error> {
+        match self.read_header(shared) {
+            Ok(_) => Ok(()),
+            Err(damage) => Err(self.error(damage)),
+        }
+    }
+
+    /// `Bytes::fill`: `None` when a breaker ended the wait, a failed read as
+    /// damage at `offset`.
+    fn fill(&mut self, need: usize, shared: &Shared, offset: u64) -> Result<Option<usize>, Damage> {
+        match self.bytes.fill(need, shared) {
+            Ok(have) => Ok(Some(have)),
+            Err(Short::Ended) => Ok(None),
+            Err(Short::Failed(reason)) => Err((offset, reason)),
+        }
+    }
+
+    /// Reads the pcap file header, or the first pcapng section header block;
+    /// sets the format.
+    fn read_header(&mut self, shared: &Shared) -> Result<Step, Damage> {
+        if self.fill(24, shared, 0)?.is_none() {
+            return Ok(Step::Ended);
+        }
+        let head = self.bytes.data();
         if head.is_empty() {
-            return Err(fail(
-                0,
-                "the file is empty: not a pcap or pcapng capture".into(),
-            ));
+            return Err((0, "the file is empty: not a pcap or pcapng capture".into()));
         }
         if head.len() < 4 {
-            return Err(fail(
+            return Err((
                 0,
                 format!(
                     "the file ends after {} bytes, inside the file header",
@@ -151,61 +200,52 @@ impl FileSource {
             ));
         }
         let magic = [head[0], head[1], head[2], head[3]];
-        let source = |bytes: Bytes, format: Format, ifaces: Vec<Iface>| FileSource {
-            path: path.clone(),
-            bytes,
-            format,
-            ifaces,
-            received: 0,
-            eof: false,
-            failed: None,
-        };
         match magic {
             [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => {
                 let big_endian = magic[0] == 0xa1;
                 let nanos = magic == [0x4d, 0x3c, 0xb2, 0xa1] || magic == [0xa1, 0xb2, 0x3c, 0x4d];
                 if head.len() < 24 {
-                    return Err(fail(0, format!("the file ends after {} bytes, inside the 24-byte pcap file header", head.len())));
+                    return Err((0, format!("the file ends after {} bytes, inside the 24-byte pcap file header", head.len())));
                 }
                 let major = u16_at(head, 4, big_endian);
                 let minor = u16_at(head, 6, big_endian);
                 if major != 2 {
-                    return Err(fail(4, format!("unsupported pcap version {major}.{minor} (only 2.x exists; the file is damaged or not a pcap file)")));
+                    return Err((4, format!("unsupported pcap version {major}.{minor} (only 2.x exists; the file is damaged or not a pcap file)")));
                 }
                 let snaplen = u32_at(head, 16, big_endian);
                 let link_type = LinkType((u32_at(head, 20, big_endian) & 0xffff) as u16);
-                bytes.consume(24);
+                self.bytes.consume(24);
                 log::debug!(
-                    "{path}: pcap {major}.{minor}, {}, {} timestamps, link type {} ({link_type}), snaplen {snaplen}",
+                    "{}: pcap {major}.{minor}, {}, {} timestamps, link type {} ({link_type}), snaplen {snaplen}",
+                    self.path,
                     if big_endian { "big-endian" } else { "little-endian" },
                     if nanos { "nanosecond" } else { "microsecond" },
                     link_type.0
                 );
                 let tsresol = if nanos { 9 } else { 6 };
-                let ifaces = vec![Iface::unnamed(0, link_type, snaplen, tsresol)];
-                Ok(source(bytes, Format::Pcap { big_endian }, ifaces))
+                self.ifaces = vec![Iface::unnamed(0, link_type, snaplen, tsresol)];
+                self.format = Format::Pcap { big_endian };
+                Ok(Step::Skipped)
             }
             [0x0a, 0x0d, 0x0d, 0x0a] => {
                 // Read the whole section header block before parsing it.
-                let (big_endian, block_len) =
-                    shb_framing(head).map_err(|(offset, reason)| fail(offset, reason))?;
-                let have = bytes.fill(block_len).map_err(|reason| fail(0, reason))?;
+                let (big_endian, block_len) = shb_framing(head)?;
+                let Some(have) = self.fill(block_len, shared, 0)? else {
+                    return Ok(Step::Ended);
+                };
                 if have < block_len {
-                    return Err(fail(0, format!("the file ends inside its section header block ({have} of {block_len} bytes)")));
+                    return Err((0, format!("the file ends inside its section header block ({have} of {block_len} bytes)")));
                 }
-                let mut source = source(bytes, Format::Pcapng { big_endian }, Vec::new());
+                self.format = Format::Pcapng { big_endian };
                 // The section header block is read now, so that a file that is
                 // not pcapng fails at open.
-                match source.step_pcapng(&mut |_: &PacketHeader<'_>, _: &[u8]| Verdict::Continue) {
-                    Ok(_) => Ok(source),
-                    Err((offset, reason)) => Err(fail(offset, reason)),
-                }
+                self.step_pcapng(&mut |_: &PacketHeader<'_>, _: &[u8]| Verdict::Continue, shared)
             }
-            [0xa1, 0xb2, 0xcd, 0x34] | [0x34, 0xcd, 0xb2, 0xa1] => Err(fail(
+            [0xa1, 0xb2, 0xcd, 0x34] | [0x34, 0xcd, 0xb2, 0xa1] => Err((
                 0,
                 "modified (Kuznetzov) pcap format is not supported; convert it with `editcap -F pcap`".into(),
             )),
-            _ => Err(fail(
+            _ => Err((
                 0,
                 format!(
                     "not a pcap or pcapng file: unknown magic number {:02x}{:02x}{:02x}{:02x} \
@@ -233,13 +273,18 @@ impl FileSource {
                 return Ok(LoopEnd::Ended);
             }
             let step = match self.format {
-                Format::Pcap { big_endian } => self.step_pcap(handler, big_endian),
-                Format::Pcapng { .. } => self.step_pcapng(handler),
+                Format::Unread => self.read_header(shared),
+                Format::Pcap { big_endian } => self.step_pcap(handler, big_endian, shared),
+                Format::Pcapng { .. } => self.step_pcapng(handler, shared),
             };
             match step {
                 Ok(Step::Packet(Verdict::Stop)) => return Ok(LoopEnd::Stopped),
                 Ok(Step::Packet(Verdict::Continue)) | Ok(Step::Skipped) => {}
                 Ok(Step::Eof) => self.eof = true,
+                Ok(Step::Ended) => {
+                    shared.take_ended();
+                    return Ok(LoopEnd::Ended);
+                }
                 Err(damage) => self.failed = Some(damage),
             }
         }
@@ -269,9 +314,12 @@ impl FileSource {
         &mut self,
         handler: &mut H,
         big_endian: bool,
+        shared: &Shared,
     ) -> Result<Step, Damage> {
         let offset = self.bytes.offset();
-        let avail = self.bytes.fill(16).map_err(|reason| (offset, reason))?;
+        let Some(avail) = self.fill(16, shared, offset)? else {
+            return Ok(Step::Ended);
+        };
         if avail == 0 {
             return Ok(Step::Eof);
         }
@@ -283,7 +331,9 @@ impl FileSource {
             return Err((offset, format!("absurd captured length {caplen} in a packet record (more than {MAX_CAPLEN}); the file is damaged")));
         }
         let need = 16 + caplen as usize;
-        let avail = self.bytes.fill(need).map_err(|reason| (offset, reason))?;
+        let Some(avail) = self.fill(need, shared, offset)? else {
+            return Ok(Step::Ended);
+        };
         if avail < need {
             return Err((
                 offset,
@@ -329,12 +379,18 @@ impl FileSource {
     }
 
     /// Reads one pcapng block; hands over its packet if it holds one.
-    fn step_pcapng<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<Step, Damage> {
+    fn step_pcapng<H: Handler + ?Sized>(
+        &mut self,
+        handler: &mut H,
+        shared: &Shared,
+    ) -> Result<Step, Damage> {
         let Format::Pcapng { big_endian } = self.format else {
             return Ok(Step::Eof);
         };
         let offset = self.bytes.offset();
-        let avail = self.bytes.fill(12).map_err(|reason| (offset, reason))?;
+        let Some(avail) = self.fill(12, shared, offset)? else {
+            return Ok(Step::Ended);
+        };
         if avail == 0 {
             return Ok(Step::Eof);
         }
@@ -355,10 +411,9 @@ impl FileSource {
             (big_endian, len)
         };
         self.format = Format::Pcapng { big_endian: be };
-        let avail = self
-            .bytes
-            .fill(block_len)
-            .map_err(|reason| (offset, reason))?;
+        let Some(avail) = self.fill(block_len, shared, offset)? else {
+            return Ok(Step::Ended);
+        };
         if avail < block_len {
             return Err((offset, format!("block of type 0x{block_type:08x} cut short: it needs {block_len} bytes, the file ends after {avail}")));
         }
@@ -1286,6 +1341,170 @@ mod tests {
                     matches!(end, Ok(LoopEnd::Eof) | Err(Error::File { .. })),
                     "{end:?}"
                 );
+            }
+        }
+    }
+
+    /// A FIFO made with mkfifo(1) in the temporary folder, removed on drop.
+    struct Fifo(std::path::PathBuf);
+
+    impl Fifo {
+        fn new() -> Fifo {
+            static NEXT: AtomicU32 = AtomicU32::new(0);
+            let path = std::env::temp_dir().join(format!(
+                "mycap-fifo-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_file(&path);
+            let made = std::process::Command::new("mkfifo").arg(&path).status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
+            Fifo(path)
+        }
+
+        /// Opens a session on the FIFO, failing if that waits for a writer.
+        fn open(&self) -> Session {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let path = self.0.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(Session::open_file(&path));
+            });
+            match rx.recv_timeout(std::time::Duration::from_secs(5)) {
+                Ok(opened) => opened.unwrap(),
+                Err(_) => {
+                    drop(self.writer()); // lets the blocked open return
+                    panic!("opening a FIFO without a writer waited for one");
+                }
+            }
+        }
+
+        /// Opens the writing end (the reader is open, so this does not wait).
+        fn writer(&self) -> std::fs::File {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&self.0)
+                .unwrap()
+        }
+    }
+
+    impl Drop for Fifo {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// Runs `session` on another thread, counting packets into `seen`;
+    /// returns it with how the loop ended, or `None` after `limit`.
+    fn run_bounded(
+        session: Session,
+        seen: &std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        limit: std::time::Duration,
+    ) -> Option<(Session, Result<LoopEnd, Error>)> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let seen = std::sync::Arc::clone(seen);
+        std::thread::spawn(move || {
+            let mut session = session;
+            let end = session.run(&mut |_: &PacketHeader<'_>, _: &[u8]| {
+                seen.fetch_add(1, Ordering::Relaxed);
+                Verdict::Continue
+            });
+            let _ = tx.send((session, end));
+        });
+        rx.recv_timeout(limit).ok()
+    }
+
+    /// Waits at most a few seconds until `seen` reaches `n`.
+    fn wait_seen(seen: &std::sync::atomic::AtomicUsize, n: usize) {
+        let started = std::time::Instant::now();
+        while seen.load(Ordering::Relaxed) < n {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{} of {n} packets",
+                seen.load(Ordering::Relaxed)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_breaker_ends_a_run_that_waits_for_a_fifo_and_the_loop_runs_again() {
+        use std::io::Write;
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        let limit = Duration::from_secs(5);
+        let fifo = Fifo::new();
+        let session = fifo.open();
+        let breaker = session.breaker();
+        let seen = Arc::new(AtomicUsize::new(0));
+
+        // No writer yet: the first run waits for the header; end() ends it.
+        let ender = breaker.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            ender.end();
+        });
+        let (session, end) = run_bounded(session, &seen, limit).expect("the breaker ended the run");
+        assert_eq!(end.ok(), Some(LoopEnd::Ended));
+
+        // A writer sends the header and two packets, then nothing.
+        let records: Vec<(u32, u32, u32, &[u8])> =
+            (0..3).map(|i| (i, 0, 2, &[7u8, 8][..])).collect();
+        let bytes = pcap(false, false, 1, &records);
+        let third = bytes.len() - 18;
+        let mut writer = fifo.writer();
+        writer.write_all(&bytes[..third]).unwrap();
+        let ender = breaker.clone();
+        let counted = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            wait_seen(&counted, 2);
+            std::thread::sleep(Duration::from_millis(50));
+            ender.end();
+        });
+        let (session, end) = run_bounded(session, &seen, limit).expect("the breaker ended the run");
+        assert_eq!(end.ok(), Some(LoopEnd::Ended));
+        assert_eq!(seen.load(Ordering::Relaxed), 2);
+
+        // Half of the third record, then the loop is ended again: the next
+        // run resumes in the middle of the record.
+        writer.write_all(&bytes[third..third + 9]).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        breaker.end();
+        let (session, end) = run_bounded(session, &seen, limit).expect("the breaker ended the run");
+        assert_eq!(end.ok(), Some(LoopEnd::Ended));
+        assert_eq!(seen.load(Ordering::Relaxed), 2);
+
+        // The rest, and the writer closes: the end of the file.
+        writer.write_all(&bytes[third + 9..]).unwrap();
+        drop(writer);
+        let (mut session, end) = run_bounded(session, &seen, limit).expect("the file ended");
+        assert_eq!(end.ok(), Some(LoopEnd::Eof));
+        assert_eq!(seen.load(Ordering::Relaxed), 3);
+        assert_eq!(session.stats().unwrap().received, 3);
+    }
+
+    #[test]
+    fn a_fifo_that_sends_no_capture_fails_at_its_first_run() {
+        use std::io::Write;
+
+        let fifo = Fifo::new();
+        let mut session = fifo.open();
+        let mut writer = fifo.writer();
+        writer.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+        drop(writer);
+        let mut handler = |_: &PacketHeader<'_>, _: &[u8]| Verdict::Continue;
+        for _ in 0..2 {
+            match session.run(&mut handler) {
+                Err(Error::File {
+                    path,
+                    offset,
+                    reason,
+                }) => {
+                    assert_eq!((path, offset), (fifo.0.display().to_string(), 0));
+                    assert!(reason.contains("unknown magic number 47455420"), "{reason}");
+                }
+                other => panic!("expected a file error, got {other:?}"),
             }
         }
     }

@@ -1,4 +1,4 @@
-//! The eventfd that wakes a blocked loop, and poll on the socket plus that eventfd.
+//! The eventfd that wakes a blocked loop, and poll on a packet source (the socket, or a pipe's read end) plus that eventfd.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -60,23 +60,24 @@ impl EventFd {
 /// What poll reported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Readiness {
-    /// The socket has data or a retired block.
-    pub(crate) socket: bool,
-    /// The socket reported an error condition (POLLERR/POLLHUP).
-    pub(crate) socket_error: bool,
+    /// The source has data (a socket: a retired block).
+    pub(crate) source: bool,
+    /// The source reported an error condition or a hang-up (POLLERR/POLLHUP/POLLNVAL).
+    pub(crate) source_error: bool,
     /// The eventfd was woken.
     pub(crate) waker: bool,
 }
 
-/// Blocks until `socket` is readable or in error, or `waker` is readable.
-/// An interrupted poll (EINTR) returns an empty [`Readiness`].
+/// Blocks until `source` (a packet socket, or the read end of a pipe or FIFO)
+/// is readable, in error or hung up, or `waker` is readable. An interrupted
+/// poll (EINTR) returns an empty [`Readiness`].
 ///
 /// # Errors
 /// poll failing for any other reason.
-pub(crate) fn poll_two(socket: RawFd, waker: RawFd) -> io::Result<Readiness> {
+pub(crate) fn poll_two(source: RawFd, waker: RawFd) -> io::Result<Readiness> {
     let mut fds = [
         libc::pollfd {
-            fd: socket,
+            fd: source,
             events: libc::POLLIN,
             revents: 0,
         },
@@ -96,8 +97,8 @@ pub(crate) fn poll_two(socket: RawFd, waker: RawFd) -> io::Result<Readiness> {
         return Err(err);
     }
     Ok(Readiness {
-        socket: fds[0].revents & libc::POLLIN != 0,
-        socket_error: fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0,
+        source: fds[0].revents & libc::POLLIN != 0,
+        source_error: fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0,
         waker: fds[1].revents & libc::POLLIN != 0,
     })
 }
@@ -112,10 +113,10 @@ mod tests {
         let other = EventFd::new().unwrap();
         waker.wake();
         let ready = poll_two(other.raw(), waker.raw()).unwrap();
-        assert!(ready.waker && !ready.socket);
+        assert!(ready.waker && !ready.source);
         waker.drain();
         other.wake();
         let ready = poll_two(other.raw(), waker.raw()).unwrap();
-        assert!(!ready.waker && ready.socket);
+        assert!(!ready.waker && ready.source);
     }
 }

@@ -35,7 +35,7 @@ impl Running {
         }
     }
 
-    fn stderr(&self) -> String {
+    pub(super) fn stderr(&self) -> String {
         std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
     }
 
@@ -58,14 +58,19 @@ impl Running {
         }
     }
 
-    /// Sends `signal` and waits (bounded) for the end.
-    pub(super) fn signal_and_wait(mut self, signal: i32) -> Output {
+    /// Sends `signal`.
+    pub(super) fn signal(&self, signal: i32) {
         let pid = i32::try_from(self.child.id()).expect("pid fits");
         // SAFETY: kill(2) on our own child's pid, which has not been reaped
         // yet (we hold its Child), with a valid signal number.
         #[allow(unsafe_code)]
         let rc = unsafe { libc::kill(pid, signal) };
         assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
+    }
+
+    /// Sends `signal` and waits (bounded) for the end.
+    pub(super) fn signal_and_wait(mut self, signal: i32) -> Output {
+        self.signal(signal);
         let started = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -97,7 +102,7 @@ impl Drop for Running {
 
 /// A config capturing on the pair's capture side (interface and namespace
 /// from the config file, as a user would write them).
-fn live_config(dir: &TempDir, pair: &VethPair, plugins: &str) -> PathBuf {
+pub(super) fn live_config(dir: &TempDir, pair: &VethPair, plugins: &str) -> PathBuf {
     dir.write(
         "live.toml",
         &format!(
@@ -237,7 +242,7 @@ fn worker_plugins() -> String {
 /// another host, and broadcasts from three sources, each source's spread
 /// over ARP and several UDP flows (so that a source's frames can reach
 /// either worker).
-fn many_flows(pair: &VethPair) -> Vec<Vec<u8>> {
+pub(super) fn many_flows(pair: &VethPair) -> Vec<Vec<u8>> {
     use super::frames::{arp_from, ipv4_udp};
     let mut frames = Vec::new();
     for round in 0..4u16 {

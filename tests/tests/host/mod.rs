@@ -10,6 +10,7 @@ mod names;
 mod outputs;
 mod replay;
 mod sections;
+mod signals;
 mod util;
 
 use std::path::Path;
