@@ -11,7 +11,7 @@
 //! loader, whatever its path was.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -34,24 +34,39 @@ impl LibraryCopy {
     /// # Errors
     /// The kernel refusing a memory file, or reading `source` failing.
     pub fn of(source: &mut File, name: &str) -> io::Result<LibraryCopy> {
-        let name: Vec<u8> = format!("netraf:{name}")
+        let memfd_name: Vec<u8> = format!("netraf:{name}")
             .bytes()
             .filter(|b| *b != 0)
             .chain([0])
             .collect();
         let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
-        let fd = match memfd_create(&name, flags | MFD_EXEC) {
+        let fd = match memfd_create(&memfd_name, flags | MFD_EXEC) {
             // Kernels before 6.3 do not know MFD_EXEC (and need none).
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => memfd_create(&name, flags)?,
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => memfd_create(&memfd_name, flags)?,
             other => other?,
         };
         let mut copy = File::from(fd);
-        io::copy(source, &mut copy)?;
+        // By read and write: io::copy may splice, and pages a splice still
+        // holds make the write seal fail (EBUSY).
+        let mut buffer = vec![0; 1 << 16];
+        loop {
+            match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => copy.write_all(&buffer[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // The seals keep anyone with access to /proc/PID/fd from changing
+        // the copy; without them it is still private, so a refusal is only said.
         let seals =
             libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE | libc::F_SEAL_SEAL;
         // SAFETY: fcntl(F_ADD_SEALS) on a descriptor we own, with an int argument.
         if unsafe { libc::fcntl(copy.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
-            return Err(io::Error::last_os_error());
+            log::debug!(
+                "cannot seal the copy of {name:?}: {}",
+                io::Error::last_os_error()
+            );
         }
         Ok(LibraryCopy { fd: copy.into() })
     }
@@ -81,7 +96,6 @@ fn memfd_create(name: &[u8], flags: libc::c_uint) -> io::Result<OwnedFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
 
     #[test]
     fn a_copy_keeps_its_contents_when_the_file_changes_and_cannot_be_written() {
