@@ -1,6 +1,6 @@
 //! What dispatching a packet through the chain costs per plugin: 1, 4 and 16 loaded no-op plugins against a direct function call.
 //!
-//! `cargo build --release -p netraf-noop && cargo bench -p netraf-host --bench chain`
+//! `cargo build --release -p netraf-tests --example netraf_noop && cargo bench -p netraf-host --bench chain`
 //!
 //! The packet is decoded once outside the loop ([`Chain::deliver`]), so the
 //! figures are the dispatch alone: for every plugin, a call through the
@@ -20,17 +20,17 @@ use plugin_api::{Packet, Verdict};
 
 const PLUGINS: [usize; 3] = [1, 4, 16];
 
-/// The no-op plugin library, built beside this benchmark's executable.
+/// The no-op plugin library, built as an example of the tests' package.
 fn noop_library() -> PathBuf {
     let exe = std::env::current_exe().expect("benchmark executable path");
     let dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("benchmark executable in target/<profile>/deps");
-    let lib = dir.join("libnetraf_noop.so");
+    let lib = dir.join("examples/libnetraf_noop.so");
     assert!(
         lib.exists(),
-        "{} is missing: run `cargo build --release -p netraf-noop` first",
+        "{} is missing: run `cargo build --release -p netraf-tests --example netraf_noop` first",
         lib.display()
     );
     lib

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::frames::{assert_traffic_counts, traffic};
 use super::replay::{plugin_report, read_report};
-use super::util::{config_and_report, host, plugin, Output, TempDir};
+use super::util::{config_and_report, host, plugin, with_testkit, Output, TempDir};
 
 /// netraf-host running in the background, killed on drop if still running.
 pub(super) struct Running {
@@ -206,7 +206,9 @@ fn sigint_ends_an_idle_capture_cleanly_after_wall_clock_ticks() {
     let config = live_config(
         &dir,
         &pair,
-        "[[plugin]]\nname = \"rec\"\npath = \"netraf_testkit\"\n[plugin.config]\nmode = \"record\"\n",
+        &with_testkit(
+            "[[plugin]]\nname = \"rec\"\npath = \"netraf_testkit\"\n[plugin.config]\nmode = \"record\"\n",
+        ),
     );
     let report_path = dir.path.join("report.json");
     let started = std::time::Instant::now();

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::frames::{assert_traffic_counts, pcap_bytes, traffic, write_pcap};
-use super::util::{config_and_report, plugin, run_host, run_host_stdin, Output, TempDir};
+use super::util::{
+    config_and_report, run_host, run_host_stdin, test_plugin, with_testkit, Output, TempDir,
+};
 
 fn config(dir: &TempDir, capture: &str, plugins: &str) -> PathBuf {
     dir.write("host.toml", &format!("[capture]\n{capture}\n{plugins}"))
@@ -201,7 +203,8 @@ fn stop_and_panic_through_the_binary() {
     let config = config(
         &dir,
         "read = \"traffic.pcap\"",
-        r#"
+        &with_testkit(
+            r#"
 [[plugin]]
 name = "boom"
 path = "netraf_testkit"
@@ -225,12 +228,13 @@ path = "netraf_testkit"
 [plugin.config]
 mode = "panic-drop"
 "#,
+        ),
     );
     let report_path = dir.path.join("report.json");
     let out = run_host(&dir.path, &config_and_report(&config, &report_path));
     // The run goes on to the end, then says a plugin was disabled.
     assert_eq!(out.code, Some(1), "{out}");
-    let lib = plugin("netraf_testkit");
+    let lib = test_plugin("netraf_testkit");
     let logged = format!(
         "plugin 'boom' ({}): on_packet failed: panicked in on_packet: panicking on purpose at packet 4; \
          plugin disabled, capture goes on",

@@ -43,6 +43,27 @@ pub fn plugin(name: &str) -> PathBuf {
     built(target_dir().join(format!("lib{name}.so")))
 }
 
+/// A plugin for the tests alone (`tests/plugins/`), which `cargo test`
+/// builds as an example into `target/<profile>/examples/`.
+pub fn test_plugin(name: &str) -> PathBuf {
+    let path = target_dir().join("examples").join(format!("lib{name}.so"));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds it (or `cargo build -p netraf-tests --examples`)",
+        path.display()
+    );
+    path
+}
+
+/// Config text with every `"netraf_testkit"` made the test plugin's path.
+pub fn with_testkit(config: &str) -> String {
+    let path = test_plugin("netraf_testkit");
+    config.replace(
+        "\"netraf_testkit\"",
+        &format!("{:?}", path.display().to_string()),
+    )
+}
+
 /// A folder removed when dropped, unique per test and process.
 pub struct TempDir {
     pub path: PathBuf,
