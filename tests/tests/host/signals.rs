@@ -13,27 +13,12 @@ use serde_json::Value;
 
 use super::frames::{pcap_bytes, traffic};
 use super::live::{live_config, many_flows, Running};
-use super::replay::{plugin_report, read_report};
+use super::replay::{plugin_report, read_report, SAMPLE_PLUGINS};
 use super::util::{config_and_report, host, Output, TempDir};
 
-/// count, broadcast, a JSON log and a pcapng log: the reports to check and
-/// two files that a killed process would leave cut.
-const PLUGINS: &str = r#"
-[[plugin]]
-name = "count"
-path = "netraf_count"
-
-[[plugin]]
-name = "broadcast"
-path = "netraf_broadcast"
-
-[[plugin]]
-name = "log"
-path = "netraf_log"
-[plugin.config]
-output = "log.jsonl"
-format = "json"
-
+/// With the sample plugins (count, broadcast, a JSON log), a pcapng log:
+/// the reports to check and two files that a killed process would leave cut.
+const PCAPNG_LOG: &str = r#"
 [[plugin]]
 name = "pcap"
 path = "netraf_log"
@@ -60,7 +45,7 @@ impl Replay {
         let dir = TempDir::new(tag);
         let config = dir.write(
             "host.toml",
-            &format!("[capture]\ninterface = \"any\"\n{PLUGINS}"),
+            &format!("[capture]\ninterface = \"any\"\n{SAMPLE_PLUGINS}{PCAPNG_LOG}"),
         );
         Replay::start_in(dir, &config, input, extra)
     }
@@ -382,7 +367,7 @@ fn sigint_ends_a_replay_of_a_fifo_that_no_writer_opened() {
     assert!(made.success(), "mkfifo {}", fifo.display());
     let config = dir.write(
         "host.toml",
-        &format!("[capture]\ninterface = \"any\"\n{PLUGINS}"),
+        &format!("[capture]\ninterface = \"any\"\n{SAMPLE_PLUGINS}{PCAPNG_LOG}"),
     );
     let fifo = fifo.to_str().expect("UTF-8 path").to_string();
     let mut run = Replay::start_in(dir, &config, &fifo, &[]);
