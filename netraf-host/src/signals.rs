@@ -100,7 +100,16 @@ pub fn install(end: Arc<AtomicBool>) -> Result<Requests, String> {
             Action::EndOnce => signal_hook::flag::register(signal, Arc::clone(&end)),
             Action::Report => signal_hook::flag::register(signal, Arc::clone(&report)),
         };
-        installed.map_err(|e| format!("cannot install a handler for signal {signal}: {e}"))?;
+        match installed {
+            // A debugger or valgrind may keep real-time signals for itself:
+            // the run goes on without those, which nobody sends it then.
+            Err(e) if signal >= libc::SIGRTMIN() => {
+                log::debug!("no handler for real-time signal {signal}: {e}");
+            }
+            other => {
+                other.map_err(|e| format!("cannot install a handler for signal {signal}: {e}"))?;
+            }
+        }
     }
     Ok(Requests { end, report })
 }
