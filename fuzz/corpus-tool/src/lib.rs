@@ -7,7 +7,7 @@
 use mycap_core::{LinkType, PacketType, VlanTag};
 
 /// Every link type the decoder knows, then some it does not.
-pub const LINK_TYPES: [LinkType; 20] = [
+pub const LINK_TYPES: [LinkType; 25] = [
     LinkType::ETHERNET,
     LinkType::LINUX_SLL,
     LinkType::LINUX_SLL2,
@@ -23,6 +23,12 @@ pub const LINK_TYPES: [LinkType; 20] = [
     LinkType(50),
     LinkType::IEEE802_11,
     LinkType::IEEE802_11_RADIOTAP,
+    // PPPoE without Ethernet, NFLOG, netANALYZER (plain and transparent), IP over InfiniBand.
+    LinkType(51),
+    LinkType(239),
+    LinkType(240),
+    LinkType(241),
+    LinkType(242),
     LinkType(147),
     LinkType(192),
     LinkType(284),
