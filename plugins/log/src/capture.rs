@@ -7,7 +7,7 @@
 //! go through one `BufWriter` per file: no allocation and no system call per
 //! packet.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -94,8 +94,11 @@ pub struct CaptureOutput {
     /// Finished files of this run still on disk, oldest first.
     finished: VecDeque<PathBuf>,
     /// The last file name before numbering, and its number.
-    last_base: PathBuf,
-    last_n: u32,
+    /// Every file name this run started, so that no file of the run is
+    /// started again over another (packet time can go backwards).
+    started: HashSet<PathBuf>,
+    /// Per name before numbering, the next number to try.
+    next_n: HashMap<PathBuf, u32>,
     /// Bytes of the finished files that the OS took.
     finished_bytes: u64,
     /// Files started.
@@ -341,8 +344,8 @@ impl CaptureOutput {
             // Grown once to the largest rebuilt packet, then reused.
             scratch: Vec::with_capacity(2048),
             finished: VecDeque::new(),
-            last_base: PathBuf::new(),
-            last_n: 0,
+            started: HashSet::new(),
+            next_n: HashMap::new(),
             finished_bytes: 0,
             files: 0,
             records: Records::default(),
@@ -474,8 +477,9 @@ impl CaptureOutput {
 
     /// The name of the next file: `output` with its time fields filled in
     /// (when rotating and `output` has none, `-YYYYmmdd-HHMMSS` before the
-    /// extension), then `-N` before the extension if the previous file had
-    /// the same name.
+    /// extension), then `-N` before the extension when a file of this run
+    /// already has that name (several files in one second, or packet time
+    /// that went back to an earlier period).
     fn next_name(&mut self, secs: u64) -> io::Result<PathBuf> {
         let rotating = self.max_bytes > 0 || self.rotate_ns > 0;
         let pattern = if rotating && !self.pattern.contains('%') {
@@ -483,22 +487,22 @@ impl CaptureOutput {
         } else {
             self.pattern.clone()
         };
-        let base = expand(&pattern, secs).map_err(io::Error::other)?;
-        let base = PathBuf::from(base);
-        if self.files > 0 && base == self.last_base {
-            self.last_n += 1;
-        } else {
-            self.last_n = 0;
-            self.last_base = base.clone();
-        }
-        if self.last_n == 0 {
-            return Ok(base);
-        }
-        let text = base.to_string_lossy();
-        Ok(PathBuf::from(before_extension(
-            &text,
-            &format!("-{}", self.last_n),
-        )))
+        let base = PathBuf::from(expand(&pattern, secs).map_err(io::Error::other)?);
+        let n = self.next_n.entry(base.clone()).or_insert(0);
+        let name = loop {
+            let name = if *n == 0 {
+                base.clone()
+            } else {
+                let text = base.to_string_lossy();
+                PathBuf::from(before_extension(&text, &format!("-{n}")))
+            };
+            *n += 1;
+            if !self.started.contains(&name) {
+                break name;
+            }
+        };
+        self.started.insert(name.clone());
+        Ok(name)
     }
 
     /// Flushes and closes the current file; removes the oldest finished files beyond `keep`.
@@ -616,6 +620,52 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    /// Packet time that goes back to an earlier period must not start a
+    /// file over one this run already wrote.
+    #[test]
+    fn packet_time_going_back_never_overwrites_a_file_of_the_run() {
+        let dir = temp_dir("backwards");
+        let pattern = dir.join("t.pcap");
+        let mut out =
+            CaptureOutput::new(Kind::Pcap, pattern.to_str().unwrap(), 100, 0, 10, false).unwrap();
+        let summary = plugin_api::PacketSummary {
+            link_type: 1,
+            ..Default::default()
+        };
+        let data = [0u8; 60];
+        for secs in [100u64, 200, 100, 100] {
+            let packet = Packet {
+                ts_ns: secs * 1_000_000_000,
+                caplen: 60,
+                len: 60,
+                ifindex: 1,
+                pkttype: 0,
+                ifname: "eth0".into(),
+                data: (&data[..]).into(),
+                summary: &summary,
+                vlan_tci: 0,
+                vlan_tpid: 0,
+            };
+            out.write(&packet).unwrap();
+        }
+        out.finish().unwrap();
+        assert_eq!((out.files, out.packets()), (4, 4));
+        assert_eq!(
+            names(&dir),
+            [
+                "t-19700101-000140-1.pcap",
+                "t-19700101-000140-2.pcap",
+                "t-19700101-000140.pcap",
+                "t-19700101-000320.pcap"
+            ]
+        );
+        for name in names(&dir) {
+            let len = std::fs::metadata(dir.join(&name)).unwrap().len();
+            assert_eq!(len, 24 + 16 + 60, "{name} holds its one packet");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
