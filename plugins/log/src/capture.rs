@@ -622,6 +622,28 @@ mod tests {
         names
     }
 
+    /// Writes a 60-byte Ethernet packet of time `ts_ns` on eth0.
+    fn write_ethernet_60(out: &mut CaptureOutput, ts_ns: u64) {
+        let summary = plugin_api::PacketSummary {
+            link_type: 1,
+            ..Default::default()
+        };
+        let data = [0u8; 60];
+        let packet = Packet {
+            ts_ns,
+            caplen: 60,
+            len: 60,
+            ifindex: 1,
+            pkttype: 0,
+            ifname: "eth0".into(),
+            data: (&data[..]).into(),
+            summary: &summary,
+            vlan_tci: 0,
+            vlan_tpid: 0,
+        };
+        out.write(&packet).unwrap();
+    }
+
     /// Packet time that goes back to an earlier period must not start a
     /// file over one this run already wrote.
     #[test]
@@ -630,25 +652,8 @@ mod tests {
         let pattern = dir.join("t.pcap");
         let mut out =
             CaptureOutput::new(Kind::Pcap, pattern.to_str().unwrap(), 100, 0, 10, false).unwrap();
-        let summary = plugin_api::PacketSummary {
-            link_type: 1,
-            ..Default::default()
-        };
-        let data = [0u8; 60];
         for secs in [100u64, 200, 100, 100] {
-            let packet = Packet {
-                ts_ns: secs * 1_000_000_000,
-                caplen: 60,
-                len: 60,
-                ifindex: 1,
-                pkttype: 0,
-                ifname: "eth0".into(),
-                data: (&data[..]).into(),
-                summary: &summary,
-                vlan_tci: 0,
-                vlan_tpid: 0,
-            };
-            out.write(&packet).unwrap();
+            write_ethernet_60(&mut out, secs * 1_000_000_000);
         }
         out.finish().unwrap();
         assert_eq!((out.files, out.packets()), (4, 4));
@@ -674,25 +679,8 @@ mod tests {
         let pattern = dir.join("t.pcap");
         let mut out =
             CaptureOutput::new(Kind::Pcap, pattern.to_str().unwrap(), 100, 0, 2, false).unwrap();
-        let summary = plugin_api::PacketSummary {
-            link_type: 1,
-            ..Default::default()
-        };
-        let data = [0u8; 60];
         for i in 0..4 {
-            let packet = Packet {
-                ts_ns: 951_827_696_000_000_000 + i,
-                caplen: 60,
-                len: 60,
-                ifindex: 1,
-                pkttype: 0,
-                ifname: "eth0".into(),
-                data: (&data[..]).into(),
-                summary: &summary,
-                vlan_tci: 0,
-                vlan_tpid: 0,
-            };
-            out.write(&packet).unwrap();
+            write_ethernet_60(&mut out, 951_827_696_000_000_000 + i);
         }
         out.finish().unwrap();
         // 24 + 76 bytes fill a file: one packet per file, 4 files, 3 kept.
