@@ -101,6 +101,20 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
     if let Some(workers) = cli.workers {
         config.capture.workers = usize::from(workers);
     }
+    let chain: Vec<&str> = config
+        .plugins
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| p.name.as_str())
+        .collect();
+    log::debug!(
+        "{}: capture from {} (snaplen {}, {} worker(s)), chain: {}",
+        file.display(),
+        config.capture.source,
+        config.capture.snaplen,
+        config.capture.workers,
+        chain.join(" -> ")
+    );
     Ok(config)
 }
 
@@ -718,6 +732,12 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
             }
         }
     }
+    log::debug!(
+        "{} packets ({bytes} bytes) in {seconds:.3} s: {:.0} packets/s, {:.1} MB/s",
+        packets,
+        packets as f64 / seconds.max(1e-9),
+        bytes as f64 / 1e6 / seconds.max(1e-9)
+    );
     let reports = spec.merge_reports(per_worker);
     print_reports(&reports, packets, received, dropped);
     let report = Report {

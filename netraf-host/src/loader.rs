@@ -159,6 +159,14 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         module,
         merge: merge_symbol(&at),
     };
+    log::debug!(
+        "loaded plugin {} {} (plugin-api {}) from {}, as {}",
+        library.name(),
+        library.version(),
+        library.abi_version(),
+        path.display(),
+        at.display()
+    );
     copy.keep();
     loaded.insert(id, library);
     Ok(library)
