@@ -17,12 +17,10 @@
 //! returns 0 is the end of the file. A reader handed over by the caller is
 //! read as it is: a breaker cannot end a read that blocks inside it.
 //!
-//! Regular files are read, not memory-mapped: on the machines netraf was
-//! measured on (2-vCPU KVM guests), parsing a 1 GiB capture in place from a
-//! private read-only mapping took 30-60 % longer than reading it, with or
-//! without `MADV_POPULATE_READ` and software prefetch (the parser's loads of
-//! record headers stall on pages touched for the first time), and a mapped
-//! file truncated by another process would end netraf with `SIGBUS`.
+//! Regular files are read, not memory-mapped: reading measured faster than
+//! parsing in place from a mapping (BENCHMARKS.md, "Reading, not mapping"),
+//! and a mapped file truncated by another process would end netraf with
+//! `SIGBUS`.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
@@ -31,7 +29,7 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::session::Shared;
+use crate::loop_control::Shared;
 use crate::sys::{self, EventFd};
 use crate::Error;
 

@@ -58,12 +58,9 @@ impl RingLayout {
     /// at least two.
     ///
     /// Blocks are not made smaller than that to have more of them: every
-    /// block handed over is one wake-up of the reader, which costs it about
-    /// 7 µs of CPU on a 2-vCPU KVM guest. A 256 KiB ring at snap length 65535
-    /// is two 128 KiB blocks (1.55 wake-ups per 1,000 106-byte frames, 46 ns
-    /// of CPU per frame at 1.1 Mpps, 0.7 % lost); eight 32 KiB blocks lost
-    /// 0.5 % but woke 5.9 times per 1,000 frames and cost 78 ns per frame.
-    /// A block smaller than a snaplen packet would also make the kernel cut
+    /// block handed over is one wake-up of the reader, and a wake-up costs
+    /// more CPU than the packets it saves from a drop (BENCHMARKS.md, "Ring
+    /// geometry"). A block smaller than a snaplen packet would also make the kernel cut
     /// longer packets (GRO can build 64 KiB ones) below the snap length.
     ///
     /// # Errors
