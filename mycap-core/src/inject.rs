@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::live::{open_socket, resolve_up};
+use crate::opening::{open_socket, resolve_up};
 use crate::sys::PacketSocket;
 use crate::Error;
 

@@ -42,6 +42,8 @@ mod file;
 mod header;
 mod inject;
 mod live;
+mod loop_control;
+mod opening;
 mod session;
 #[allow(unsafe_code)]
 mod sys;
@@ -53,4 +55,5 @@ pub use file::{PcapWriter, PcapngWriter};
 pub use header::{LinkType, PacketHeader, PacketType, VlanTag};
 pub use inject::Injector;
 pub use live::link_type_of;
-pub use session::{Breaker, Handler, LoopEnd, Session, Stats, Verdict};
+pub use loop_control::{Breaker, Handler, LoopEnd, Stats, Verdict};
+pub use session::Session;

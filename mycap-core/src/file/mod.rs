@@ -41,7 +41,7 @@ use pcap_parser::pcapng::{
 use pcap_parser::{parse_pcap_frame, parse_pcap_frame_be};
 
 use crate::header::{LinkType, PacketHeader, PacketType};
-use crate::session::{Handler, LoopEnd, Shared, Stats, Verdict};
+use crate::loop_control::{Handler, LoopEnd, Shared, Stats, Verdict};
 use crate::Error;
 
 use input::{Bytes, Short};
