@@ -32,8 +32,6 @@
 //! eprintln!("{} received, {} dropped", stats.received, stats.dropped);
 //! # Ok::<(), mycap_core::Error>(())
 //! ```
-#![deny(unsafe_code)]
-#![warn(missing_docs)]
 
 mod bpf;
 mod config;

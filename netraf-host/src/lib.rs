@@ -1,5 +1,4 @@
 //! netraf-host's library side: config, plugin loading, the chain, the report, the signals and the program's flow, for the binary, tests and benchmarks.
-#![deny(unsafe_code)]
 
 pub mod app;
 pub mod chain;

@@ -1,5 +1,4 @@
 //! netraf-host: captures with MYCAP and runs the handler plugins that a TOML config lists.
-#![deny(unsafe_code)]
 
 use std::io::Write;
 use std::process::ExitCode;

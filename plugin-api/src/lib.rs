@@ -46,7 +46,6 @@
 //! tag the kernel stripped, and [`Verdict::End`] ends the run), so that the
 //! host refuses a plugin built against an older one with a line naming both
 //! versions.
-#![deny(unsafe_code)]
 // abi_stable's derive macros expand to items that trip these lints.
 #![allow(non_local_definitions, non_camel_case_types)]
 

@@ -1,5 +1,4 @@
 //! A plugin for netraf's tests whose behaviour its config chooses: record, stop every other packet, end the run, panic (also when dropped), or refuse to start.
-#![deny(unsafe_code)]
 
 use plugin_api::{Packet, Plugin, Verdict};
 use serde::Deserialize;

@@ -1,5 +1,4 @@
 //! The broadcast plugin: broadcast frames by source MAC and protocol, with a warning when one source floods the link.
-#![deny(unsafe_code)]
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -1,5 +1,4 @@
 //! The count plugin: packets and bytes in total, by outermost protocol, by packet type and by interface, with a periodic rate line.
-#![deny(unsafe_code)]
 
 use std::collections::HashMap;
 

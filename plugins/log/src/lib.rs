@@ -5,7 +5,6 @@
 //! `tcpdump -C`) and by packet time (`rotate_seconds`, like `tcpdump -G`)
 //! into timestamped files, each a complete capture with its own header; see
 //! `configs/analyzers.toml` for the file names.
-#![deny(unsafe_code)]
 
 mod capture;
 mod format;

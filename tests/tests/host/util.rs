@@ -256,6 +256,10 @@ fn standalone_plugin_api_manifest() -> String {
         if line.starts_with('[') {
             table = line.to_string();
         }
+        // The workspace's lint policy does not follow the copy out of it.
+        if table == "[lints]" {
+            continue;
+        }
         match line.strip_suffix(".workspace = true") {
             Some(key) if table == "[package]" => {
                 if let Some(l) = lookup("workspace.package", key) {
