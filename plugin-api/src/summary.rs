@@ -37,6 +37,59 @@ pub enum Transport {
     Other,
 }
 
+impl Network {
+    /// Every value, in declaration order ([`Network::index`]).
+    pub const ALL: [Network; 4] = [Network::Arp, Network::Ipv4, Network::Ipv6, Network::Other];
+
+    /// The value's place in [`Network::ALL`], for tables of counters.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The name reports and logs use: `arp`, `ipv4`, `ipv6`, `other`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Network::Arp => "arp",
+            Network::Ipv4 => "ipv4",
+            Network::Ipv6 => "ipv6",
+            Network::Other => "other",
+        }
+    }
+}
+
+impl Transport {
+    /// The values a packet whose network header is IP has, in declaration
+    /// order: every value but [`Transport::None`].
+    pub const IP: [Transport; 5] = [
+        Transport::Tcp,
+        Transport::Udp,
+        Transport::Icmp,
+        Transport::Icmpv6,
+        Transport::Other,
+    ];
+
+    /// The value's place in [`Transport::IP`]; `None` for [`Transport::None`].
+    pub const fn ip_index(self) -> Option<usize> {
+        match self {
+            Transport::None => None,
+            other => Some(other as usize - 1),
+        }
+    }
+
+    /// The name reports and logs use: `tcp`, `udp`, `icmp`, `icmpv6`,
+    /// `other`, and `none` for a packet that is not IP.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Transport::None => "none",
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+            Transport::Icmp => "icmp",
+            Transport::Icmpv6 => "icmpv6",
+            Transport::Other => "other",
+        }
+    }
+}
+
 /// What the host decoded from a frame's outermost headers, once per packet.
 ///
 /// Decoding never fails: fields that could not be found keep their zero
@@ -81,4 +134,25 @@ pub struct PacketSummary {
     pub icmp_type: u8,
     /// ICMP/ICMPv6 code.
     pub icmp_code: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_follow_the_tables_and_names_are_distinct() {
+        for (i, n) in Network::ALL.iter().enumerate() {
+            assert_eq!(n.index(), i);
+        }
+        for (i, t) in Transport::IP.iter().enumerate() {
+            assert_eq!(t.ip_index(), Some(i));
+        }
+        assert_eq!(Transport::None.ip_index(), None);
+        let mut names: Vec<&str> = Transport::IP.iter().map(|t| t.name()).collect();
+        names.push(Transport::None.name());
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 6);
+    }
 }

@@ -95,22 +95,9 @@ impl Plugin for Count {
         let s = packet.summary;
         self.total.add(packet.caplen);
         self.wire_bytes += u64::from(packet.len);
-        self.network[match s.network {
-            Network::Arp => 0,
-            Network::Ipv4 => 1,
-            Network::Ipv6 => 2,
-            Network::Other => 3,
-        }] += 1;
-        let transport = match s.transport {
-            Transport::None => None,
-            Transport::Tcp => Some(0),
-            Transport::Udp => Some(1),
-            Transport::Icmp => Some(2),
-            Transport::Icmpv6 => Some(3),
-            Transport::Other => Some(4),
-        };
+        self.network[s.network.index()] += 1;
         // Only frames whose network header is IP have a transport column.
-        if let (Some(i), Network::Ipv4 | Network::Ipv6) = (transport, s.network) {
+        if let (Some(i), Network::Ipv4 | Network::Ipv6) = (s.transport.ip_index(), s.network) {
             self.transport[i] += 1;
         }
         if s.broadcast {
@@ -178,14 +165,21 @@ impl Plugin for Count {
             .zip(self.pkttypes)
             .map(|(t, n)| (t.name().to_string(), json!(n)))
             .collect();
-        let [arp, ipv4, ipv6, other] = self.network;
-        let [tcp, udp, icmp, icmpv6, l4_other] = self.transport;
+        let network: Map<String, Value> = Network::ALL
+            .iter()
+            .map(|n| (n.name().to_string(), json!(self.network[n.index()])))
+            .collect();
+        let transport: Map<String, Value> = Transport::IP
+            .iter()
+            .zip(self.transport)
+            .map(|(t, n)| (t.name().to_string(), json!(n)))
+            .collect();
         Ok(json!({
             "packets": self.total.packets,
             "bytes": self.total.bytes,
             "wire_bytes": self.wire_bytes,
-            "network": {"arp": arp, "ipv4": ipv4, "ipv6": ipv6, "other": other},
-            "transport": {"tcp": tcp, "udp": udp, "icmp": icmp, "icmpv6": icmpv6, "other": l4_other},
+            "network": network,
+            "transport": transport,
             "broadcast": self.broadcast,
             "pkttypes": pkttypes,
             "interfaces": interfaces,

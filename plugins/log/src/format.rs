@@ -98,23 +98,11 @@ fn direction(packet: &Packet<'_>) -> &'static str {
 }
 
 fn network_name(s: &PacketSummary) -> &'static str {
-    match s.network {
-        Network::Arp => "arp",
-        Network::Ipv4 => "ipv4",
-        Network::Ipv6 => "ipv6",
-        Network::Other => "other",
-    }
+    s.network.name()
 }
 
 fn transport_name(s: &PacketSummary) -> Option<&'static str> {
-    match s.transport {
-        Transport::None => None,
-        Transport::Tcp => Some("tcp"),
-        Transport::Udp => Some("udp"),
-        Transport::Icmp => Some("icmp"),
-        Transport::Icmpv6 => Some("icmpv6"),
-        Transport::Other => Some("other"),
-    }
+    (s.transport != Transport::None).then(|| s.transport.name())
 }
 
 fn has_ports(s: &PacketSummary) -> bool {
