@@ -8,24 +8,25 @@ use plugin_api::output_file;
 
 use crate::written::{Counted, Records};
 
-enum Sink {
+/// Where the lines go, with a count of the bytes the OS took.
+enum Destination {
     Stdout(BufWriter<Counted<io::Stdout>>),
     File(BufWriter<Counted<File>>),
 }
 
-impl Sink {
+impl Destination {
     /// Bytes of the current file (or of standard output) the OS took.
     fn taken(&self) -> u64 {
         match self {
-            Sink::Stdout(w) => w.get_ref().bytes(),
-            Sink::File(w) => w.get_ref().bytes(),
+            Destination::Stdout(w) => w.get_ref().bytes(),
+            Destination::File(w) => w.get_ref().bytes(),
         }
     }
 }
 
 /// A buffered output with size-based rotation.
 pub struct Output {
-    sink: Sink,
+    destination: Destination,
     path: Option<PathBuf>,
     /// Rotate when the current file reaches this many bytes (0: never).
     max_bytes: u64,
@@ -57,9 +58,9 @@ fn numbered(path: &Path, n: u32) -> PathBuf {
 impl Output {
     /// Standard output when `path` is `-`, else the file (appended to).
     pub fn open(path: &str, max_bytes: u64, keep: u32) -> io::Result<Output> {
-        let (sink, path, written) = if path == "-" {
+        let (destination, path, written) = if path == "-" {
             (
-                Sink::Stdout(BufWriter::with_capacity(
+                Destination::Stdout(BufWriter::with_capacity(
                     1 << 16,
                     Counted::new(io::stdout()),
                 )),
@@ -69,10 +70,10 @@ impl Output {
         } else {
             let p = PathBuf::from(path);
             let written = std::fs::metadata(&p).map_or(0, |m| m.len());
-            (Sink::File(open(&p)?), Some(p), written)
+            (Destination::File(open(&p)?), Some(p), written)
         };
         Ok(Output {
-            sink,
+            destination,
             path,
             max_bytes,
             keep,
@@ -92,11 +93,12 @@ impl Output {
         {
             self.rotate()?;
         }
-        let wrote = match &mut self.sink {
-            Sink::Stdout(w) => w.write_all(record),
-            Sink::File(w) => w.write_all(record),
+        let wrote = match &mut self.destination {
+            Destination::Stdout(w) => w.write_all(record),
+            Destination::File(w) => w.write_all(record),
         };
-        self.records.taken(self.appended_to + self.sink.taken());
+        self.records
+            .taken(self.appended_to + self.destination.taken());
         wrote?;
         self.written += record.len() as u64;
         self.records.buffered(self.written);
@@ -119,9 +121,9 @@ impl Output {
             }
             std::fs::rename(&path, numbered(&path, 1))?;
         }
-        self.finished_bytes += self.sink.taken();
+        self.finished_bytes += self.destination.taken();
         self.records.next_file();
-        self.sink = Sink::File(open(&path)?);
+        self.destination = Destination::File(open(&path)?);
         self.written = 0;
         self.appended_to = 0;
         self.files += 1;
@@ -130,11 +132,12 @@ impl Output {
 
     /// Pushes buffered records to the file or terminal.
     pub fn flush(&mut self) -> io::Result<()> {
-        let flushed = match &mut self.sink {
-            Sink::Stdout(w) => w.flush(),
-            Sink::File(w) => w.flush(),
+        let flushed = match &mut self.destination {
+            Destination::Stdout(w) => w.flush(),
+            Destination::File(w) => w.flush(),
         };
-        self.records.taken(self.appended_to + self.sink.taken());
+        self.records
+            .taken(self.appended_to + self.destination.taken());
         flushed
     }
 
@@ -145,7 +148,7 @@ impl Output {
 
     /// Bytes written in total, as far as the OS took them.
     pub fn bytes(&self) -> u64 {
-        self.finished_bytes + self.sink.taken()
+        self.finished_bytes + self.destination.taken()
     }
 
     /// The file written, or `-`.
