@@ -4,10 +4,15 @@ pub mod app;
 pub mod chain;
 pub mod cli;
 pub mod config;
+mod control;
 pub mod decode;
+pub mod failure;
 #[allow(unsafe_code)]
 pub mod library_copy;
 pub mod loader;
 pub mod merge;
+mod plugin_list;
 pub mod report;
+mod sessions;
 pub mod signals;
+mod workers;

@@ -82,6 +82,27 @@ fn temporary_beside(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
+/// Prints the plugins' reports and tcpdump's exit lines on standard error,
+/// in one write.
+pub fn print_reports(
+    reports: &[(String, serde_json::Value)],
+    packets: u64,
+    received: u64,
+    dropped: u64,
+) {
+    let mut text = String::new();
+    for (name, report) in reports {
+        // JSON escapes C0 controls in strings; DEL and C1 too, for the terminal.
+        text.push_str(&format!(
+            "{}: {}\n",
+            plugin_api::escape(name),
+            plugin_api::json_for_terminal(&report.to_string())
+        ));
+    }
+    text.push_str(&exit_lines(packets, received, dropped));
+    eprint!("{text}");
+}
+
 /// tcpdump's exit lines, so that scripts parsing tcpdump read them too.
 pub fn exit_lines(captured: u64, received: u64, dropped: u64) -> String {
     format!(

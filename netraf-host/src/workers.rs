@@ -1,0 +1,213 @@
+//! The capture workers: each runs its session's loop into its own chain; what they share with one another and with the control thread; the reports asked for during the run.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mycap_core::{Breaker, LoopEnd, PacketHeader, Session, Verdict};
+
+use crate::chain::{Chain, ChainSpec};
+use crate::failure::Failure;
+use crate::report::print_reports;
+
+/// Wall-clock time in nanoseconds since the epoch.
+pub(crate) fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// What the control thread and one capture worker share.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerSignals {
+    /// Set when the worker's idle live link is due a wall-clock tick.
+    pub(crate) tick_due: AtomicBool,
+    /// Set when the worker is to send its reports so far (SIGUSR1).
+    pub(crate) report_due: AtomicBool,
+    /// Packet time of the worker's latest packet.
+    pub(crate) last_packet_ns: AtomicU64,
+}
+
+/// What every worker shares: the end of the run and the packet budget.
+pub(crate) struct Shared {
+    /// Set by the signal handlers, the `--duration` deadline, the last packet
+    /// of `--count`, or a failing worker: every loop ends.
+    pub(crate) stop: Arc<AtomicBool>,
+    /// Ends each worker's loop.
+    pub(crate) breakers: Vec<Breaker>,
+    /// `--count`: the budget and the packets claimed so far, by all workers.
+    pub(crate) limit: Option<(u64, AtomicU64)>,
+    /// How many times the reports were asked for during the run (SIGUSR1).
+    pub(crate) report_round: AtomicU64,
+}
+
+/// One worker's reports and counters so far, sent when asked during the run.
+pub(crate) struct Progress {
+    pub(crate) worker: usize,
+    /// The request ([`Shared::report_round`]) this answers.
+    pub(crate) round: u64,
+    pub(crate) reports: Vec<(String, serde_json::Value)>,
+    pub(crate) packets: u64,
+    pub(crate) received: u64,
+    pub(crate) dropped: u64,
+}
+
+/// Prints the reports asked for during the run as the workers send them:
+/// once every worker answered a request, their reports merged as at the end.
+/// Returns when every worker has ended.
+pub(crate) fn print_progress(progress: &Receiver<Progress>, workers: usize, spec: &ChainSpec) {
+    let mut round = 0;
+    let mut answers: Vec<Option<Progress>> = (0..workers).map(|_| None).collect();
+    for answer in progress {
+        if answer.round < round || answer.worker >= workers {
+            continue; // an older request, already printed or overtaken
+        }
+        if answer.round > round {
+            round = answer.round;
+            answers.iter_mut().for_each(|a| *a = None);
+        }
+        let worker = answer.worker;
+        answers[worker] = Some(answer);
+        if answers.iter().all(Option::is_some) {
+            let done: Vec<Progress> = answers.iter_mut().filter_map(Option::take).collect();
+            let sum = |f: fn(&Progress) -> u64| done.iter().map(f).sum::<u64>();
+            let (packets, received, dropped) =
+                (sum(|p| p.packets), sum(|p| p.received), sum(|p| p.dropped));
+            let merged = spec.merge_reports(done.into_iter().map(|p| p.reports).collect());
+            print_reports(&merged, packets, received, dropped);
+            round += 1; // this request is answered
+        }
+    }
+}
+
+impl Shared {
+    /// Ends every worker's loop for good.
+    pub(crate) fn end_all(&self) {
+        self.stop.store(true, Ordering::Release);
+        for breaker in &self.breakers {
+            breaker.end();
+        }
+    }
+}
+
+/// One capture worker: its session, its own instance of every plugin, and
+/// what it counted.
+pub(crate) struct Worker {
+    pub(crate) session: Session,
+    pub(crate) chain: Chain,
+    pub(crate) signals: Arc<WorkerSignals>,
+    pub(crate) packets: u64,
+    pub(crate) bytes: u64,
+    pub(crate) failure: Option<String>,
+}
+
+impl Worker {
+    /// Runs the capture loop until the end of the run (or of the file);
+    /// sends its reports so far to `progress` when asked.
+    pub(crate) fn run(
+        &mut self,
+        shared: &Shared,
+        source: &str,
+        index: usize,
+        progress: &Sender<Progress>,
+    ) {
+        let Worker {
+            session,
+            chain,
+            signals,
+            packets,
+            bytes,
+            failure,
+        } = self;
+        loop {
+            let mut handler = |header: &PacketHeader<'_>, data: &[u8]| {
+                let last = match &shared.limit {
+                    None => false,
+                    Some((limit, claimed)) => {
+                        let n = claimed.fetch_add(1, Ordering::Relaxed);
+                        if n >= *limit {
+                            // Another worker took the last one: this packet is not ours.
+                            return Verdict::Stop;
+                        }
+                        n + 1 == *limit
+                    }
+                };
+                *packets += 1;
+                *bytes += u64::from(header.caplen);
+                signals
+                    .last_packet_ns
+                    .store(header.ts_ns, Ordering::Relaxed);
+                chain.on_packet(header, data);
+                // A plugin's Verdict::End ends the run like the last packet of `--count`.
+                if last || chain.ended().is_some() {
+                    Verdict::Stop
+                } else {
+                    Verdict::Continue
+                }
+            };
+            match session.run(&mut handler) {
+                Ok(LoopEnd::Eof) => break,
+                Ok(LoopEnd::Stopped) => {
+                    // The `--count` budget is spent, or a plugin ended the
+                    // run: every worker ends.
+                    shared.end_all();
+                    break;
+                }
+                Ok(LoopEnd::Ended) => {
+                    if shared.stop.load(Ordering::Acquire) {
+                        break;
+                    }
+                    if signals.tick_due.swap(false, Ordering::AcqRel) {
+                        chain.advance(wall_ns());
+                    }
+                    if signals.report_due.swap(false, Ordering::AcqRel) {
+                        let stats = session.stats().unwrap_or_else(|e| {
+                            log::warn!("cannot read the kernel's packet statistics: {e}");
+                            mycap_core::Stats::default()
+                        });
+                        // The main thread prints it; gone only at the end of the run.
+                        let _ = progress.send(Progress {
+                            worker: index,
+                            round: shared.report_round.load(Ordering::Acquire),
+                            reports: chain.reports(),
+                            packets: *packets,
+                            received: stats.received.max(*packets),
+                            dropped: stats.dropped,
+                        });
+                    }
+                }
+                Err(e) => {
+                    *failure = Some(format!("capture from {source} failed: {e}"));
+                    shared.end_all();
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The chains of workers 1 and up (worker 0's is `first`).
+pub(crate) fn worker_chains(
+    spec: &ChainSpec,
+    first: Chain,
+    workers: usize,
+) -> Result<Vec<Chain>, Failure> {
+    let mut chains = vec![first];
+    for worker in 1..workers {
+        match spec.instantiate_worker(worker) {
+            Ok(chain) => chains.push(chain),
+            Err(errors) => {
+                for e in &errors {
+                    log::error!("worker {worker}: {e}");
+                }
+                chains.iter_mut().for_each(Chain::shutdown);
+                return Err(Failure::Setup(format!(
+                    "{} plugin(s) refused their config for worker {worker} (see above)",
+                    errors.len()
+                )));
+            }
+        }
+    }
+    Ok(chains)
+}
