@@ -39,8 +39,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     let chain = instantiate(&spec)?;
     if cli.check_config {
         if let Err(e) = check_source(&config.capture) {
-            let mut chain = chain;
-            chain.shutdown();
+            drop(chain);
             return Err(Failure::Setup(format!("{}: {e}", config.file.display())));
         }
         let names: Vec<String> = spec
@@ -54,8 +53,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             names.len(),
             names.join(", ")
         );
-        let mut chain = chain;
-        chain.shutdown();
+        drop(chain);
         return Ok(());
     }
     capture(cli, &config, &spec, chain)
@@ -132,7 +130,7 @@ fn install_signal_handlers() -> Result<Requests, Failure> {
     signals::install(Arc::new(AtomicBool::new(false))).map_err(Failure::Setup)
 }
 
-fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Result<(), Failure> {
+fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result<(), Failure> {
     let source = config.capture.source.to_string();
     let live = matches!(config.capture.source, Source::Interface(_));
     let mut workers = config.capture.workers;
@@ -145,7 +143,6 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
     }
     let duration = match cli.duration {
         Some(secs) if !(secs.is_finite() && secs > 0.0) => {
-            chain.shutdown();
             return Err(Failure::Setup(format!(
                 "--duration {secs}: give a positive number of seconds"
             )));
@@ -153,22 +150,12 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
         Some(secs) => Some(Duration::from_secs_f64(secs)),
         None => None,
     };
-    let mut chains = worker_chains(spec, chain, workers)?;
+    // Every way out below drops the chains, which shuts their plugins down.
+    let chains = worker_chains(spec, chain, workers)?;
     // Before opening: a signal while the capture starts still ends it cleanly.
-    let requests = match install_signal_handlers() {
-        Ok(requests) => requests,
-        Err(e) => {
-            chains.iter_mut().for_each(Chain::shutdown);
-            return Err(e);
-        }
-    };
-    let (sessions, group) = match open_sessions(&config.capture, workers) {
-        Ok(opened) => opened,
-        Err(e) => {
-            chains.iter_mut().for_each(Chain::shutdown);
-            return Err(Failure::Run(format!("cannot capture from {source}: {e}")));
-        }
-    };
+    let requests = install_signal_handlers()?;
+    let (sessions, group) = open_sessions(&config.capture, workers)
+        .map_err(|e| Failure::Run(format!("cannot capture from {source}: {e}")))?;
     let shared = Arc::new(Shared {
         stop: Arc::clone(&requests.end),
         breakers: sessions.iter().map(Session::breaker).collect(),
@@ -189,13 +176,7 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, mut chain: Chain) -> Re
         .collect();
     let signals = workers.iter().map(|w| Arc::clone(&w.signals)).collect();
     let report = Arc::clone(&requests.report);
-    let mut control = match Control::start(&shared, signals, report, live, duration) {
-        Ok(control) => control,
-        Err(e) => {
-            workers.iter_mut().for_each(|w| w.chain.shutdown());
-            return Err(e);
-        }
-    };
+    let mut control = Control::start(&shared, signals, report, live, duration)?;
     match group {
         Some(group) => log::info!(
             "capturing from {source} with {} plugin(s) in {} workers (fanout {}, group {group})",

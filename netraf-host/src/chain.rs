@@ -195,6 +195,9 @@ pub struct Chain {
     next_tick_ns: u64,
     /// The plugin that answered [`Verdict::End`], if one did.
     ended_by: Option<usize>,
+    /// Whether [`Chain::shutdown`] ran: it runs once, at the latest when the
+    /// chain is dropped, so that every way out of the program flushes.
+    shut_down: bool,
 }
 
 impl Default for Chain {
@@ -210,6 +213,7 @@ impl Chain {
             slots: Vec::new(),
             next_tick_ns: 0,
             ended_by: None,
+            shut_down: false,
         }
     }
 
@@ -357,8 +361,12 @@ impl Chain {
     }
 
     /// Runs every plugin's `shutdown` (disabled ones too, so that they can
-    /// flush), logging failures.
+    /// flush), logging failures. Only the first call does anything; dropping
+    /// a chain that was not shut down shuts it down.
     pub fn shutdown(&mut self) {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return;
+        }
         for slot in &mut self.slots {
             if let RResult::RErr(message) = slot.handler.shutdown() {
                 log::error!(
@@ -368,6 +376,12 @@ impl Chain {
                 );
             }
         }
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 

@@ -201,7 +201,7 @@ pub(crate) fn worker_chains(
                 for e in &errors {
                     log::error!("worker {worker}: {e}");
                 }
-                chains.iter_mut().for_each(Chain::shutdown);
+                // Dropping the chains made so far shuts them down.
                 return Err(Failure::Setup(format!(
                     "{} plugin(s) refused their config for worker {worker} (see above)",
                     errors.len()

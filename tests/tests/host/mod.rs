@@ -210,6 +210,39 @@ fn ticks_follow_packet_time() {
     assert_eq!(ticks, vec![2_000, 3_000, 13_700]);
 }
 
+/// A chain dropped on a way out that forgot to shut it down still shuts its
+/// plugins down: a pcap log that saw no packet leaves its header-only file.
+#[test]
+fn dropping_a_chain_shuts_its_plugins_down_once() {
+    let dir = TempDir::new("drop-chain");
+    let out = dir.path.join("empty.pcap");
+    let config = dir.write(
+        "drop.toml",
+        &format!(
+            "[capture]\ninterface = \"lo\"\n\n[[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n\
+             [plugin.config]\nformat = \"pcap\"\noutput = {:?}\n",
+            out.display().to_string()
+        ),
+    );
+    let mut chain = chain_from(&config);
+    chain.shutdown();
+    let first = std::fs::metadata(&out)
+        .expect("shutdown wrote the file")
+        .modified();
+    drop(chain);
+    assert_eq!(
+        std::fs::metadata(&out)
+            .expect("still there")
+            .modified()
+            .ok(),
+        first.ok()
+    );
+    std::fs::remove_file(&out).expect("remove");
+    drop(chain_from(&config));
+    let header = std::fs::read(&out).expect("dropping the chain shut the log down");
+    assert_eq!(header.len(), 24, "a pcap file header alone");
+}
+
 #[test]
 fn the_sample_plugins_make_instances_repeatedly() {
     let config = workspace_dir().join("configs/analyzers.toml");
