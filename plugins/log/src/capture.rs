@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mycap_core::{LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter};
-use plugin_api::{output_file, Packet, StrippedVlan};
+use plugin_api::{output_file, Packet};
 
-use crate::format::civil;
+use crate::file_names::{before_extension, expand};
+use crate::relink::{cook, retag};
 use crate::written::{Counted, Records};
 
 /// The capture format written.
@@ -107,154 +108,6 @@ pub struct CaptureOutput {
     records: Records,
     /// Packets not written: their link type differs from the pcap file's.
     pub skipped: u64,
-}
-
-/// Replaces `%Y %m %d %H %M %S` (UTC, from `secs`), `%s` (seconds since the
-/// epoch) and `%%` in `pattern`.
-///
-/// # Errors
-/// Any other `%` field.
-pub fn expand(pattern: &str, secs: u64) -> Result<String, String> {
-    let (year, month, day, hour, minute, second) = civil(secs);
-    let mut out = String::with_capacity(pattern.len() + 16);
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('Y') => out.push_str(&format!("{year:04}")),
-            Some('m') => out.push_str(&format!("{month:02}")),
-            Some('d') => out.push_str(&format!("{day:02}")),
-            Some('H') => out.push_str(&format!("{hour:02}")),
-            Some('M') => out.push_str(&format!("{minute:02}")),
-            Some('S') => out.push_str(&format!("{second:02}")),
-            Some('s') => out.push_str(&secs.to_string()),
-            Some('%') => out.push('%'),
-            other => {
-                return Err(format!(
-                    "unknown time field %{} in output {pattern:?} \
-                     (use %Y %m %d %H %M %S %s, or %% for a %)",
-                    other.map_or(String::new(), String::from)
-                ))
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Builds in `out` the Ethernet frame `data` with the stripped tag `tag`
-/// back after its MAC addresses (`data` holds at least 12 bytes).
-fn retag(data: &[u8], tag: StrippedVlan, out: &mut Vec<u8>) {
-    out.clear();
-    out.extend_from_slice(&data[..12]);
-    out.extend_from_slice(&tag.to_bytes());
-    out.extend_from_slice(&data[12..]);
-}
-
-/// Builds in `out` the packet with a Linux cooked v2 (SLL2) header in place
-/// of its link-layer header, as `tcpdump -i any` writes it. A stripped tag
-/// `vlan` of an Ethernet frame comes back as Linux does for a tagged frame:
-/// protocol = the TPID, then the TCI and the frame's own EtherType before the
-/// payload. `None` when the link type has no cooked form here, or the frame
-/// is too short.
-fn cook(
-    packet: &Packet<'_>,
-    link_type: LinkType,
-    vlan: Option<StrippedVlan>,
-    out: &mut Vec<u8>,
-) -> Option<()> {
-    const ARPHRD_ETHER: u16 = 1;
-    const ARPHRD_LOOPBACK: u16 = 772;
-    const ARPHRD_NONE: u16 = 0xfffe;
-    let data = packet.data();
-    // (protocol, hatype, halen, address, bytes of the original header)
-    let (protocol, hatype, halen, addr, strip): (u16, u16, u8, &[u8], usize) = match link_type {
-        LinkType::ETHERNET => {
-            let h = data.get(..14)?;
-            let mut protocol = u16::from_be_bytes([h[12], h[13]]);
-            if protocol < 0x0600 {
-                // An 802.3 length: Linux says ETH_P_802_3 for Novell's raw
-                // IPX (0xffff after the header), else ETH_P_802_2 (LLC).
-                protocol = if data.get(14..16) == Some(&[0xff, 0xff]) {
-                    0x0001
-                } else {
-                    0x0004
-                };
-            }
-            match vlan {
-                // The TCI, then the frame's EtherType (kept in the payload).
-                Some(tag) => (tag.tpid, ARPHRD_ETHER, 6, &h[6..12], 12),
-                None => (protocol, ARPHRD_ETHER, 6, &h[6..12], 14),
-            }
-        }
-        // pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
-        LinkType::LINUX_SLL => {
-            let h = data.get(..16)?;
-            let halen = u8::try_from(u16::from_be_bytes([h[4], h[5]]).min(8)).ok()?;
-            let hatype = u16::from_be_bytes([h[2], h[3]]);
-            (
-                u16::from_be_bytes([h[14], h[15]]),
-                hatype,
-                halen,
-                &h[6..14],
-                16,
-            )
-        }
-        LinkType::NULL
-        | LinkType::LOOP
-        | LinkType::RAW
-        | LinkType(12)
-        | LinkType(14)
-        | LinkType::IPV4
-        | LinkType::IPV6 => {
-            let strip = if matches!(link_type, LinkType::NULL | LinkType::LOOP) {
-                4
-            } else {
-                0
-            };
-            let protocol = match data.get(strip)? >> 4 {
-                4 => 0x0800,
-                6 => 0x86dd,
-                _ => return None,
-            };
-            let hatype = if strip == 4 {
-                ARPHRD_LOOPBACK
-            } else {
-                ARPHRD_NONE
-            };
-            (protocol, hatype, 0, &[][..], strip)
-        }
-        _ => return None,
-    };
-    let mut addr8 = [0u8; 8];
-    addr8[..usize::from(halen)].copy_from_slice(&addr[..usize::from(halen)]);
-    out.clear();
-    out.extend_from_slice(&protocol.to_be_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&packet.ifindex.to_be_bytes());
-    out.extend_from_slice(&hatype.to_be_bytes());
-    out.push(packet.pkttype);
-    out.push(halen);
-    out.extend_from_slice(&addr8);
-    if let Some(tag) = vlan.filter(|_| link_type == LinkType::ETHERNET) {
-        out.extend_from_slice(&tag.tci.to_be_bytes());
-    }
-    out.extend_from_slice(&data[strip..]);
-    Some(())
-}
-
-/// `path` with `insert` put before the extension of its file name.
-fn before_extension(path: &str, insert: &str) -> String {
-    let name_start = path.rfind('/').map_or(0, |i| i + 1);
-    match path[name_start..].rfind('.') {
-        Some(dot) if dot > 0 => {
-            let at = name_start + dot;
-            format!("{}{insert}{}", &path[..at], &path[at..])
-        }
-        _ => format!("{path}{insert}"),
-    }
 }
 
 /// Creates and removes an empty file in `folder`.
@@ -585,26 +438,7 @@ impl CaptureOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_fields_expand_in_utc() {
-        // 2000-02-29T12:34:56Z
-        let secs = 951_827_696;
-        assert_eq!(
-            expand("/var/log/t-%Y%m%d-%H%M%S-%s.pcap%%", secs).unwrap(),
-            "/var/log/t-20000229-123456-951827696.pcap%"
-        );
-        let err = expand("t-%q.pcap", 0).unwrap_err();
-        assert!(err.contains("%q") && err.contains("%Y"), "{err}");
-        assert!(expand("t-%", 0).is_err());
-    }
-
-    #[test]
-    fn inserts_before_the_extension_of_the_file_name() {
-        assert_eq!(before_extension("a/b.c/t.pcap", "-1"), "a/b.c/t-1.pcap");
-        assert_eq!(before_extension("a.d/trace", "-1"), "a.d/trace-1");
-        assert_eq!(before_extension(".hidden", "-1"), ".hidden-1");
-    }
+    use plugin_api::StrippedVlan;
 
     fn temp_dir(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("netraf-log-{tag}-{}", std::process::id()));

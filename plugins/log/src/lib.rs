@@ -7,8 +7,10 @@
 //! `configs/analyzers.toml` for the file names.
 
 mod capture;
+mod file_names;
 mod format;
 mod output;
+mod relink;
 mod written;
 
 use plugin_api::{Packet, Plugin, Verdict};
