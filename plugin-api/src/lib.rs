@@ -49,6 +49,8 @@
 // abi_stable's derive macros expand to items that trip these lints.
 #![allow(non_local_definitions, non_camel_case_types)]
 
+mod adapter;
+mod config_text;
 mod export;
 // The derive and attribute macros of abi_stable expand to unsafe code in the
 // modules whose types cross the boundary.
@@ -58,16 +60,18 @@ mod handler;
 mod module;
 pub mod output_file;
 mod packet;
+mod panic_guard;
+mod plugin;
 mod summary;
 mod text;
 
-pub use export::{
-    construct, guard, merge_reports, parse_config, MergeReportsFn, Plugin, KEY_PREFIX,
-    MERGE_REPORTS_SYMBOL,
-};
+pub use adapter::{construct, merge_reports, MergeReportsFn, MERGE_REPORTS_SYMBOL};
+pub use config_text::{parse_config, KEY_PREFIX};
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use module::{PluginMod, PluginMod_Ref};
 pub use packet::{Packet, PacketType, StrippedVlan};
+pub use panic_guard::guard;
+pub use plugin::Plugin;
 pub use summary::{Network, PacketSummary, Transport};
 pub use text::{escape, is_control, json_for_terminal, write_escaped, write_json_str, Escaped};
 
