@@ -1,0 +1,76 @@
+//! pcap records: each cut in place from the buffer, its packet handed to the handler.
+
+use pcap_parser::{parse_pcap_frame, parse_pcap_frame_be};
+
+use super::*;
+
+impl FileSource {
+    /// Reads one pcap record and hands its packet over.
+    pub(super) fn step_pcap<H: Handler + ?Sized>(
+        &mut self,
+        handler: &mut H,
+        big_endian: bool,
+        shared: &Shared,
+    ) -> Result<Step, Damage> {
+        let offset = self.bytes.offset();
+        let Some(avail) = self.fill(16, shared, offset)? else {
+            return Ok(Step::Ended);
+        };
+        if avail == 0 {
+            return Ok(Step::Eof);
+        }
+        if avail < 16 {
+            return Err((offset, format!("the file ends inside a packet record header ({avail} of 16 bytes); it was cut short")));
+        }
+        let caplen = u32_at(self.bytes.data(), 8, big_endian);
+        if caplen > MAX_CAPLEN {
+            return Err((offset, format!("absurd captured length {caplen} in a packet record (more than {MAX_CAPLEN}); the file is damaged")));
+        }
+        let need = 16 + caplen as usize;
+        let Some(avail) = self.fill(need, shared, offset)? else {
+            return Ok(Step::Ended);
+        };
+        if avail < need {
+            return Err((
+                offset,
+                format!(
+                    "packet record cut short: it needs {need} bytes, the file ends after {avail}"
+                ),
+            ));
+        }
+        let record = &self.bytes.data()[..need];
+        let parsed = if big_endian {
+            parse_pcap_frame_be(record)
+        } else {
+            parse_pcap_frame(record)
+        };
+        let block = match parsed {
+            Ok((_, block)) => block,
+            Err(err) => return Err((offset, format!("bad packet record: {err}"))),
+        };
+        let iface = &self.ifaces[0];
+        let frac = u64::from(block.ts_usec);
+        let frac_ns = if iface.tsresol == 9 {
+            frac
+        } else {
+            frac.saturating_mul(1000)
+        };
+        let ts_ns = u64::from(block.ts_sec)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(frac_ns);
+        let header = PacketHeader {
+            ts_ns,
+            caplen: block.caplen,
+            len: block.origlen.max(block.caplen),
+            ifindex: 0,
+            ifname: &iface.name,
+            pkttype: packet_type(iface.link_type, block.data, 0),
+            link_type: iface.link_type,
+            vlan: None,
+        };
+        self.received += 1;
+        let verdict = handler.on_packet(&header, block.data);
+        self.bytes.consume(need);
+        Ok(Step::Packet(verdict))
+    }
+}

@@ -1,0 +1,331 @@
+//! pcapng blocks: sections (each in its own byte order), interfaces and their options, and packet blocks, cut in place from the buffer.
+
+use pcap_parser::pcapng::{
+    parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
+    parse_sectionheaderblock,
+};
+
+use super::timestamps::ticks_to_ns;
+use super::*;
+
+impl FileSource {
+    /// Reads one pcapng block; hands over its packet if it holds one.
+    pub(super) fn step_pcapng<H: Handler + ?Sized>(
+        &mut self,
+        handler: &mut H,
+        shared: &Shared,
+    ) -> Result<Step, Damage> {
+        let Format::Pcapng { big_endian } = self.format else {
+            return Ok(Step::Eof);
+        };
+        let offset = self.bytes.offset();
+        let Some(avail) = self.fill(12, shared, offset)? else {
+            return Ok(Step::Ended);
+        };
+        if avail == 0 {
+            return Ok(Step::Eof);
+        }
+        if avail < 12 {
+            return Err((
+                offset,
+                format!(
+                    "the file ends inside a block header ({avail} of 12 bytes); it was cut short"
+                ),
+            ));
+        }
+        let head = self.bytes.data();
+        let block_type = u32_at(head, 0, big_endian);
+        let (be, block_len) = if block_type == SHB {
+            shb_framing(head).map_err(|(at, reason)| (offset + at, reason))?
+        } else {
+            let len = block_length(head, big_endian).map_err(|reason| (offset + 4, reason))?;
+            (big_endian, len)
+        };
+        self.format = Format::Pcapng { big_endian: be };
+        let Some(avail) = self.fill(block_len, shared, offset)? else {
+            return Ok(Step::Ended);
+        };
+        if avail < block_len {
+            return Err((offset, format!("block of type 0x{block_type:08x} cut short: it needs {block_len} bytes, the file ends after {avail}")));
+        }
+        let data = &self.bytes.data()[..block_len];
+        let trailer = u32_at(data, block_len - 4, be) as usize;
+        if trailer != block_len {
+            return Err((offset + block_len as u64 - 4, format!("block length fields disagree ({block_len} at the start, {trailer} at the end); the file is damaged")));
+        }
+        let body = &data[8..block_len - 4];
+        let at = |pos: usize| offset + 8 + pos as u64;
+        match block_type {
+            SHB => {
+                let major = u16_at(body, 4, be);
+                let minor = u16_at(body, 6, be);
+                if major != 1 {
+                    return Err((at(4), format!("unsupported pcapng version {major}.{minor} (only 1.x exists; the file is damaged or not pcapng)")));
+                }
+                walk_options(&body[16..], be, |_, _| {})
+                    .map_err(|(pos, reason)| (at(16 + pos), reason))?;
+                if let Err(err) = parse_sectionheaderblock(data) {
+                    return Err((offset, format!("bad section header block: {err}")));
+                }
+                log::debug!(
+                    "{}: pcapng {major}.{minor} section at byte {offset}, {}",
+                    self.path,
+                    if be { "big-endian" } else { "little-endian" }
+                );
+                self.ifaces.clear();
+            }
+            IDB => {
+                if body.len() < 8 {
+                    return Err((offset, "interface description block too short".into()));
+                }
+                if self.ifaces.len() >= MAX_INTERFACES {
+                    return Err((offset, format!("more than {MAX_INTERFACES} interfaces in one section; the file is damaged")));
+                }
+                let mut tsoffset = 0i64;
+                walk_options(&body[8..], be, |code, value| {
+                    if code == 14 && value.len() == 8 {
+                        let bytes = [
+                            value[0], value[1], value[2], value[3], value[4], value[5], value[6],
+                            value[7],
+                        ];
+                        tsoffset = if be {
+                            i64::from_be_bytes(bytes)
+                        } else {
+                            i64::from_le_bytes(bytes)
+                        };
+                    }
+                })
+                .map_err(|(pos, reason)| (at(8 + pos), reason))?;
+                let index = self.ifaces.len();
+                let parsed = if be {
+                    parse_interfacedescriptionblock_be(data)
+                } else {
+                    parse_interfacedescriptionblock_le(data)
+                };
+                let iface = match parsed {
+                    Ok((_, idb)) => {
+                        let link_type = LinkType((idb.linktype.0 & 0xffff) as u16);
+                        let mut iface =
+                            Iface::unnamed(index, link_type, idb.snaplen, idb.if_tsresol);
+                        iface.tsoffset = tsoffset;
+                        if let Some(Ok(name)) = idb.if_name() {
+                            let name = name.trim_end_matches('\0');
+                            if !name.is_empty() {
+                                iface.name = name.to_string();
+                            }
+                        }
+                        iface
+                    }
+                    Err(err) => {
+                        return Err((offset, format!("bad interface description block: {err}")))
+                    }
+                };
+                log::debug!(
+                    "{}: interface {index} {}: link type {} ({}), snaplen {}, if_tsresol {}",
+                    self.path,
+                    iface.name,
+                    iface.link_type.0,
+                    iface.link_type,
+                    iface.snaplen,
+                    iface.tsresol
+                );
+                self.ifaces.push(iface);
+            }
+            EPB | PB | SPB => {
+                let packet = parse_packet_block(block_type, body, be, &self.ifaces)
+                    .map_err(|(pos, reason)| (at(pos), reason))?;
+                let iface = &self.ifaces[packet.if_id];
+                let ticks = (u64::from(packet.ts_high) << 32) | u64::from(packet.ts_low);
+                let header = PacketHeader {
+                    ts_ns: ticks_to_ns(ticks, iface.tsresol, iface.tsoffset),
+                    caplen: packet.data.len() as u32,
+                    len: packet.len.max(packet.data.len() as u32),
+                    ifindex: packet.if_id as u32,
+                    ifname: &iface.name,
+                    pkttype: packet_type(iface.link_type, packet.data, packet.flags),
+                    link_type: iface.link_type,
+                    vlan: None,
+                };
+                self.received += 1;
+                let verdict = handler.on_packet(&header, packet.data);
+                self.bytes.consume(block_len);
+                return Ok(Step::Packet(verdict));
+            }
+            _ => {}
+        }
+        self.bytes.consume(block_len);
+        Ok(Step::Skipped)
+    }
+}
+
+/// A packet found in an EPB, SPB or obsolete PB, borrowed from the buffer.
+pub(super) struct PacketBlock<'a> {
+    if_id: usize,
+    ts_high: u32,
+    ts_low: u32,
+    len: u32,
+    flags: u32,
+    data: &'a [u8],
+}
+
+/// Decodes a packet block's body (what lies between the length fields);
+/// errors carry the position in the body.
+pub(super) fn parse_packet_block<'a>(
+    block_type: u32,
+    body: &'a [u8],
+    be: bool,
+    ifaces: &[Iface],
+) -> Result<PacketBlock<'a>, (usize, String)> {
+    let (if_id, fixed) = match block_type {
+        SPB => {
+            if body.len() < 4 {
+                return Err((0, "simple packet block too short".into()));
+            }
+            let Some(iface) = ifaces.first() else {
+                return Err((
+                    0,
+                    "simple packet block before any interface description block".into(),
+                ));
+            };
+            let len = u32_at(body, 0, be);
+            let room = body.len() - 4;
+            let mut caplen = (len as usize).min(room);
+            if iface.snaplen != 0 {
+                caplen = caplen.min(iface.snaplen as usize);
+            }
+            if caplen > MAX_CAPLEN as usize {
+                return Err((0, format!("absurd packet length {len} in a simple packet block (more than {MAX_CAPLEN})")));
+            }
+            return Ok(PacketBlock {
+                if_id: 0,
+                ts_high: 0,
+                ts_low: 0,
+                len,
+                flags: 0,
+                data: &body[4..4 + caplen],
+            });
+        }
+        PB => {
+            if body.len() < 20 {
+                return Err((0, "packet block too short".into()));
+            }
+            (usize::from(u16_at(body, 0, be)), 20)
+        }
+        _ => {
+            if body.len() < 20 {
+                return Err((0, "enhanced packet block too short".into()));
+            }
+            (u32_at(body, 0, be) as usize, 20)
+        }
+    };
+    if if_id >= ifaces.len() {
+        return Err((
+            0,
+            format!(
+                "packet block refers to interface {if_id}, but only {} were described before it",
+                ifaces.len()
+            ),
+        ));
+    }
+    let caplen = u32_at(body, 12, be);
+    if caplen > MAX_CAPLEN {
+        return Err((12, format!("absurd captured length {caplen} in a packet block (more than {MAX_CAPLEN}); the file is damaged")));
+    }
+    let caplen = caplen as usize;
+    let padded = (caplen + 3) & !3;
+    if fixed + padded > body.len() {
+        return Err((
+            12,
+            format!("captured length {caplen} runs past the end of its block; the file is damaged"),
+        ));
+    }
+    let mut flags = 0;
+    if block_type == EPB {
+        walk_options(&body[fixed + padded..], be, |code, value| {
+            if code == 2 && value.len() == 4 {
+                flags = u32_at(value, 0, be);
+            }
+        })
+        .map_err(|(pos, reason)| (fixed + padded + pos, reason))?;
+    }
+    Ok(PacketBlock {
+        if_id,
+        ts_high: u32_at(body, 4, be),
+        ts_low: u32_at(body, 8, be),
+        len: u32_at(body, 16, be),
+        flags,
+        data: &body[fixed..fixed + caplen],
+    })
+}
+
+/// The byte order and length of a section header block starting `head`
+/// (at least 12 bytes); errors carry the position in the block.
+pub(super) fn shb_framing(head: &[u8]) -> Result<(bool, usize), (u64, String)> {
+    if head.len() < 12 {
+        return Err((
+            0,
+            format!(
+                "the file ends inside a section header block ({} of 12 bytes)",
+                head.len()
+            ),
+        ));
+    }
+    let big_endian = match u32_at(head, 8, false) {
+        BOM => false,
+        bom if bom == BOM.swap_bytes() => true,
+        bom => {
+            return Err((
+                8,
+                format!(
+                "bad byte-order magic 0x{bom:08x} in the section header block; the file is damaged"
+            ),
+            ))
+        }
+    };
+    let len = block_length(head, big_endian).map_err(|reason| (4, reason))?;
+    if len < 28 {
+        return Err((4, format!("section header block length {len} is shorter than its 28 fixed bytes; the file is damaged")));
+    }
+    Ok((big_endian, len))
+}
+
+/// A pcapng block's total length, checked: a multiple of 4, 12 to [`MAX_BLOCK`].
+pub(super) fn block_length(head: &[u8], big_endian: bool) -> Result<usize, String> {
+    let len = u32_at(head, 4, big_endian);
+    if len < 12 || len % 4 != 0 {
+        return Err(format!(
+            "invalid block length {len} (a multiple of 4, at least 12); the file is damaged"
+        ));
+    }
+    if len as usize > MAX_BLOCK {
+        return Err(format!(
+            "absurd block length {len} (more than {MAX_BLOCK}); the file is damaged"
+        ));
+    }
+    Ok(len as usize)
+}
+
+/// Calls `f(code, value)` for each option until `opt_endofopt` or the end;
+/// an option running past the end is an error at its position.
+pub(super) fn walk_options(
+    mut rest: &[u8],
+    be: bool,
+    mut f: impl FnMut(u16, &[u8]),
+) -> Result<(), (usize, String)> {
+    let mut pos = 0;
+    while rest.len() >= 4 {
+        let code = u16_at(rest, 0, be);
+        let len = usize::from(u16_at(rest, 2, be));
+        if code == 0 {
+            break;
+        }
+        if 4 + len > rest.len() {
+            return Err((pos, format!("option {code} of length {len} runs past the end of its block; the file is damaged")));
+        }
+        f(code, &rest[4..4 + len]);
+        let step = (4 + len + 3) & !3;
+        rest = rest.get(step..).unwrap_or(&[]);
+        pos += step;
+    }
+    Ok(())
+}
