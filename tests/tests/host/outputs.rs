@@ -1,6 +1,6 @@
 //! Where the host and the log write: never through a symbolic link planted at an output path, and a folder that takes no files is refused before the first packet.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::frames::{traffic, write_pcap};
 use super::replay::read_report;
@@ -9,17 +9,23 @@ use super::util::{config_and_report, run_host, Output, TempDir};
 /// A file of someone else's that a planted link points at.
 const PRECIOUS: &str = "owner's data\n";
 
+/// `dir/host.toml`: a replay of `read` through count and a log of `format`
+/// to `output`, with the log's `extra` config lines.
+fn count_and_log(dir: &TempDir, read: &str, format: &str, output: &str, extra: &str) -> PathBuf {
+    dir.write(
+        "host.toml",
+        &format!(
+            "[capture]\nread = \"{read}\"\n\n[[plugin]]\nname = \"count\"\n\
+             path = \"netraf_count\"\n\n[[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n\
+             [plugin.config]\nformat = \"{format}\"\noutput = \"{output}\"\n{extra}"
+        ),
+    )
+}
+
 /// A replay of the sample traffic with a log of `format` to `output`.
 fn replay(dir: &TempDir, format: &str, output: &str, extra: &[&str]) -> Output {
     write_pcap(&dir.path.join("traffic.pcap"), &traffic());
-    let config = dir.write(
-        "host.toml",
-        &format!(
-            "[capture]\nread = \"traffic.pcap\"\n\n[[plugin]]\nname = \"count\"\n\
-             path = \"netraf_count\"\n\n[[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n\
-             [plugin.config]\nformat = \"{format}\"\noutput = \"{output}\"\n"
-        ),
-    );
+    let config = count_and_log(dir, "traffic.pcap", format, output, "");
     let mut args = vec!["--config", config.to_str().expect("utf-8 path")];
     args.extend_from_slice(extra);
     run_host(&dir.path, &args)
@@ -197,14 +203,7 @@ fn on_a_full_disk_the_log_reports_what_its_files_hold() {
         for entry in std::fs::read_dir(&folder).expect("read the disk") {
             std::fs::remove_file(entry.expect("entry").path()).expect("empty the disk");
         }
-        let config = dir.write(
-            "host.toml",
-            &format!(
-                "[capture]\nread = \"many.pcap\"\n\n[[plugin]]\nname = \"count\"\n\
-                 path = \"netraf_count\"\n\n[[plugin]]\nname = \"log\"\npath = \"netraf_log\"\n\
-                 [plugin.config]\nformat = \"{format}\"\noutput = \"{output}\"\n{extra}"
-            ),
-        );
+        let config = count_and_log(&dir, "many.pcap", format, output, extra);
         let report_path = dir.path.join("report.json");
         let out = run_host(&dir.path, &config_and_report(&config, &report_path));
         assert_eq!(out.code, Some(1), "{format}: the log was disabled: {out}");
