@@ -68,15 +68,13 @@ impl Pkt {
         let (tci, tpid) = self.vlan.map_or((0, 0), |t| (t.tci, t.tpid));
         Packet {
             ts_ns: self.ts_ns,
-            caplen: u32::try_from(self.data.len()).unwrap_or(u32::MAX),
             len: self.len,
             ifindex: self.ifindex,
             pkttype: self.pkttype,
             ifname: self.ifname.as_str().into(),
-            data: self.data.as_slice().into(),
-            summary: &self.summary,
             vlan_tci: tci,
             vlan_tpid: tpid,
+            ..Packet::new(&self.data, &self.summary)
         }
     }
 }

@@ -104,6 +104,27 @@ impl StrippedVlan {
 }
 
 impl<'a> Packet<'a> {
+    /// `data` as a whole packet (captured and wire length its length) at
+    /// time 0 on interface 0 (no name), addressed to this host, no stripped
+    /// tag, with `summary`: a plugin's tests write the fields they care
+    /// about and take the rest from here,
+    /// `Packet { ts_ns: 5, ..Packet::new(&bytes, &summary) }`.
+    pub fn new(data: &'a [u8], summary: &'a PacketSummary) -> Packet<'a> {
+        let caplen = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        Packet {
+            ts_ns: 0,
+            caplen,
+            len: caplen,
+            ifindex: 0,
+            pkttype: 0,
+            ifname: "".into(),
+            data: data.into(),
+            summary,
+            vlan_tci: 0,
+            vlan_tpid: 0,
+        }
+    }
+
     /// The captured bytes.
     pub fn data(&self) -> &'a [u8] {
         self.data.as_slice()
@@ -136,16 +157,9 @@ mod tests {
     fn a_stripped_tag_is_there_only_with_a_tpid() {
         let summary = PacketSummary::default();
         let mut packet = Packet {
-            ts_ns: 0,
-            caplen: 0,
-            len: 0,
             ifindex: 1,
-            pkttype: 0,
             ifname: "eth0".into(),
-            data: (&[][..]).into(),
-            summary: &summary,
-            vlan_tci: 0,
-            vlan_tpid: 0,
+            ..Packet::new(&[], &summary)
         };
         assert_eq!(packet.vlan(), None);
         packet.vlan_tpid = 0x8100;

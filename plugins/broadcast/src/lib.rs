@@ -287,15 +287,10 @@ mod tests {
     fn feed(b: &mut Broadcast, summary: &PacketSummary, ts_ns: u64) {
         let packet = Packet {
             ts_ns,
-            caplen: 60,
-            len: 60,
             ifindex: 2,
             pkttype: 1,
             ifname: "eth0".into(),
-            data: (&[0u8; 60][..]).into(),
-            summary,
-            vlan_tci: 0,
-            vlan_tpid: 0,
+            ..Packet::new(&[0u8; 60], summary)
         };
         assert_eq!(b.on_packet(&packet), Ok(Verdict::Continue));
     }

@@ -203,15 +203,11 @@ mod tests {
         let data = vec![0u8; caplen as usize];
         let packet = Packet {
             ts_ns: 1,
-            caplen,
             len: caplen + 4,
             ifindex: 1,
             pkttype,
             ifname: ifname.into(),
-            data: data.as_slice().into(),
-            summary,
-            vlan_tci: 0,
-            vlan_tpid: 0,
+            ..Packet::new(&data, summary)
         };
         assert_eq!(count.on_packet(&packet), Ok(Verdict::Continue));
     }

@@ -256,10 +256,7 @@ mod tests {
             ifindex: 3,
             pkttype: 4,
             ifname: ifname.into(),
-            data: (&[][..]).into(),
-            summary: s,
-            vlan_tci: 0,
-            vlan_tpid: 0,
+            ..Packet::new(&[], s)
         }
     }
 

@@ -1,8 +1,7 @@
 //! netraf-host capturing live on a veth pair between two network namespaces the test builds, with frames sent from the peer.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netraf_tests::netns::VethPair;
 use netraf_tests::{fanout_ids, require_netns};
@@ -10,95 +9,8 @@ use serde_json::Value;
 
 use super::frames::{assert_traffic_counts, traffic};
 use super::replay::{plugin_report, read_report};
-use super::util::{config_and_report, host, plugin, with_testkit, Output, TempDir};
-
-/// netraf-host running in the background, killed on drop if still running.
-pub(super) struct Running {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Running {
-    pub(super) fn start(dir: &TempDir, args: &[&str]) -> Running {
-        let child = Command::new(host())
-            .current_dir(&dir.path)
-            .args(args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.path.join("stdout")).expect("stdout file"))
-            .stderr(std::fs::File::create(dir.path.join("stderr")).expect("stderr file"))
-            .spawn()
-            .expect("start netraf-host");
-        Running {
-            child,
-            dir: dir.path.clone(),
-        }
-    }
-
-    pub(super) fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
-    }
-
-    /// Waits (bounded) until the host says it captures.
-    pub(super) fn wait_capturing(&mut self) {
-        let started = Instant::now();
-        while !self.stderr().contains("capturing from") {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "netraf-host ended ({status}) before capturing:\n{}",
-                    self.stderr()
-                );
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "netraf-host never started:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Sends `signal`.
-    pub(super) fn signal(&self, signal: i32) {
-        let pid = i32::try_from(self.child.id()).expect("pid fits");
-        // SAFETY: kill(2) on our own child's pid, which has not been reaped
-        // yet (we hold its Child), with a valid signal number.
-        #[allow(unsafe_code)]
-        let rc = unsafe { libc::kill(pid, signal) };
-        assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
-    }
-
-    /// Sends `signal` and waits (bounded) for the end.
-    pub(super) fn signal_and_wait(mut self, signal: i32) -> Output {
-        self.signal(signal);
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "netraf-host ignored signal {signal}:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Output {
-            code: status.code(),
-            stdout: std::fs::read_to_string(self.dir.join("stdout")).unwrap_or_default(),
-            stderr: self.stderr(),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+use super::running::{Running, LIMIT};
+use super::util::{config_and_report, plugin, with_testkit, Output, TempDir};
 
 /// A config capturing on the pair's capture side (interface and namespace
 /// from the config file, as a user would write them).
@@ -483,16 +395,7 @@ fn count_is_one_budget_across_workers() {
     for frame in &frames {
         injector.send(frame).expect("send a frame");
     }
-    let started = Instant::now();
-    while host.child.try_wait().expect("wait").is_none() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "netraf-host did not end at -c 100:\n{}",
-            host.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let stderr = host.stderr();
+    let stderr = host.wait_end(LIMIT).stderr;
     assert!(
         stderr.lines().any(|l| l == "100 packets captured"),
         "{stderr}"

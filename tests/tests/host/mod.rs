@@ -9,6 +9,7 @@ mod logcap;
 mod names;
 mod outputs;
 mod replay;
+mod running;
 mod sections;
 mod signals;
 mod util;

@@ -1,9 +1,8 @@
 //! Signals and stalled inputs through the built host: every terminating signal ends a replay cleanly with reports and complete logs, SIGUSR1 prints the reports while the run goes on, and SIGINT or `--duration` end a replay whose pipe or FIFO sends nothing.
 
-use std::io::Write;
-use std::os::fd::AsRawFd;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use netraf_tests::files::{run_tool, tool_available};
@@ -12,9 +11,10 @@ use netraf_tests::require_netns;
 use serde_json::Value;
 
 use super::frames::{pcap_bytes, traffic};
-use super::live::{live_config, many_flows, Running};
+use super::live::{live_config, many_flows};
 use super::replay::{plugin_report, read_report, SAMPLE_PLUGINS};
-use super::util::{config_and_report, host, Output, TempDir};
+use super::running::{Running, LIMIT};
+use super::util::{config_and_report, Output, TempDir};
 
 /// With the sample plugins (count, broadcast, a JSON log), a pcapng log:
 /// the reports to check and two files that a killed process would leave cut.
@@ -27,14 +27,11 @@ output = "log.pcapng"
 format = "pcapng"
 "#;
 
-/// How long a test waits for anything before it kills the host and fails.
-const LIMIT: Duration = Duration::from_secs(20);
-
 /// netraf-host replaying `-r -` from a pipe the test holds open (so that the
-/// input stalls after what the test wrote), or `-r PATH`; killed on drop.
+/// input stalls after what the test wrote), or `-r PATH`, with its folder and
+/// report; killed on drop.
 struct Replay {
-    child: Child,
-    stdin: Option<ChildStdin>,
+    run: Running,
     dir: TempDir,
     report: PathBuf,
 }
@@ -55,126 +52,26 @@ impl Replay {
         let mut args = config_and_report(config, &report).to_vec();
         args.extend_from_slice(&["-r", input]);
         args.extend_from_slice(extra);
-        let mut child = Command::new(host())
-            .current_dir(&dir.path)
-            .args(&args)
-            .env_remove("RUST_LOG")
-            .stdin(if input == "-" {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(std::fs::File::create(dir.path.join("stdout")).expect("stdout file"))
-            .stderr(std::fs::File::create(dir.path.join("stderr")).expect("stderr file"))
-            .spawn()
-            .expect("start netraf-host");
-        let stdin = child.stdin.take();
-        Replay {
-            child,
-            stdin,
-            dir,
-            report,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.path.join("stderr")).unwrap_or_default()
-    }
-
-    /// Writes `bytes` into the pipe, which stays open.
-    fn feed(&mut self, bytes: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("the host reads the test's pipe");
-        stdin.write_all(bytes).expect("write into the host's pipe");
-        stdin.flush().expect("flush the pipe");
-    }
-
-    /// Waits (bounded) until the host has read everything in the pipe, then
-    /// a little more so that it handles what it read and waits for more.
-    fn wait_drained(&mut self) {
-        let fd = self.stdin.as_ref().expect("a pipe").as_raw_fd();
-        let started = Instant::now();
-        loop {
-            let mut queued: libc::c_int = 0;
-            // SAFETY: FIONREAD on our own open pipe writes one c_int into `queued`.
-            #[allow(unsafe_code)]
-            let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut queued) };
-            assert_eq!(rc, 0, "FIONREAD: {}", std::io::Error::last_os_error());
-            if queued == 0 {
-                break;
-            }
-            self.assert_running();
-            assert!(
-                started.elapsed() < LIMIT,
-                "netraf-host left {queued} bytes in its pipe:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        self.assert_running();
-    }
-
-    /// Waits (bounded) until the host's standard error contains `text`.
-    fn wait_for(&mut self, text: &str) {
-        let started = Instant::now();
-        while !self.stderr().contains(text) {
-            self.assert_running();
-            assert!(
-                started.elapsed() < LIMIT,
-                "netraf-host never said {text:?}:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn assert_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("netraf-host ended ({status}) too early:\n{}", self.stderr());
-        }
-    }
-
-    fn signal(&mut self, signal: i32) {
-        let pid = i32::try_from(self.child.id()).expect("pid fits");
-        // SAFETY: kill(2) on our own child's pid, which has not been reaped
-        // yet (we hold its Child), with a valid signal number.
-        #[allow(unsafe_code)]
-        let rc = unsafe { libc::kill(pid, signal) };
-        assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
-    }
-
-    /// Waits at most `limit` for the end (the pipe still open); kills the
-    /// host and fails after that.
-    fn wait_end(&mut self, limit: Duration) -> Output {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            if started.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "netraf-host still running {limit:?} after the end was asked; killed:\n{}",
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        let run = if input == "-" {
+            Running::start_piped(&dir, &args)
+        } else {
+            Running::start(&dir, &args)
         };
-        Output {
-            code: status.code(),
-            stdout: std::fs::read_to_string(self.dir.path.join("stdout")).unwrap_or_default(),
-            stderr: self.stderr(),
-        }
+        Replay { run, dir, report }
     }
 }
 
-impl Drop for Replay {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+impl Deref for Replay {
+    type Target = Running;
+
+    fn deref(&self) -> &Running {
+        &self.run
+    }
+}
+
+impl DerefMut for Replay {
+    fn deref_mut(&mut self) -> &mut Running {
+        &mut self.run
     }
 }
 
@@ -400,16 +297,9 @@ fn user1_with_two_workers_prints_one_merged_report_and_the_capture_goes_on() {
     // Let the ring's block timeout hand the last frames over.
     std::thread::sleep(Duration::from_millis(500));
     host.signal(libc::SIGUSR1);
-    let want = format!("{n} packets captured\n{n} packets received by filter\n");
-    let started = Instant::now();
-    while !host.stderr().contains(&want) {
-        assert!(
-            started.elapsed() < LIMIT,
-            "no merged report of {n} packets:\n{}",
-            host.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    host.wait_for(&format!(
+        "{n} packets captured\n{n} packets received by filter\n"
+    ));
     // One report for both workers, with the counts of both.
     std::thread::sleep(Duration::from_millis(200));
     let said = host.stderr();
