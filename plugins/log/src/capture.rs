@@ -1,4 +1,4 @@
-//! Capture-file output: pcap or pcapng through MYCAP's writers, rotated by size and by packet time into timestamped files.
+//! Capture-file output: pcap or pcapng through MYCAP's writers, rotated by size and by packet time (see `rotation`) into timestamped files.
 //!
 //! A file is opened at the first packet it holds: its name takes that
 //! packet's time (or the start of its time period), and a pcap header that
@@ -7,7 +7,7 @@
 //! go through one `BufWriter` per file: no allocation and no system call per
 //! packet.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,6 +17,7 @@ use plugin_api::{output_file, Packet};
 
 use crate::file_names::{before_extension, expand};
 use crate::relink::{cook, retag};
+use crate::rotation::{Finished, Rotation};
 use crate::written::{Counted, Records};
 
 /// The capture format written.
@@ -75,16 +76,15 @@ pub struct CaptureOutput {
     kind: Kind,
     /// `output` as configured: `-`, a path, or a path with `%` time fields.
     pattern: String,
-    max_bytes: u64,
-    rotate_ns: u64,
+    /// When the current file is full.
+    rotation: Rotation,
+    /// Finished files kept.
     keep: u32,
     writer: Option<Writer>,
     /// The current file (None for standard output or before the first packet).
     current: Option<PathBuf>,
     /// Packets in the current file.
     file_packets: u64,
-    /// Packet time at which the current time period ends.
-    period_end_ns: u64,
     /// The link type of every pcap file of this run: the first packet's
     /// (Linux cooked v2 when `cooked`).
     link_type: Option<LinkType>,
@@ -92,9 +92,8 @@ pub struct CaptureOutput {
     cooked: bool,
     /// The cooked packet being built (reused: no allocation per packet).
     scratch: Vec<u8>,
-    /// Finished files of this run still on disk, oldest first.
-    finished: VecDeque<PathBuf>,
-    /// The last file name before numbering, and its number.
+    /// Finished files of this run still on disk.
+    finished: Finished,
     /// Every file name this run started, so that no file of the run is
     /// started again over another (packet time can go backwards).
     started: HashSet<PathBuf>,
@@ -185,18 +184,16 @@ impl CaptureOutput {
         Ok(CaptureOutput {
             kind,
             pattern: output.to_string(),
-            max_bytes,
-            rotate_ns: rotate_seconds.saturating_mul(1_000_000_000),
+            rotation: Rotation::new(max_bytes, rotate_seconds),
             keep,
             writer: None,
             current: None,
             file_packets: 0,
-            period_end_ns: 0,
             link_type: cooked.then_some(LinkType::LINUX_SLL2),
             cooked,
             // Grown once to the largest rebuilt packet, then reused.
             scratch: Vec::with_capacity(2048),
-            finished: VecDeque::new(),
+            finished: Finished::default(),
             started: HashSet::new(),
             next_n: HashMap::new(),
             finished_bytes: 0,
@@ -268,12 +265,9 @@ impl CaptureOutput {
         } as u64;
         let rotate = match &self.writer {
             None => true,
-            Some(w) => {
-                (self.rotate_ns > 0 && packet.ts_ns >= self.period_end_ns)
-                    || (self.max_bytes > 0
-                        && self.file_packets > 0
-                        && w.bytes() + record > self.max_bytes)
-            }
+            Some(w) => self
+                .rotation
+                .due(w.bytes(), self.file_packets > 0, record, packet.ts_ns),
         };
         if rotate {
             self.start(packet.ts_ns, link_type)?;
@@ -305,11 +299,7 @@ impl CaptureOutput {
     /// Closes the current file (if any) and opens the next one for a packet at `ts_ns`.
     fn start(&mut self, ts_ns: u64, link_type: LinkType) -> io::Result<()> {
         self.close()?;
-        let mut name_ns = ts_ns;
-        if self.rotate_ns > 0 {
-            name_ns = ts_ns - ts_ns % self.rotate_ns;
-            self.period_end_ns = name_ns.saturating_add(self.rotate_ns);
-        }
+        let name_ns = self.rotation.start(ts_ns);
         let (sink, path): (Box<dyn Write + Send>, _) = if self.pattern == "-" {
             (Box::new(io::stdout()), None)
         } else {
@@ -334,8 +324,7 @@ impl CaptureOutput {
     /// already has that name (several files in one second, or packet time
     /// that went back to an earlier period).
     fn next_name(&mut self, secs: u64) -> io::Result<PathBuf> {
-        let rotating = self.max_bytes > 0 || self.rotate_ns > 0;
-        let pattern = if rotating && !self.pattern.contains('%') {
+        let pattern = if self.rotation.rotates() && !self.pattern.contains('%') {
             before_extension(&self.pattern, "-%Y%m%d-%H%M%S")
         } else {
             self.pattern.clone()
@@ -369,23 +358,10 @@ impl CaptureOutput {
         self.finished_bytes += writer.taken();
         drop(writer);
         flushed?;
-        if let Some(path) = self.current.take() {
-            self.finished.push_back(path);
+        match self.current.take() {
+            Some(path) => self.finished.push(path, self.keep),
+            None => Ok(()),
         }
-        while self.finished.len() > self.keep as usize {
-            if let Some(old) = self.finished.pop_front() {
-                match std::fs::remove_file(&old) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                        return Err(io::Error::new(
-                            e.kind(),
-                            format!("cannot remove {}: {e}", old.display()),
-                        ))
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Pushes buffered records to the file.

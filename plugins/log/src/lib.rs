@@ -11,6 +11,7 @@ mod file_names;
 mod format;
 mod output;
 mod relink;
+mod rotation;
 mod written;
 
 use plugin_api::{Packet, Plugin, Verdict};

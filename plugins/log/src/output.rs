@@ -1,4 +1,4 @@
-//! Where the log goes: standard output, or a file rotated by size into numbered files (`FILE.1` is the newest old one).
+//! Where the text log goes: standard output, or a file rotated by size (see `rotation`) into numbered files (`FILE.1` is the newest old one).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use plugin_api::output_file;
 
+use crate::rotation::{shift_numbered, Rotation};
 use crate::written::{Counted, Records};
 
 /// Where the lines go, with a count of the bytes the OS took.
@@ -28,8 +29,8 @@ impl Destination {
 pub struct Output {
     destination: Destination,
     path: Option<PathBuf>,
-    /// Rotate when the current file reaches this many bytes (0: never).
-    max_bytes: u64,
+    /// When the current file is full (by size only).
+    rotation: Rotation,
     /// Rotated files kept.
     keep: u32,
     /// Bytes in the current file (buffered ones included).
@@ -47,12 +48,6 @@ pub struct Output {
 fn open(path: &Path) -> io::Result<BufWriter<Counted<File>>> {
     let file = output_file::append(path)?;
     Ok(BufWriter::with_capacity(1 << 16, Counted::new(file)))
-}
-
-fn numbered(path: &Path, n: u32) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".{n}"));
-    PathBuf::from(name)
 }
 
 impl Output {
@@ -75,7 +70,7 @@ impl Output {
         Ok(Output {
             destination,
             path,
-            max_bytes,
+            rotation: Rotation::new(max_bytes, 0),
             keep,
             written,
             appended_to: written,
@@ -87,9 +82,9 @@ impl Output {
 
     /// Writes one whole record (a line), rotating first if the file is full.
     pub fn write_record(&mut self, record: &[u8]) -> io::Result<()> {
-        if self.max_bytes > 0
-            && self.written > 0
-            && self.written + record.len() as u64 > self.max_bytes
+        if self
+            .rotation
+            .due(self.written, self.written > 0, record.len() as u64, 0)
         {
             self.rotate()?;
         }
@@ -110,17 +105,7 @@ impl Output {
             return Ok(());
         };
         self.flush()?;
-        if self.keep == 0 {
-            std::fs::remove_file(&path)?;
-        } else {
-            for n in (1..self.keep).rev() {
-                let from = numbered(&path, n);
-                if from.exists() {
-                    std::fs::rename(&from, numbered(&path, n + 1))?;
-                }
-            }
-            std::fs::rename(&path, numbered(&path, 1))?;
-        }
+        shift_numbered(&path, self.keep)?;
         self.finished_bytes += self.destination.taken();
         self.records.next_file();
         self.destination = Destination::File(open(&path)?);
@@ -162,6 +147,7 @@ impl Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rotation::numbered;
 
     #[test]
     fn rotates_by_size_and_keeps_n_files() {
