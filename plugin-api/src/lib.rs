@@ -57,6 +57,7 @@ mod export;
 #[allow(unsafe_code)]
 mod handler;
 #[allow(unsafe_code)]
+mod mac_text;
 mod module;
 pub mod output_file;
 mod packet;
@@ -68,6 +69,7 @@ mod text;
 pub use adapter::{construct, merge_reports, MergeReportsFn, MERGE_REPORTS_SYMBOL};
 pub use config_text::{parse_config, KEY_PREFIX};
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
+pub use mac_text::MacText;
 pub use module::{PluginMod, PluginMod_Ref};
 pub use packet::{Packet, PacketType, StrippedVlan};
 pub use panic_guard::guard;

@@ -1,9 +1,8 @@
 //! The broadcast plugin: broadcast frames by source MAC and protocol, with a warning when one source floods the link.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
-use plugin_api::{Network, Packet, Plugin, Transport, Verdict};
+use plugin_api::{MacText, Network, Packet, Plugin, Transport, Verdict};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -74,14 +73,7 @@ fn protocol(packet: &Packet<'_>) -> usize {
 }
 
 fn mac_text(mac: &[u8; 6]) -> String {
-    let mut out = String::with_capacity(17);
-    for (i, b) in mac.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    MacText::new(mac).to_string()
 }
 
 impl Plugin for Broadcast {
