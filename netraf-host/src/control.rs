@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use plugin_api::wall_ns;
+
 use crate::chain::TICK_NS;
 use crate::failure::Failure;
-use crate::workers::{wall_ns, Shared, WorkerSignals};
+use crate::workers::{Shared, WorkerSignals};
 
 /// The thread beside the capture workers: turns ending signals and the
 /// `--duration` deadline into the end of every loop, SIGUSR1 into a request

@@ -3,20 +3,13 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mycap_core::{Breaker, LoopEnd, PacketHeader, Session, Verdict};
+use plugin_api::wall_ns;
 
 use crate::chain::{Chain, ChainSpec};
 use crate::failure::Failure;
 use crate::report::print_reports;
-
-/// Wall-clock time in nanoseconds since the epoch.
-pub(crate) fn wall_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
 
 /// What the control thread and one capture worker share.
 #[derive(Debug, Default)]

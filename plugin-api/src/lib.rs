@@ -50,6 +50,7 @@
 #![allow(non_local_definitions, non_camel_case_types)]
 
 mod adapter;
+mod clock;
 mod config_text;
 mod export;
 // The derive and attribute macros of abi_stable expand to unsafe code in the
@@ -67,6 +68,7 @@ mod summary;
 mod text;
 
 pub use adapter::{construct, merge_reports, MergeReportsFn, MERGE_REPORTS_SYMBOL};
+pub use clock::wall_ns;
 pub use config_text::{parse_config, KEY_PREFIX};
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use mac_text::MacText;

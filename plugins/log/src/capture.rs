@@ -10,10 +10,9 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mycap_core::{LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter};
-use plugin_api::{output_file, Packet};
+use plugin_api::{output_file, wall_ns, Packet};
 
 use crate::file_names::{before_extension, expand};
 use crate::relink::{cook, retag};
@@ -125,12 +124,6 @@ fn probe_folder(folder: &Path) -> io::Result<()> {
         }
     }
     Err(last.unwrap_or_else(|| io::Error::other("no free probe name")))
-}
-
-fn wall_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl CaptureOutput {
