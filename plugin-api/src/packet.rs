@@ -6,7 +6,8 @@ use abi_stable::StableAbi;
 use crate::PacketSummary;
 
 /// What the packet was to the capturing host (the kernel's `sll_pkttype`
-/// values, which [`Packet::pkttype`] carries).
+/// values, which the field `Packet::pkttype` carries; [`Packet::packet_type`]
+/// names them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PacketType {
     /// Addressed to this host.
@@ -61,7 +62,7 @@ pub struct Packet<'a> {
     pub len: u32,
     /// Interface index (for files: the pcapng interface id, or 0).
     pub ifindex: u32,
-    /// The kernel's `sll_pkttype` value; see [`Packet::pkttype`].
+    /// The kernel's `sll_pkttype` value; [`Packet::packet_type`] names it.
     pub pkttype: u8,
     /// Interface name.
     pub ifname: RStr<'a>,
@@ -135,8 +136,9 @@ impl<'a> Packet<'a> {
         self.ifname.as_str()
     }
 
-    /// What the packet was to the capturing host.
-    pub fn pkttype(&self) -> PacketType {
+    /// What the packet was to the capturing host: the field `pkttype` (the
+    /// kernel's number) by name.
+    pub fn packet_type(&self) -> PacketType {
         PacketType::from_sll(self.pkttype)
     }
 

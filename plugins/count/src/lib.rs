@@ -103,7 +103,7 @@ impl Plugin for Count {
         if s.broadcast {
             self.broadcast += 1;
         }
-        let pkttype = packet.pkttype();
+        let pkttype = packet.packet_type();
         if let Some(i) = PKTTYPES.iter().position(|&t| t == pkttype) {
             self.pkttypes[i] += 1;
         }

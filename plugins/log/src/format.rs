@@ -84,7 +84,7 @@ fn write_ip(out: &mut impl Write, version: u8, ip: &[u8; 16]) -> io::Result<()> 
 }
 
 fn direction(packet: &Packet<'_>) -> &'static str {
-    if packet.pkttype() == PacketType::Outgoing {
+    if packet.packet_type() == PacketType::Outgoing {
         "out"
     } else {
         "in"
@@ -113,7 +113,7 @@ pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
     // The name comes from the input: a newline or ESC in it must not forge a
     // line or reach the terminal.
     plugin_api::write_escaped(out, packet.ifname())?;
-    for field in [direction(packet), packet.pkttype().name()] {
+    for field in [direction(packet), packet.packet_type().name()] {
         out.write_all(b" ")?;
         out.write_all(field.as_bytes())?;
     }
@@ -188,7 +188,7 @@ pub fn write_json(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
     out.write_all(b",\"direction\":\"")?;
     out.write_all(direction(packet).as_bytes())?;
     out.write_all(b"\",\"pkttype\":\"")?;
-    out.write_all(packet.pkttype().name().as_bytes())?;
+    out.write_all(packet.packet_type().name().as_bytes())?;
     out.write_all(b"\"")?;
     if s.has_macs {
         out.write_all(b",\"src_mac\":\"")?;
