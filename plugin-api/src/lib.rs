@@ -66,7 +66,7 @@ mod summary;
 mod text;
 
 pub use adapter::{construct, merge_reports, MergeReportsFn, MERGE_REPORTS_SYMBOL};
-pub use config_text::{parse_config, KEY_PREFIX};
+pub use config_text::{parse_config, ConfigText, KeyAt, KEY_PREFIX};
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use module::{PluginMod, PluginMod_Ref};
 pub use packet::{Packet, PacketType, StrippedVlan};
