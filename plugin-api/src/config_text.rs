@@ -89,15 +89,16 @@ impl<'t> ConfigText<'t> {
 
     /// The key that the byte range `span` concerns: a key (unknown field),
     /// the value of a `key = value` line (wrong type or value), or a
-    /// `[table]` header (a field missing from that table); with the table
-    /// its line stands in. `None` for anything else (a field missing from
+    /// `[table]` header (a field missing from that table, a header written
+    /// wrong); with the table its line stands in. `None` for anything else (a field missing from
     /// the top level, whose span is the whole text; a line with no `key =`).
     pub fn key_at(&self, span: std::ops::Range<usize>) -> Option<KeyAt<'t>> {
         let number = self.line_of(span.start);
         let (line_start, line) = self.line(number)?;
         let before = line.get(..span.start.checked_sub(line_start)?)?;
         let trimmed = line.trim();
-        if before.trim().is_empty() && trimmed.starts_with('[') {
+        // Anywhere on a header line, a syntax error in the header included.
+        if trimmed.starts_with('[') {
             return Some(KeyAt {
                 key: header(trimmed),
                 table: None,
@@ -158,6 +159,13 @@ mod tests {
             })
         );
         assert_eq!(key("[[arr]]", 7).map(|k| k.path()), Some("arr".into()));
+        assert_eq!(
+            key("t]", 1),
+            Some(KeyAt {
+                key: "t",
+                table: None
+            })
+        );
         // The whole text: no one key.
         assert_eq!(t.key_at(0..text.len()), None);
         assert_eq!(t.key_at(text.len() + 5..text.len() + 6), None);

@@ -1,9 +1,8 @@
-//! The config file as written: the raw tables with the spans of their values, and the line of every key of each plugin's `config` table.
+//! The one parse of a config file: the TOML document, deserialized with the spans of its values into the raw tables, and the line of every key of each plugin's `config` table found in the same document.
 
+use plugin_api::ConfigText;
 use serde::Deserialize;
 use toml::Spanned;
-
-use super::error::LineMap;
 
 /// The file as written: every table and key it may hold, with the byte
 /// range of each value that a check may point at.
@@ -47,14 +46,32 @@ fn enabled_default() -> bool {
     true
 }
 
+/// The line of every key of one plugin's `config` table, by dotted path
+/// (`""` for the table itself).
+pub(super) type KeyLines = Vec<(String, usize)>;
+
+/// Parses the config `text` once: its raw tables, and the key lines of each
+/// `[[plugin]]`'s `config` table, one list per plugin in order.
+///
+/// # Errors
+/// TOML's error (syntax, unknown key, wrong type), with its byte range.
+pub(super) fn parse(
+    text: &ConfigText<'_>,
+) -> Result<(RawConfig, Vec<KeyLines>), toml_edit::de::Error> {
+    let doc = toml_edit::ImDocument::parse(text.text())?;
+    let key_lines = plugin_config_lines(&doc, text);
+    let raw = RawConfig::deserialize(toml_edit::de::Deserializer::from(doc))?;
+    Ok((raw, key_lines))
+}
+
 /// The line of every key under the `config` table of each `[[plugin]]` in
-/// `text` (a config that parsed), by dotted path: one list per plugin.
-pub(super) fn plugin_config_lines(text: &str, lines: &LineMap) -> Vec<Vec<(String, usize)>> {
+/// `doc`, by dotted path: one list per plugin.
+fn plugin_config_lines(doc: &toml_edit::ImDocument<&str>, text: &ConfigText<'_>) -> Vec<KeyLines> {
     fn walk(
-        lines: &LineMap,
+        text: &ConfigText<'_>,
         prefix: &str,
         table: &dyn toml_edit::TableLike,
-        out: &mut Vec<(String, usize)>,
+        out: &mut KeyLines,
     ) {
         for (name, _) in table.iter() {
             let Some((key, item)) = table.get_key_value(name) else {
@@ -66,16 +83,13 @@ pub(super) fn plugin_config_lines(text: &str, lines: &LineMap) -> Vec<Vec<(Strin
                 format!("{prefix}.{name}")
             };
             if let Some(span) = key.span() {
-                out.push((path.clone(), lines.line_of(span.start)));
+                out.push((path.clone(), text.line_of(span.start)));
             }
             if let Some(inner) = item.as_table_like() {
-                walk(lines, &path, inner, out);
+                walk(text, &path, inner, out);
             }
         }
     }
-    let Ok(doc) = toml_edit::ImDocument::parse(text) else {
-        return Vec::new();
-    };
     let Some(plugins) = doc
         .as_table()
         .get("plugin")
@@ -89,10 +103,10 @@ pub(super) fn plugin_config_lines(text: &str, lines: &LineMap) -> Vec<Vec<(Strin
             let mut found = Vec::new();
             if let Some((key, item)) = plugin.get_key_value("config") {
                 if let Some(span) = key.span() {
-                    found.push((String::new(), lines.line_of(span.start)));
+                    found.push((String::new(), text.line_of(span.start)));
                 }
                 if let Some(table) = item.as_table_like() {
-                    walk(lines, "", table, &mut found);
+                    walk(text, "", table, &mut found);
                 }
             }
             found

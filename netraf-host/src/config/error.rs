@@ -1,4 +1,4 @@
-//! The config error, naming file, line and key, with the line map that finds them, and how a plugin's refusal of its config table becomes one at the line of the key it names.
+//! The config error, naming file, line and key, and how a plugin's refusal of its config table becomes one at the line of the key it names.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -64,37 +64,4 @@ impl PluginEntry {
             ),
         }
     }
-}
-
-/// Where each line of a text starts, to turn byte offsets into 1-based
-/// line numbers in logarithmic time (a config of many plugins asks often).
-pub(super) struct LineMap {
-    starts: Vec<usize>,
-}
-
-impl LineMap {
-    pub(super) fn new(text: &str) -> LineMap {
-        let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n');
-        LineMap {
-            starts: std::iter::once(0)
-                .chain(newlines.map(|(i, _)| i + 1))
-                .collect(),
-        }
-    }
-
-    /// The 1-based line of byte offset `at`.
-    pub(super) fn line_of(&self, at: usize) -> usize {
-        self.starts.partition_point(|&start| start <= at).max(1)
-    }
-}
-
-/// The key written on a line (`key = value`, `[table]`, `[[array]]`), if any.
-pub(super) fn key_on_line(text: &str, line: usize) -> Option<String> {
-    let l = text.lines().nth(line.checked_sub(1)?)?.trim();
-    let key = if l.starts_with('[') {
-        l.trim_matches(|c| c == '[' || c == ']' || c == ' ')
-    } else {
-        l.split('=').next()?.trim()
-    };
-    (!key.is_empty() && !key.starts_with('#')).then(|| key.trim_matches('"').to_string())
 }

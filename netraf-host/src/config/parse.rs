@@ -1,14 +1,15 @@
-//! Reading and checking a config file: its size, its parse, and every value checked with an error at the file, line and key concerned.
+//! Reading and checking a config file: its size, the one parse, and every value checked with an error at the file, line and key concerned.
 
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use mycap_core::{CaptureConfig, FanoutMode};
+use plugin_api::ConfigText;
 use toml::Spanned;
 
-use super::document::{plugin_config_lines, RawConfig};
-use super::error::{key_on_line, ConfigError, LineMap};
+use super::document;
+use super::error::ConfigError;
 use super::paths::{default_plugin_dir, resolve_plugin_path};
 use super::types::{Capture, Config, PluginEntry, Source, MAX_WORKERS};
 
@@ -54,17 +55,21 @@ impl Config {
         text: &str,
         plugin_dir: Option<&Path>,
     ) -> Result<Config, ConfigError> {
-        let lines = LineMap::new(text);
+        let lines = ConfigText::new(text);
         let error = |span: Option<Range<usize>>, key: Option<&str>, message: String| {
-            let line = span.map_or(0, |s| lines.line_of(s.start));
+            let line = span.as_ref().map_or(0, |s| lines.line_of(s.start));
+            let written = || {
+                span.and_then(|s| lines.key_at(s))
+                    .map(|k| k.key.to_string())
+            };
             ConfigError {
                 file: file.to_path_buf(),
                 line,
-                key: key.map(str::to_string).or_else(|| key_on_line(text, line)),
+                key: key.map(str::to_string).or_else(written),
                 message,
             }
         };
-        let raw: RawConfig = toml::from_str(text)
+        let (raw, key_lines) = document::parse(&lines)
             .map_err(|e| error(e.span(), None, e.message().trim().to_string()))?;
         let base = file.parent().unwrap_or(Path::new("."));
         let base = if base.as_os_str().is_empty() {
@@ -170,7 +175,7 @@ impl Config {
         };
 
         let mut plugins: Vec<PluginEntry> = Vec::with_capacity(raw.plugin.len());
-        let mut config_lines = plugin_config_lines(text, &lines).into_iter();
+        let mut config_lines = key_lines.into_iter();
         let mut names: HashMap<String, usize> = HashMap::with_capacity(raw.plugin.len());
         for p in raw.plugin {
             let config_lines = config_lines.next().unwrap_or_default();
