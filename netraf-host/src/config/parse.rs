@@ -106,14 +106,26 @@ impl Config {
                 },
             }
         }
-        let snaplen =
-            at_least(&capture_raw.snaplen, CaptureConfig::DEFAULT_SNAPLEN, 64).map_err(|span| {
-                error(
-                    Some(span),
-                    Some("snaplen"),
-                    "snap length out of range (64 to 4294967295 bytes)".into(),
-                )
-            })?;
+        // MYCAP's one rule, checked here whatever the source, so that a value
+        // a live capture would refuse is refused at its line.
+        let snaplen = at_least(
+            &capture_raw.snaplen,
+            CaptureConfig::DEFAULT_SNAPLEN,
+            CaptureConfig::MIN_SNAPLEN,
+        )
+        .ok()
+        .filter(|&n| CaptureConfig::check_snaplen(n).is_ok())
+        .ok_or_else(|| {
+            error(
+                capture_raw.snaplen.as_ref().map(Spanned::span),
+                Some("snaplen"),
+                format!(
+                    "snap length out of range ({} to {} bytes)",
+                    CaptureConfig::MIN_SNAPLEN,
+                    CaptureConfig::MAX_SNAPLEN
+                ),
+            )
+        })?;
         let ring_size = at_least(
             &capture_raw.ring_size,
             CaptureConfig::DEFAULT_RING_SIZE,

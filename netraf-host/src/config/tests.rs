@@ -151,6 +151,31 @@ fn bad_values_are_refused() {
     assert!(e.message.contains("path"), "{e}");
 }
 
+/// The snap length follows MYCAP's one rule when the config is read, for a
+/// capture file as for an interface: a value a live capture would refuse
+/// does not pass here to fail only once the capture opens.
+#[test]
+fn snap_lengths_a_capture_refuses_are_refused_at_their_line() {
+    for source in ["interface = \"eth0\"", "read = \"t.pcap\""] {
+        for bad in ["0", "-1", "16777217", "4294967295", "4294967296"] {
+            let e = parse(&format!("[capture]\n{source}\nsnaplen = {bad}\n")).unwrap_err();
+            assert_eq!((e.line, e.key.as_deref()), (3, Some("snaplen")), "{e}");
+            let s = e.to_string();
+            assert!(
+                s.starts_with(
+                    "/etc/netraf/a.toml:3: key `snaplen`: snap length out of range \
+                     (1 to 16777216 bytes)"
+                ),
+                "{s}"
+            );
+        }
+        for ok in [1, 64, 65_535, 16 << 20] {
+            let c = parse(&format!("[capture]\n{source}\nsnaplen = {ok}\n")).unwrap();
+            assert_eq!(c.capture.snaplen, ok);
+        }
+    }
+}
+
 #[test]
 fn workers_and_fanout_default_and_are_checked() {
     let c = parse("").unwrap();
