@@ -41,7 +41,8 @@ pub enum Direction {
 pub struct CaptureConfig {
     /// The interface to listen on.
     pub interface: Interface,
-    /// Bytes kept of each packet (default 262144, as tcpdump).
+    /// Bytes kept of each packet (default 262144, as tcpdump; see
+    /// [`CaptureConfig::check_snaplen`] for the range).
     pub snaplen: u32,
     /// Put the interface in promiscuous mode for the session's life.
     pub promiscuous: bool,
@@ -153,11 +154,37 @@ impl Fanout {
 impl CaptureConfig {
     /// Default snap length, as tcpdump's.
     pub const DEFAULT_SNAPLEN: u32 = 262_144;
+    /// The smallest snap length a live capture takes.
+    pub const MIN_SNAPLEN: u32 = 1;
+    /// The largest snap length a live capture takes: 16 MiB, far above any
+    /// packet (GRO builds 64 KiB ones, a capture file's records stop at
+    /// 256 KiB), and the most that one ring frame is sized for.
+    pub const MAX_SNAPLEN: u32 = 16 << 20;
     /// Default ring size.
     pub const DEFAULT_RING_SIZE: usize = 4 << 20;
     /// Default block timeout: short enough that packets on a quiet link reach
     /// the handler promptly.
     pub const DEFAULT_BLOCK_TIMEOUT: Duration = Duration::from_millis(10);
+
+    /// Checks a snap length against the one rule for it:
+    /// [`MIN_SNAPLEN`](Self::MIN_SNAPLEN) to [`MAX_SNAPLEN`](Self::MAX_SNAPLEN)
+    /// bytes. A live session refuses any other; a config should refuse it
+    /// when read, whatever its source, so that a value never passes there
+    /// and fails only once the capture opens.
+    ///
+    /// # Errors
+    /// "snap length N is out of range (1 to 16777216 bytes)".
+    pub fn check_snaplen(snaplen: u32) -> Result<(), String> {
+        if (Self::MIN_SNAPLEN..=Self::MAX_SNAPLEN).contains(&snaplen) {
+            Ok(())
+        } else {
+            Err(format!(
+                "snap length {snaplen} is out of range ({} to {} bytes)",
+                Self::MIN_SNAPLEN,
+                Self::MAX_SNAPLEN
+            ))
+        }
+    }
 
     /// A session on all interfaces with default options.
     pub fn any() -> CaptureConfig {
@@ -245,5 +272,19 @@ mod tests {
                 mode: FanoutMode::Cpu
             })
         );
+    }
+
+    #[test]
+    fn snap_lengths_from_1_byte_to_16_mib_are_taken() {
+        for ok in [1, 64, CaptureConfig::DEFAULT_SNAPLEN, 16 << 20] {
+            assert_eq!(CaptureConfig::check_snaplen(ok), Ok(()), "{ok}");
+        }
+        for bad in [0, (16 << 20) + 1, u32::MAX] {
+            let e = CaptureConfig::check_snaplen(bad).unwrap_err();
+            assert_eq!(
+                e,
+                format!("snap length {bad} is out of range (1 to 16777216 bytes)")
+            );
+        }
     }
 }

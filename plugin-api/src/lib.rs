@@ -69,7 +69,7 @@ mod text;
 
 pub use adapter::{construct, merge_reports, MergeReportsFn, MERGE_REPORTS_SYMBOL};
 pub use clock::wall_ns;
-pub use config_text::{parse_config, KEY_PREFIX};
+pub use config_text::{parse_config, ConfigText, KeyAt, KEY_PREFIX};
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use mac_text::MacText;
 pub use module::{PluginMod, PluginMod_Ref};

@@ -70,11 +70,7 @@ impl RingLayout {
         ring_size: usize,
         timeout: Duration,
     ) -> Result<RingLayout, String> {
-        if snaplen == 0 || snaplen > (16 << 20) {
-            return Err(format!(
-                "snap length {snaplen} is out of range (1 to 16777216 bytes)"
-            ));
-        }
+        crate::CaptureConfig::check_snaplen(snaplen)?;
         let page = page_size();
         let frame = (TP3_HDRLEN + LINK_SLACK + snaplen as usize + 15) & !15;
         let needed = (frame + 64).next_power_of_two();
