@@ -1,19 +1,18 @@
-//! pcap records: each cut in place from the buffer, its packet handed to the handler.
+//! pcap records: each cut in place from the buffer, its packet handed over.
 
 use pcap_parser::{parse_pcap_frame, parse_pcap_frame_be};
 
 use super::*;
 
-impl FileSource {
-    /// Reads one pcap record and hands its packet over.
-    pub(super) fn step_pcap<H: Handler + ?Sized>(
+impl Reader {
+    /// Reads one pcap record and finds its packet.
+    pub(super) fn step_pcap<I: Interrupt + ?Sized>(
         &mut self,
-        handler: &mut H,
         big_endian: bool,
-        shared: &Shared,
+        interrupt: &I,
     ) -> Result<Step, Damage> {
         let offset = self.bytes.offset();
-        let Some(avail) = self.fill(16, shared, offset)? else {
+        let Some(avail) = self.fill(16, interrupt, offset)? else {
             return Ok(Step::Ended);
         };
         if avail == 0 {
@@ -27,7 +26,7 @@ impl FileSource {
             return Err((offset, format!("absurd captured length {caplen} in a packet record (more than {MAX_CAPLEN}); the file is damaged")));
         }
         let need = 16 + caplen as usize;
-        let Some(avail) = self.fill(need, shared, offset)? else {
+        let Some(avail) = self.fill(need, interrupt, offset)? else {
             return Ok(Step::Ended);
         };
         if avail < need {
@@ -58,19 +57,14 @@ impl FileSource {
         let ts_ns = u64::from(block.ts_sec)
             .saturating_mul(1_000_000_000)
             .saturating_add(frac_ns);
-        let header = PacketHeader {
+        Ok(Step::Packet(Found {
+            record_len: need,
+            data_at: 16,
+            data_len: block.data.len(),
+            iface: 0,
             ts_ns,
-            caplen: block.caplen,
-            len: block.origlen.max(block.caplen),
-            ifindex: 0,
-            ifname: &iface.name,
-            pkttype: packet_type(iface.link_type, block.data, 0),
-            link_type: iface.link_type,
-            vlan: None,
-        };
-        self.received += 1;
-        let verdict = handler.on_packet(&header, block.data);
-        self.bytes.consume(need);
-        Ok(Step::Packet(verdict))
+            len: block.origlen,
+            flags: 0,
+        }))
     }
 }

@@ -8,18 +8,17 @@ use pcap_parser::pcapng::{
 use super::timestamps::ticks_to_ns;
 use super::*;
 
-impl FileSource {
-    /// Reads one pcapng block; hands over its packet if it holds one.
-    pub(super) fn step_pcapng<H: Handler + ?Sized>(
+impl Reader {
+    /// Reads one pcapng block; finds its packet if it holds one.
+    pub(super) fn step_pcapng<I: Interrupt + ?Sized>(
         &mut self,
-        handler: &mut H,
-        shared: &Shared,
+        interrupt: &I,
     ) -> Result<Step, Damage> {
         let Format::Pcapng { big_endian } = self.format else {
             return Ok(Step::Eof);
         };
         let offset = self.bytes.offset();
-        let Some(avail) = self.fill(12, shared, offset)? else {
+        let Some(avail) = self.fill(12, interrupt, offset)? else {
             return Ok(Step::Ended);
         };
         if avail == 0 {
@@ -42,7 +41,7 @@ impl FileSource {
             (big_endian, len)
         };
         self.format = Format::Pcapng { big_endian: be };
-        let Some(avail) = self.fill(block_len, shared, offset)? else {
+        let Some(avail) = self.fill(block_len, interrupt, offset)? else {
             return Ok(Step::Ended);
         };
         if avail < block_len {
@@ -69,7 +68,7 @@ impl FileSource {
                 }
                 log::debug!(
                     "{}: pcapng {major}.{minor} section at byte {offset}, {}",
-                    self.path,
+                    self.name,
                     if be { "big-endian" } else { "little-endian" }
                 );
                 self.ifaces.clear();
@@ -122,7 +121,7 @@ impl FileSource {
                 };
                 log::debug!(
                     "{}: interface {index} {}: link type {} ({}), snaplen {}, if_tsresol {}",
-                    self.path,
+                    self.name,
                     iface.name,
                     iface.link_type.0,
                     iface.link_type,
@@ -136,20 +135,15 @@ impl FileSource {
                     .map_err(|(pos, reason)| (at(pos), reason))?;
                 let iface = &self.ifaces[packet.if_id];
                 let ticks = (u64::from(packet.ts_high) << 32) | u64::from(packet.ts_low);
-                let header = PacketHeader {
+                return Ok(Step::Packet(Found {
+                    record_len: block_len,
+                    data_at: 8 + packet.data_at,
+                    data_len: packet.data.len(),
+                    iface: packet.if_id,
                     ts_ns: ticks_to_ns(ticks, iface.tsresol, iface.tsoffset),
-                    caplen: packet.data.len() as u32,
-                    len: packet.len.max(packet.data.len() as u32),
-                    ifindex: packet.if_id as u32,
-                    ifname: &iface.name,
-                    pkttype: packet_type(iface.link_type, packet.data, packet.flags),
-                    link_type: iface.link_type,
-                    vlan: None,
-                };
-                self.received += 1;
-                let verdict = handler.on_packet(&header, packet.data);
-                self.bytes.consume(block_len);
-                return Ok(Step::Packet(verdict));
+                    len: packet.len,
+                    flags: packet.flags,
+                }));
             }
             _ => {}
         }
@@ -165,6 +159,8 @@ pub(super) struct PacketBlock<'a> {
     ts_low: u32,
     len: u32,
     flags: u32,
+    /// Where `data` starts in the block's body.
+    data_at: usize,
     data: &'a [u8],
 }
 
@@ -202,6 +198,7 @@ pub(super) fn parse_packet_block<'a>(
                 ts_low: 0,
                 len,
                 flags: 0,
+                data_at: 4,
                 data: &body[4..4 + caplen],
             });
         }
@@ -254,6 +251,7 @@ pub(super) fn parse_packet_block<'a>(
         ts_low: u32_at(body, 8, be),
         len: u32_at(body, 16, be),
         flags,
+        data_at: fixed,
         data: &body[fixed..fixed + caplen],
     })
 }
