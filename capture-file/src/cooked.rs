@@ -66,6 +66,7 @@ pub fn parse(link_type: LinkType, data: &[u8]) -> Option<Cooked<'_>> {
 /// The packet type of a cooked packet, which needs only the bytes up to it
 /// (2 for SLL, 11 for SLL2) rather than the whole header; `None` when the
 /// link type is not cooked or those bytes are not there.
+#[inline]
 pub fn packet_type(link_type: LinkType, data: &[u8]) -> Option<PacketType> {
     match link_type {
         LinkType::LINUX_SLL => data.get(..2).map(|h| sll_packet_type(be16(h, 0))),

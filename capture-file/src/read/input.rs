@@ -125,16 +125,19 @@ impl Bytes {
     }
 
     /// The file offset of the first unread byte.
+    #[inline]
     pub(crate) fn offset(&self) -> u64 {
         self.consumed
     }
 
     /// The unread bytes at hand.
+    #[inline]
     pub(crate) fn data(&self) -> &[u8] {
         self.buffer.data()
     }
 
     /// Marks `n` bytes at hand as read.
+    #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
         // The buffer shifts its data down only before a read (in `fill`).
         let n = self.buffer.consume_noshift(n);

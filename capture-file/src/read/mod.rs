@@ -297,6 +297,7 @@ impl Reader {
 
 /// The packet type: from the Linux cooked header, else from the pcapng
 /// `epb_flags`, else `Host`.
+#[inline]
 fn packet_type(link_type: LinkType, data: &[u8], epb_flags: u32) -> PacketType {
     if let Some(cooked) = cooked::packet_type(link_type, data) {
         return cooked;
@@ -311,6 +312,7 @@ fn packet_type(link_type: LinkType, data: &[u8], epb_flags: u32) -> PacketType {
 }
 
 /// The u16 at `at` in the given byte order (0 past the end: callers check lengths first).
+#[inline]
 fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
     let bytes = match b.get(at..at + 2) {
         Some(&[x, y]) => [x, y],
@@ -324,6 +326,7 @@ fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
 }
 
 /// The u32 at `at` in the given byte order (0 past the end: callers check lengths first).
+#[inline]
 fn u32_at(b: &[u8], at: usize, big_endian: bool) -> u32 {
     let bytes = match b.get(at..at + 4) {
         Some(&[w, x, y, z]) => [w, x, y, z],

@@ -1,11 +1,10 @@
 //! pcap records: each cut in place from the buffer, its packet handed over.
 
-use pcap_parser::{parse_pcap_frame, parse_pcap_frame_be};
-
 use super::*;
 
 impl Reader {
     /// Reads one pcap record and finds its packet.
+    #[inline]
     pub(super) fn step_pcap<I: Interrupt + ?Sized>(
         &mut self,
         big_endian: bool,
@@ -37,33 +36,25 @@ impl Reader {
                 ),
             ));
         }
+        // seconds(4) fraction(4) captured length(4) original length(4), data.
         let record = &self.bytes.data()[..need];
-        let parsed = if big_endian {
-            parse_pcap_frame_be(record)
-        } else {
-            parse_pcap_frame(record)
-        };
-        let block = match parsed {
-            Ok((_, block)) => block,
-            Err(err) => return Err((offset, format!("bad packet record: {err}"))),
-        };
         let iface = &self.ifaces[0];
-        let frac = u64::from(block.ts_usec);
+        let frac = u64::from(u32_at(record, 4, big_endian));
         let frac_ns = if iface.tsresol == 9 {
             frac
         } else {
             frac.saturating_mul(1000)
         };
-        let ts_ns = u64::from(block.ts_sec)
+        let ts_ns = u64::from(u32_at(record, 0, big_endian))
             .saturating_mul(1_000_000_000)
             .saturating_add(frac_ns);
         Ok(Step::Packet(Found {
             record_len: need,
             data_at: 16,
-            data_len: block.data.len(),
+            data_len: caplen as usize,
             iface: 0,
             ts_ns,
-            len: block.origlen,
+            len: u32_at(record, 12, big_endian),
             flags: 0,
         }))
     }

@@ -1,15 +1,11 @@
 //! pcapng blocks: sections (each in its own byte order), interfaces and their options, and packet blocks, cut in place from the buffer.
 
-use pcap_parser::pcapng::{
-    parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
-    parse_sectionheaderblock,
-};
-
 use super::timestamps::ticks_to_ns;
 use super::*;
 
 impl Reader {
     /// Reads one pcapng block; finds its packet if it holds one.
+    #[inline(always)]
     pub(super) fn step_pcapng<I: Interrupt + ?Sized>(
         &mut self,
         interrupt: &I,
@@ -52,7 +48,47 @@ impl Reader {
         if trailer != block_len {
             return Err((offset + block_len as u64 - 4, format!("block length fields disagree ({block_len} at the start, {trailer} at the end); the file is damaged")));
         }
+        if block_type == SHB || block_type == IDB {
+            self.describe(block_type, offset, block_len, be)?;
+            self.bytes.consume(block_len);
+            return Ok(Step::Skipped);
+        }
         let body = &data[8..block_len - 4];
+        let at = |pos: usize| offset + 8 + pos as u64;
+        match block_type {
+            EPB | PB | SPB => {
+                let packet = parse_packet_block(block_type, body, be, &self.ifaces)
+                    .map_err(|(pos, reason)| (at(pos), reason))?;
+                let iface = &self.ifaces[packet.if_id];
+                let ticks = (u64::from(packet.ts_high) << 32) | u64::from(packet.ts_low);
+                return Ok(Step::Packet(Found {
+                    record_len: block_len,
+                    data_at: 8 + packet.data_at,
+                    data_len: packet.data.len(),
+                    iface: packet.if_id,
+                    ts_ns: ticks_to_ns(ticks, iface.tsresol, iface.tsoffset),
+                    len: packet.len,
+                    flags: packet.flags,
+                }));
+            }
+            _ => {}
+        }
+        self.bytes.consume(block_len);
+        Ok(Step::Skipped)
+    }
+
+    /// Reads a section header block (a new section: its interfaces
+    /// forgotten) or an interface description block (one more interface).
+    /// Out of line: the packet path stays small.
+    #[inline(never)]
+    fn describe(
+        &mut self,
+        block_type: u32,
+        offset: u64,
+        block_len: usize,
+        be: bool,
+    ) -> Result<(), Damage> {
+        let body = &self.bytes.data()[8..block_len - 4];
         let at = |pos: usize| offset + 8 + pos as u64;
         match block_type {
             SHB => {
@@ -63,9 +99,6 @@ impl Reader {
                 }
                 walk_options(&body[16..], be, |_, _| {})
                     .map_err(|(pos, reason)| (at(16 + pos), reason))?;
-                if let Err(err) = parse_sectionheaderblock(data) {
-                    return Err((offset, format!("bad section header block: {err}")));
-                }
                 log::debug!(
                     "{}: pcapng {major}.{minor} section at byte {offset}, {}",
                     self.name,
@@ -96,29 +129,14 @@ impl Reader {
                 })
                 .map_err(|(pos, reason)| (at(8 + pos), reason))?;
                 let index = self.ifaces.len();
-                let parsed = if be {
-                    parse_interfacedescriptionblock_be(data)
-                } else {
-                    parse_interfacedescriptionblock_le(data)
-                };
-                let iface = match parsed {
-                    Ok((_, idb)) => {
-                        let link_type = LinkType((idb.linktype.0 & 0xffff) as u16);
-                        let mut iface =
-                            Iface::unnamed(index, link_type, idb.snaplen, idb.if_tsresol);
-                        iface.tsoffset = tsoffset;
-                        if let Some(Ok(name)) = idb.if_name() {
-                            let name = name.trim_end_matches('\0');
-                            if !name.is_empty() {
-                                iface.name = name.to_string();
-                            }
-                        }
-                        iface
-                    }
-                    Err(err) => {
-                        return Err((offset, format!("bad interface description block: {err}")))
-                    }
-                };
+                // link type(2) reserved(2) snaplen(4), options.
+                let link_type = LinkType(u16_at(body, 0, be));
+                let (name, tsresol) = name_and_resolution(&body[8..], be);
+                let mut iface = Iface::unnamed(index, link_type, u32_at(body, 4, be), tsresol);
+                iface.tsoffset = tsoffset;
+                if let Some(name) = name {
+                    iface.name = name.to_string();
+                }
                 log::debug!(
                     "{}: interface {index} {}: link type {} ({}), snaplen {}, if_tsresol {}",
                     self.name,
@@ -130,25 +148,9 @@ impl Reader {
                 );
                 self.ifaces.push(iface);
             }
-            EPB | PB | SPB => {
-                let packet = parse_packet_block(block_type, body, be, &self.ifaces)
-                    .map_err(|(pos, reason)| (at(pos), reason))?;
-                let iface = &self.ifaces[packet.if_id];
-                let ticks = (u64::from(packet.ts_high) << 32) | u64::from(packet.ts_low);
-                return Ok(Step::Packet(Found {
-                    record_len: block_len,
-                    data_at: 8 + packet.data_at,
-                    data_len: packet.data.len(),
-                    iface: packet.if_id,
-                    ts_ns: ticks_to_ns(ticks, iface.tsresol, iface.tsoffset),
-                    len: packet.len,
-                    flags: packet.flags,
-                }));
-            }
             _ => {}
         }
-        self.bytes.consume(block_len);
-        Ok(Step::Skipped)
+        Ok(())
     }
 }
 
@@ -326,4 +328,77 @@ pub(super) fn walk_options(
         pos += step;
     }
     Ok(())
+}
+
+/// An interface's `if_name` (the first, if it is UTF-8 and not empty once
+/// trailing NULs are cut) and `if_tsresol` (the last with a value; 6, i.e.
+/// microseconds, without one), from its options: every option whose padded
+/// value fits in the block, past `opt_endofopt` too.
+fn name_and_resolution(mut rest: &[u8], be: bool) -> (Option<&str>, u8) {
+    let mut name = None;
+    let mut first_name = true;
+    let mut tsresol = 6;
+    while rest.len() >= 4 {
+        let code = u16_at(rest, 0, be);
+        let len = usize::from(u16_at(rest, 2, be));
+        let Some(value) = rest.get(4..4 + len.next_multiple_of(4)) else {
+            break;
+        };
+        match code {
+            2 if first_name => {
+                first_name = false;
+                name = std::str::from_utf8(&value[..len])
+                    .ok()
+                    .map(|name| name.trim_end_matches('\0'))
+                    .filter(|name| !name.is_empty());
+            }
+            9 => {
+                if let Some(&resolution) = value.first() {
+                    tsresol = resolution;
+                }
+            }
+            _ => {}
+        }
+        rest = &rest[4 + value.len()..];
+    }
+    (name, tsresol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opt(code: u16, value: &[u8]) -> Vec<u8> {
+        let mut out = [code.to_le_bytes(), (value.len() as u16).to_le_bytes()].concat();
+        out.extend_from_slice(value);
+        out.resize(out.len().next_multiple_of(4), 0);
+        out
+    }
+
+    #[test]
+    fn interface_names_and_resolutions_as_netraf_always_read_them() {
+        // The first if_name counts, NULs cut; the last if_tsresol; options
+        // after opt_endofopt too.
+        let opts = [
+            opt(9, &[3]),
+            opt(0, &[]),
+            opt(2, b"eth0\0\0"),
+            opt(2, b"eth1"),
+            opt(9, &[0x80 | 7]),
+        ]
+        .concat();
+        assert_eq!(name_and_resolution(&opts, false), (Some("eth0"), 0x87));
+        // A first name that is not UTF-8, or only NULs: no name.
+        let opts = [opt(2, &[0xff, 0xfe]), opt(2, b"eth1")].concat();
+        assert_eq!(name_and_resolution(&opts, false), (None, 6));
+        assert_eq!(name_and_resolution(&opt(2, b"\0\0"), false), (None, 6));
+        // An option whose padding runs past the block ends the list; an
+        // empty if_tsresol keeps the default.
+        let mut cut = [opt(9, &[]), opt(2, b"abcde")].concat();
+        cut.truncate(cut.len() - 1);
+        assert_eq!(name_and_resolution(&cut, false), (None, 6));
+        // Big-endian codes and lengths.
+        let be = [&[0, 2, 0, 3][..], b"lo\0\0"].concat();
+        assert_eq!(name_and_resolution(&be, true), (Some("lo"), 6));
+    }
 }
