@@ -9,3 +9,12 @@ pub(crate) const MAX_BLOCK: usize = 1 << 20;
 /// At most this many pcapng interfaces per section (the writer starts a new
 /// section after as many).
 pub(crate) const MAX_INTERFACES: usize = 65_536;
+
+/// A writer's snap length: 0 or more than [`MAX_CAPLEN`] means [`MAX_CAPLEN`].
+pub(crate) fn clamp_snaplen(snaplen: u32) -> u32 {
+    if snaplen == 0 || snaplen > MAX_CAPLEN {
+        MAX_CAPLEN
+    } else {
+        snaplen
+    }
+}

@@ -12,16 +12,5 @@ mod pcapng;
 #[cfg(test)]
 mod tests;
 
-use crate::limits::MAX_CAPLEN;
-
 pub use pcap::PcapWriter;
 pub use pcapng::PcapngWriter;
-
-/// A writer's snap length: 0 or more than [`MAX_CAPLEN`] means [`MAX_CAPLEN`].
-pub(crate) fn clamp_snaplen(snaplen: u32) -> u32 {
-    if snaplen == 0 || snaplen > MAX_CAPLEN {
-        MAX_CAPLEN
-    } else {
-        snaplen
-    }
-}

@@ -2,9 +2,8 @@
 
 use std::io::{self, Write};
 
+use crate::limits::clamp_snaplen;
 use crate::{LinkType, Record};
-
-use super::clamp_snaplen;
 
 /// Writes a pcap file with nanosecond timestamps (magic `a1b23c4d`), one link type.
 pub struct PcapWriter<W: Write> {

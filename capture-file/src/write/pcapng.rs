@@ -3,10 +3,8 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::limits::MAX_INTERFACES;
+use crate::limits::{clamp_snaplen, MAX_INTERFACES};
 use crate::{LinkType, PacketType, Record};
-
-use super::clamp_snaplen;
 
 /// The interface of a block written so far.
 struct WrittenInterface {
