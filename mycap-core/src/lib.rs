@@ -47,10 +47,10 @@ mod session;
 mod sys;
 
 pub use bpf::{BpfInsn, BPF_MAXINSNS};
+pub use capture_file::{LinkType, PacketType, PcapWriter, PcapngWriter};
 pub use config::{CaptureConfig, Direction, Fanout, FanoutGroup, FanoutMode, Interface};
 pub use error::Error;
-pub use file::{PcapWriter, PcapngWriter};
-pub use header::{LinkType, PacketHeader, PacketType, VlanTag};
+pub use header::{PacketHeader, VlanTag};
 pub use inject::Injector;
 pub use live::link_type_of;
 pub use loop_control::{Breaker, Handler, LoopEnd, Stats, Verdict};

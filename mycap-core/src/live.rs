@@ -33,11 +33,12 @@ use std::io;
 use std::sync::Arc;
 
 use crate::bpf::{self, BpfInsn};
-use crate::header::{LinkType, PacketHeader, PacketType, VlanTag};
+use crate::header::{PacketHeader, VlanTag};
 use crate::loop_control::{Handler, LoopEnd, Shared, Stats};
 use crate::opening::{open_socket, resolve_up};
 use crate::sys::{self, EventFd, PacketSocket, Ring, RingLayout};
 use crate::{CaptureConfig, Direction, Error, Fanout, FanoutGroup, Interface, Verdict};
+use crate::{LinkType, PacketType};
 
 /// Joins the bound `socket` to `fanout`'s group and returns the group id
 /// (the kernel picks it for [`FanoutGroup::New`]).

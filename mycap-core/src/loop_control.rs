@@ -89,6 +89,11 @@ impl Shared {
     pub(crate) fn install_waker(&self, waker: Arc<EventFd>) {
         let _ = self.waker.set(waker);
     }
+
+    /// The eventfd that [`Breaker::end`] writes, once installed.
+    pub(crate) fn waker(&self) -> Option<&EventFd> {
+        self.waker.get().map(|waker| &**waker)
+    }
 }
 
 /// Ends a session's loop from any thread. Cloneable, `Send + Sync`; does

@@ -88,7 +88,7 @@ impl Session {
     ) -> Result<Session, Error> {
         let shared = Arc::new(Shared::default());
         Ok(Session {
-            source: Source::File(FileSource::from_reader(name, reader, &shared)?),
+            source: Source::File(FileSource::from_reader(name, reader)?),
             shared,
         })
     }

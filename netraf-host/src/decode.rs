@@ -35,6 +35,7 @@
 //! 0 written by segmentation offload, and has no LLC/SNAP, MPLS, cooked,
 //! null, HDLC or 802.11 framing). Only bounds-checked slicing, no allocation.
 
+use capture_file::cooked;
 use mycap_core::{LinkType, PacketHeader, PacketType};
 use plugin_api::{Network, PacketSummary, Transport};
 
@@ -72,26 +73,17 @@ pub fn summarize(header: &PacketHeader<'_>, data: &[u8]) -> PacketSummary {
     let mut pkttype = header.pkttype;
     match header.link_type {
         LinkType::ETHERNET => ethernet(&mut s, data),
-        LinkType::LINUX_SLL => {
-            // pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
-            if let Some(h) = data.get(..16) {
-                pkttype = PacketType::from_sll(u8::try_from(be16(h, 0)).unwrap_or(u8::MAX));
-                cooked_addr(&mut s, be16(h, 4), &h[6..14]);
-                cooked(&mut s, be16(h, 14), &data[16..]);
-            }
-        }
-        LinkType::LINUX_SLL2 => {
-            // protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
-            if let Some(h) = data.get(..20) {
-                pkttype = PacketType::from_sll(h[10]);
-                cooked_addr(&mut s, u16::from(h[11]), &h[12..20]);
-                cooked(&mut s, be16(h, 0), &data[20..]);
+        LinkType::LINUX_SLL | LinkType::LINUX_SLL2 => {
+            if let Some(c) = cooked::parse(header.link_type, data) {
+                pkttype = c.packet_type;
+                cooked_addr(&mut s, c.halen, c.address);
+                cooked(&mut s, c.protocol, &data[c.header_len..]);
             }
         }
         LinkType::NULL | LinkType::LOOP => null(&mut s, data),
-        LinkType::RAW | LinkType(12) | LinkType(14) => raw_ip(&mut s, data),
         LinkType::IPV4 => ip(&mut s, ETH_IPV4, data),
         LinkType::IPV6 => ip(&mut s, ETH_IPV6, data),
+        raw if raw.is_raw_ip() => raw_ip(&mut s, data),
         // address(1) control(1) protocol(2); 0x8035 here is SLARP (Cisco's
         // keepalive), not RARP.
         LinkType::C_HDLC if data.len() >= 4 && be16(data, 2) != ETH_RARP => {
@@ -320,10 +312,8 @@ fn nflog_tlvs<'a>(mut tlvs: &'a [u8], order: Order, mut visit: impl FnMut(u16, &
 
 /// Raw IP: the version nibble says which.
 fn raw_ip(s: &mut PacketSummary, data: &[u8]) {
-    match data.first().map(|b| b >> 4) {
-        Some(4) => ip(s, ETH_IPV4, data),
-        Some(6) => ip(s, ETH_IPV6, data),
-        _ => {}
+    if let Some(etype) = LinkType::raw_ip_ethertype(data) {
+        ip(s, etype, data);
     }
 }
 

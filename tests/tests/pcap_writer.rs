@@ -112,7 +112,9 @@ fn write_pcapng(path: &Path, packets: &[Packet]) {
     let out = BufWriter::new(File::create(path).expect("create pcapng"));
     let mut writer = PcapngWriter::new(out, "netraf tests", 0).expect("pcapng header");
     for p in packets {
-        writer.write(&p.header(0), &p.data).expect("write packet");
+        writer
+            .write(&p.header(0).record(), &p.data)
+            .expect("write packet");
     }
     writer.finish().expect("flush pcapng");
 }
@@ -121,7 +123,9 @@ fn write_pcap(path: &Path, packets: &[Packet]) {
     let out = BufWriter::new(File::create(path).expect("create pcap"));
     let mut writer = PcapWriter::new(out, packets[0].link_type, 0).expect("pcap header");
     for p in packets {
-        writer.write(&p.header(0), &p.data).expect("write packet");
+        writer
+            .write(&p.header(0).record(), &p.data)
+            .expect("write packet");
     }
     writer.finish().expect("flush pcap");
 }
@@ -268,7 +272,7 @@ fn every_corpus_capture_survives_a_pcapng_round_trip() {
         let mut original = Vec::new();
         // Damaged files stop with an error: the packets before it are copied.
         let _ = session.run(&mut |h: &PacketHeader<'_>, data: &[u8]| {
-            writer.write(h, data).expect("write packet");
+            writer.write(&h.record(), data).expect("write packet");
             original.push(Packet::seen(h, data));
             Verdict::Continue
         });

@@ -9,7 +9,8 @@ pub(crate) mod ring;
 pub(crate) mod socket;
 pub(crate) mod wake;
 
+pub(crate) use capture_file::poll_two;
 pub(crate) use netns::in_netns;
 pub(crate) use ring::{Ring, RingLayout};
 pub(crate) use socket::PacketSocket;
-pub(crate) use wake::{poll_two, EventFd};
+pub(crate) use wake::EventFd;

@@ -1,7 +1,7 @@
-//! The eventfd that wakes a blocked loop, and poll on a packet source (the socket, or a pipe's read end) plus that eventfd.
+//! The eventfd that wakes a blocked loop; poll on a packet source (the socket, or a pipe's read end) plus that eventfd is `capture_file::poll_two`.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// A non-blocking eventfd: `wake` makes it readable, `drain` resets it.
 #[derive(Debug)]
@@ -57,55 +57,16 @@ impl EventFd {
     }
 }
 
-/// What poll reported.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Readiness {
-    /// The source has data (a socket: a retired block).
-    pub(crate) source: bool,
-    /// The source reported an error condition or a hang-up (POLLERR/POLLHUP/POLLNVAL).
-    pub(crate) source_error: bool,
-    /// The eventfd was woken.
-    pub(crate) waker: bool,
-}
-
-/// Blocks until `source` (a packet socket, or the read end of a pipe or FIFO)
-/// is readable, in error or hung up, or `waker` is readable. An interrupted
-/// poll (EINTR) returns an empty [`Readiness`].
-///
-/// # Errors
-/// poll failing for any other reason.
-pub(crate) fn poll_two(source: RawFd, waker: RawFd) -> io::Result<Readiness> {
-    let mut fds = [
-        libc::pollfd {
-            fd: source,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: waker,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
-    // SAFETY: `fds` is a live array of two pollfd and we pass its exact length.
-    let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-    if rc < 0 {
-        let err = io::Error::last_os_error();
-        if err.kind() == io::ErrorKind::Interrupted {
-            return Ok(Readiness::default());
-        }
-        return Err(err);
+impl AsFd for EventFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
-    Ok(Readiness {
-        source: fds[0].revents & libc::POLLIN != 0,
-        source_error: fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0,
-        waker: fds[1].revents & libc::POLLIN != 0,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use capture_file::poll_two;
 
     #[test]
     fn wake_makes_poll_return_and_drain_resets() {

@@ -1,4 +1,4 @@
-//! Capture-file output: pcap or pcapng through MYCAP's writers, rotated by size and by packet time (see `rotation`) into timestamped files.
+//! Capture-file output: pcap or pcapng through capture-file's writers, rotated by size and by packet time (see `rotation`) into timestamped files.
 //!
 //! A file is opened at the first packet it holds: its name takes that
 //! packet's time (or the start of its time period), and a pcap header that
@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use mycap_core::{LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter};
+use capture_file::{LinkType, PacketType, PcapWriter, PcapngWriter, Record};
 use plugin_api::{output_file, wall_ns, Packet};
 
 use crate::file_names::{before_extension, expand};
@@ -55,10 +55,10 @@ impl Writer {
         self.out().get_ref().bytes()
     }
 
-    fn write(&mut self, header: &PacketHeader<'_>, data: &[u8]) -> io::Result<()> {
+    fn write(&mut self, record: &Record<'_>, data: &[u8]) -> io::Result<()> {
         match self {
-            Writer::Pcap(w) => w.write(header, data),
-            Writer::Pcapng(w) => w.write(header, data),
+            Writer::Pcap(w) => w.write(record, data),
+            Writer::Pcapng(w) => w.write(record, data),
         }
     }
 
@@ -265,15 +265,14 @@ impl CaptureOutput {
         if rotate {
             self.start(packet.ts_ns, link_type)?;
         }
-        let header = PacketHeader {
+        let record = Record {
             ts_ns: packet.ts_ns,
             caplen: caplen as u32,
             len,
-            ifindex: packet.ifindex,
+            interface: packet.ifindex,
             ifname: packet.ifname(),
-            pkttype: PacketType::from_sll(packet.pkttype),
+            packet_type: PacketType::from_sll(packet.pkttype),
             link_type,
-            vlan: None,
         };
         let data = if rebuilt {
             &self.scratch[..]
@@ -281,7 +280,7 @@ impl CaptureOutput {
             packet.data()
         };
         if let Some(w) = &mut self.writer {
-            w.write(&header, data)?;
+            w.write(&record, data)?;
             self.records.buffered(w.bytes());
             self.records.taken(w.taken());
         }

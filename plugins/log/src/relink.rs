@@ -1,6 +1,7 @@
 //! A packet's link-layer header rewritten for a capture file: the VLAN tag the kernel stripped put back, or a Linux cooked v2 header in place of the packet's own.
 
-use mycap_core::LinkType;
+use capture_file::cooked::{self, Sll2};
+use capture_file::LinkType;
 use plugin_api::{Packet, StrippedVlan};
 
 /// Builds in `out` the Ethernet frame `data` with the stripped tag `tag`
@@ -28,8 +29,8 @@ pub(crate) fn cook(
     const ARPHRD_LOOPBACK: u16 = 772;
     const ARPHRD_NONE: u16 = 0xfffe;
     let data = packet.data();
-    // (protocol, hatype, halen, address, bytes of the original header)
-    let (protocol, hatype, halen, addr, strip): (u16, u16, u8, &[u8], usize) = match link_type {
+    // (protocol, hatype, address, bytes of the original header)
+    let (protocol, hatype, address, strip): (u16, u16, &[u8], usize) = match link_type {
         LinkType::ETHERNET => {
             let h = data.get(..14)?;
             let mut protocol = u16::from_be_bytes([h[12], h[13]]);
@@ -44,59 +45,31 @@ pub(crate) fn cook(
             }
             match vlan {
                 // The TCI, then the frame's EtherType (kept in the payload).
-                Some(tag) => (tag.tpid, ARPHRD_ETHER, 6, &h[6..12], 12),
-                None => (protocol, ARPHRD_ETHER, 6, &h[6..12], 14),
+                Some(tag) => (tag.tpid, ARPHRD_ETHER, &h[6..12], 12),
+                None => (protocol, ARPHRD_ETHER, &h[6..12], 14),
             }
         }
-        // pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
         LinkType::LINUX_SLL => {
-            let h = data.get(..16)?;
-            let halen = u8::try_from(u16::from_be_bytes([h[4], h[5]]).min(8)).ok()?;
-            let hatype = u16::from_be_bytes([h[2], h[3]]);
-            (
-                u16::from_be_bytes([h[14], h[15]]),
-                hatype,
-                halen,
-                &h[6..14],
-                16,
-            )
+            let c = cooked::parse(link_type, data)?;
+            let halen = usize::from(c.halen.min(8));
+            (c.protocol, c.hatype, &c.address[..halen], c.header_len)
         }
-        LinkType::NULL
-        | LinkType::LOOP
-        | LinkType::RAW
-        | LinkType(12)
-        | LinkType(14)
-        | LinkType::IPV4
-        | LinkType::IPV6 => {
-            let strip = if matches!(link_type, LinkType::NULL | LinkType::LOOP) {
-                4
-            } else {
-                0
-            };
-            let protocol = match data.get(strip)? >> 4 {
-                4 => 0x0800,
-                6 => 0x86dd,
-                _ => return None,
-            };
-            let hatype = if strip == 4 {
-                ARPHRD_LOOPBACK
-            } else {
-                ARPHRD_NONE
-            };
-            (protocol, hatype, 0, &[][..], strip)
+        LinkType::NULL | LinkType::LOOP => {
+            let protocol = LinkType::raw_ip_ethertype(data.get(4..)?)?;
+            (protocol, ARPHRD_LOOPBACK, &[][..], 4)
         }
+        raw if raw.is_raw_ip() => (LinkType::raw_ip_ethertype(data)?, ARPHRD_NONE, &[][..], 0),
         _ => return None,
     };
-    let mut addr8 = [0u8; 8];
-    addr8[..usize::from(halen)].copy_from_slice(&addr[..usize::from(halen)]);
     out.clear();
-    out.extend_from_slice(&protocol.to_be_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&packet.ifindex.to_be_bytes());
-    out.extend_from_slice(&hatype.to_be_bytes());
-    out.push(packet.pkttype);
-    out.push(halen);
-    out.extend_from_slice(&addr8);
+    Sll2 {
+        protocol,
+        ifindex: packet.ifindex,
+        hatype,
+        packet_type: packet.pkttype,
+        address,
+    }
+    .write(out);
     if let Some(tag) = vlan.filter(|_| link_type == LinkType::ETHERNET) {
         out.extend_from_slice(&tag.tci.to_be_bytes());
     }

@@ -114,7 +114,9 @@ pub fn pcap_bytes(frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
     let mut writer = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 0).expect("pcap header");
     for (ts_ns, frame) in frames {
         let header = header(*ts_ns, frame, PacketType::Host);
-        writer.write(&header, frame).expect("write to a Vec");
+        writer
+            .write(&header.record(), frame)
+            .expect("write to a Vec");
     }
     writer.finish().expect("finish a Vec")
 }

@@ -124,7 +124,9 @@ fn write_pcap(path: &Path, link_type: u16) -> u64 {
             link_type: LinkType(link_type),
             vlan: None,
         };
-        writer.write(&header, &data).expect("write to a Vec");
+        writer
+            .write(&header.record(), &data)
+            .expect("write to a Vec");
         written += 1;
     }
     std::fs::write(path, writer.finish().expect("finish a Vec")).expect("write the test pcap");

@@ -32,7 +32,9 @@ fn write_pcapng(path: &Path) {
             link_type: LinkType::ETHERNET,
             vlan: None,
         };
-        writer.write(&header, &frame).expect("write to a Vec");
+        writer
+            .write(&header.record(), &frame)
+            .expect("write to a Vec");
     }
     std::fs::write(path, writer.finish().expect("finish a Vec")).expect("write the test pcapng");
 }

@@ -30,7 +30,9 @@ fn many_sections() -> Vec<u8> {
             vlan: None,
         };
         let mut writer = PcapngWriter::new(file, "netraf tests", 0).expect("section header");
-        writer.write(&header, &frame).expect("write to a Vec");
+        writer
+            .write(&header.record(), &frame)
+            .expect("write to a Vec");
         file = writer.finish().expect("finish a Vec");
     }
     file

@@ -3,11 +3,14 @@
 use super::pcapng::shb_framing;
 use super::*;
 
-impl FileSource {
+impl Reader {
     /// Reads the pcap file header, or the first pcapng section header block;
     /// sets the format.
-    pub(super) fn read_header(&mut self, shared: &Shared) -> Result<Step, Damage> {
-        if self.fill(24, shared, 0)?.is_none() {
+    pub(super) fn read_header<I: Interrupt + ?Sized>(
+        &mut self,
+        interrupt: &I,
+    ) -> Result<Step, Damage> {
+        if self.fill(24, interrupt, 0)?.is_none() {
             return Ok(Step::Ended);
         }
         let head = self.bytes.data();
@@ -41,7 +44,7 @@ impl FileSource {
                 self.bytes.consume(24);
                 log::debug!(
                     "{}: pcap {major}.{minor}, {}, {} timestamps, link type {} ({link_type}), snaplen {snaplen}",
-                    self.path,
+                    self.name,
                     if big_endian { "big-endian" } else { "little-endian" },
                     if nanos { "nanosecond" } else { "microsecond" },
                     link_type.0
@@ -54,7 +57,7 @@ impl FileSource {
             [0x0a, 0x0d, 0x0d, 0x0a] => {
                 // Read the whole section header block before parsing it.
                 let (big_endian, block_len) = shb_framing(head)?;
-                let Some(have) = self.fill(block_len, shared, 0)? else {
+                let Some(have) = self.fill(block_len, interrupt, 0)? else {
                     return Ok(Step::Ended);
                 };
                 if have < block_len {
@@ -63,7 +66,7 @@ impl FileSource {
                 self.format = Format::Pcapng { big_endian };
                 // The section header block is read now, so that a file that is
                 // not pcapng fails at open.
-                self.step_pcapng(&mut |_: &PacketHeader<'_>, _: &[u8]| Verdict::Continue, shared)
+                self.step_pcapng(interrupt)
             }
             [0xa1, 0xb2, 0xcd, 0x34] | [0x34, 0xcd, 0xb2, 0xa1] => Err((
                 0,

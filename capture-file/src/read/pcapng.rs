@@ -1,25 +1,20 @@
 //! pcapng blocks: sections (each in its own byte order), interfaces and their options, and packet blocks, cut in place from the buffer.
 
-use pcap_parser::pcapng::{
-    parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
-    parse_sectionheaderblock,
-};
-
 use super::timestamps::ticks_to_ns;
 use super::*;
 
-impl FileSource {
-    /// Reads one pcapng block; hands over its packet if it holds one.
-    pub(super) fn step_pcapng<H: Handler + ?Sized>(
+impl Reader {
+    /// Reads one pcapng block; finds its packet if it holds one.
+    #[inline(always)]
+    pub(super) fn step_pcapng<I: Interrupt + ?Sized>(
         &mut self,
-        handler: &mut H,
-        shared: &Shared,
+        interrupt: &I,
     ) -> Result<Step, Damage> {
         let Format::Pcapng { big_endian } = self.format else {
             return Ok(Step::Eof);
         };
         let offset = self.bytes.offset();
-        let Some(avail) = self.fill(12, shared, offset)? else {
+        let Some(avail) = self.fill(12, interrupt, offset)? else {
             return Ok(Step::Ended);
         };
         if avail == 0 {
@@ -42,7 +37,7 @@ impl FileSource {
             (big_endian, len)
         };
         self.format = Format::Pcapng { big_endian: be };
-        let Some(avail) = self.fill(block_len, shared, offset)? else {
+        let Some(avail) = self.fill(block_len, interrupt, offset)? else {
             return Ok(Step::Ended);
         };
         if avail < block_len {
@@ -53,7 +48,47 @@ impl FileSource {
         if trailer != block_len {
             return Err((offset + block_len as u64 - 4, format!("block length fields disagree ({block_len} at the start, {trailer} at the end); the file is damaged")));
         }
+        if block_type == SHB || block_type == IDB {
+            self.describe(block_type, offset, block_len, be)?;
+            self.bytes.consume(block_len);
+            return Ok(Step::Skipped);
+        }
         let body = &data[8..block_len - 4];
+        let at = |pos: usize| offset + 8 + pos as u64;
+        match block_type {
+            EPB | PB | SPB => {
+                let packet = parse_packet_block(block_type, body, be, &self.ifaces)
+                    .map_err(|(pos, reason)| (at(pos), reason))?;
+                let iface = &self.ifaces[packet.if_id];
+                let ticks = (u64::from(packet.ts_high) << 32) | u64::from(packet.ts_low);
+                return Ok(Step::Packet(Found {
+                    record_len: block_len,
+                    data_at: 8 + packet.data_at,
+                    data_len: packet.data.len(),
+                    iface: packet.if_id,
+                    ts_ns: ticks_to_ns(ticks, iface.tsresol, iface.tsoffset),
+                    len: packet.len,
+                    flags: packet.flags,
+                }));
+            }
+            _ => {}
+        }
+        self.bytes.consume(block_len);
+        Ok(Step::Skipped)
+    }
+
+    /// Reads a section header block (a new section: its interfaces
+    /// forgotten) or an interface description block (one more interface).
+    /// Out of line: the packet path stays small.
+    #[inline(never)]
+    fn describe(
+        &mut self,
+        block_type: u32,
+        offset: u64,
+        block_len: usize,
+        be: bool,
+    ) -> Result<(), Damage> {
+        let body = &self.bytes.data()[8..block_len - 4];
         let at = |pos: usize| offset + 8 + pos as u64;
         match block_type {
             SHB => {
@@ -64,12 +99,9 @@ impl FileSource {
                 }
                 walk_options(&body[16..], be, |_, _| {})
                     .map_err(|(pos, reason)| (at(16 + pos), reason))?;
-                if let Err(err) = parse_sectionheaderblock(data) {
-                    return Err((offset, format!("bad section header block: {err}")));
-                }
                 log::debug!(
                     "{}: pcapng {major}.{minor} section at byte {offset}, {}",
-                    self.path,
+                    self.name,
                     if be { "big-endian" } else { "little-endian" }
                 );
                 self.ifaces.clear();
@@ -97,32 +129,17 @@ impl FileSource {
                 })
                 .map_err(|(pos, reason)| (at(8 + pos), reason))?;
                 let index = self.ifaces.len();
-                let parsed = if be {
-                    parse_interfacedescriptionblock_be(data)
-                } else {
-                    parse_interfacedescriptionblock_le(data)
-                };
-                let iface = match parsed {
-                    Ok((_, idb)) => {
-                        let link_type = LinkType((idb.linktype.0 & 0xffff) as u16);
-                        let mut iface =
-                            Iface::unnamed(index, link_type, idb.snaplen, idb.if_tsresol);
-                        iface.tsoffset = tsoffset;
-                        if let Some(Ok(name)) = idb.if_name() {
-                            let name = name.trim_end_matches('\0');
-                            if !name.is_empty() {
-                                iface.name = name.to_string();
-                            }
-                        }
-                        iface
-                    }
-                    Err(err) => {
-                        return Err((offset, format!("bad interface description block: {err}")))
-                    }
-                };
+                // link type(2) reserved(2) snaplen(4), options.
+                let link_type = LinkType(u16_at(body, 0, be));
+                let (name, tsresol) = name_and_resolution(&body[8..], be);
+                let mut iface = Iface::unnamed(index, link_type, u32_at(body, 4, be), tsresol);
+                iface.tsoffset = tsoffset;
+                if let Some(name) = name {
+                    iface.name = name.to_string();
+                }
                 log::debug!(
                     "{}: interface {index} {}: link type {} ({}), snaplen {}, if_tsresol {}",
-                    self.path,
+                    self.name,
                     iface.name,
                     iface.link_type.0,
                     iface.link_type,
@@ -131,30 +148,9 @@ impl FileSource {
                 );
                 self.ifaces.push(iface);
             }
-            EPB | PB | SPB => {
-                let packet = parse_packet_block(block_type, body, be, &self.ifaces)
-                    .map_err(|(pos, reason)| (at(pos), reason))?;
-                let iface = &self.ifaces[packet.if_id];
-                let ticks = (u64::from(packet.ts_high) << 32) | u64::from(packet.ts_low);
-                let header = PacketHeader {
-                    ts_ns: ticks_to_ns(ticks, iface.tsresol, iface.tsoffset),
-                    caplen: packet.data.len() as u32,
-                    len: packet.len.max(packet.data.len() as u32),
-                    ifindex: packet.if_id as u32,
-                    ifname: &iface.name,
-                    pkttype: packet_type(iface.link_type, packet.data, packet.flags),
-                    link_type: iface.link_type,
-                    vlan: None,
-                };
-                self.received += 1;
-                let verdict = handler.on_packet(&header, packet.data);
-                self.bytes.consume(block_len);
-                return Ok(Step::Packet(verdict));
-            }
             _ => {}
         }
-        self.bytes.consume(block_len);
-        Ok(Step::Skipped)
+        Ok(())
     }
 }
 
@@ -165,6 +161,8 @@ pub(super) struct PacketBlock<'a> {
     ts_low: u32,
     len: u32,
     flags: u32,
+    /// Where `data` starts in the block's body.
+    data_at: usize,
     data: &'a [u8],
 }
 
@@ -202,6 +200,7 @@ pub(super) fn parse_packet_block<'a>(
                 ts_low: 0,
                 len,
                 flags: 0,
+                data_at: 4,
                 data: &body[4..4 + caplen],
             });
         }
@@ -254,6 +253,7 @@ pub(super) fn parse_packet_block<'a>(
         ts_low: u32_at(body, 8, be),
         len: u32_at(body, 16, be),
         flags,
+        data_at: fixed,
         data: &body[fixed..fixed + caplen],
     })
 }
@@ -328,4 +328,77 @@ pub(super) fn walk_options(
         pos += step;
     }
     Ok(())
+}
+
+/// An interface's `if_name` (the first, if it is UTF-8 and not empty once
+/// trailing NULs are cut) and `if_tsresol` (the last with a value; 6, i.e.
+/// microseconds, without one), from its options: every option whose padded
+/// value fits in the block, past `opt_endofopt` too.
+fn name_and_resolution(mut rest: &[u8], be: bool) -> (Option<&str>, u8) {
+    let mut name = None;
+    let mut first_name = true;
+    let mut tsresol = 6;
+    while rest.len() >= 4 {
+        let code = u16_at(rest, 0, be);
+        let len = usize::from(u16_at(rest, 2, be));
+        let Some(value) = rest.get(4..4 + len.next_multiple_of(4)) else {
+            break;
+        };
+        match code {
+            2 if first_name => {
+                first_name = false;
+                name = std::str::from_utf8(&value[..len])
+                    .ok()
+                    .map(|name| name.trim_end_matches('\0'))
+                    .filter(|name| !name.is_empty());
+            }
+            9 => {
+                if let Some(&resolution) = value.first() {
+                    tsresol = resolution;
+                }
+            }
+            _ => {}
+        }
+        rest = &rest[4 + value.len()..];
+    }
+    (name, tsresol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opt(code: u16, value: &[u8]) -> Vec<u8> {
+        let mut out = [code.to_le_bytes(), (value.len() as u16).to_le_bytes()].concat();
+        out.extend_from_slice(value);
+        out.resize(out.len().next_multiple_of(4), 0);
+        out
+    }
+
+    #[test]
+    fn interface_names_and_resolutions_as_netraf_always_read_them() {
+        // The first if_name counts, NULs cut; the last if_tsresol; options
+        // after opt_endofopt too.
+        let opts = [
+            opt(9, &[3]),
+            opt(0, &[]),
+            opt(2, b"eth0\0\0"),
+            opt(2, b"eth1"),
+            opt(9, &[0x80 | 7]),
+        ]
+        .concat();
+        assert_eq!(name_and_resolution(&opts, false), (Some("eth0"), 0x87));
+        // A first name that is not UTF-8, or only NULs: no name.
+        let opts = [opt(2, &[0xff, 0xfe]), opt(2, b"eth1")].concat();
+        assert_eq!(name_and_resolution(&opts, false), (None, 6));
+        assert_eq!(name_and_resolution(&opt(2, b"\0\0"), false), (None, 6));
+        // An option whose padding runs past the block ends the list; an
+        // empty if_tsresol keeps the default.
+        let mut cut = [opt(9, &[]), opt(2, b"abcde")].concat();
+        cut.truncate(cut.len() - 1);
+        assert_eq!(name_and_resolution(&cut, false), (None, 6));
+        // Big-endian codes and lengths.
+        let be = [&[0, 2, 0, 3][..], b"lo\0\0"].concat();
+        assert_eq!(name_and_resolution(&be, true), (Some("lo"), 6));
+    }
 }

@@ -9,13 +9,13 @@
 //! never waits for a writer. Every other input opened by path or as standard
 //! input (a pipe, a FIFO, a terminal, a socket) can send nothing for as long
 //! as its writer likes, so each of its reads first waits in `poll` on the
-//! input and the session's eventfd: [`Breaker::end`](crate::Breaker::end)
-//! ends the wait, and the bytes already read stay for the next run. A FIFO is
+//! input and the [`Interrupt`]'s wake descriptor: the interrupt ends the
+//! wait, and the bytes already read stay for the next call. A FIFO is
 //! opened with `O_NONBLOCK`, so that opening it does not wait for a writer;
 //! its reads come only after poll says it has data or its writer went away
 //! (poll on a FIFO that never had a writer says neither), so a read that
 //! returns 0 is the end of the file. A reader handed over by the caller is
-//! read as it is: a breaker cannot end a read that blocks inside it.
+//! read as it is: an interrupt cannot end a read that blocks inside it.
 //!
 //! Regular files are read, not memory-mapped: reading measured faster than
 //! parsing in place from a mapping (BENCHMARKS.md, "Reading, not mapping"),
@@ -27,11 +27,8 @@ use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
-use std::sync::Arc;
 
-use crate::loop_control::Shared;
-use crate::sys::{self, EventFd};
-use crate::Error;
+use crate::{sys, FileError, Interrupt};
 
 /// The read buffer at first: a few hundred packets.
 const INITIAL_BUFFER: usize = 256 << 10;
@@ -41,8 +38,8 @@ enum Input {
     /// A regular file or a block device: read without poll.
     File(File),
     /// A pipe, FIFO, terminal, socket or character device: each read waits
-    /// in poll on it and on `waker`, which the session's breakers write.
-    Stream { file: File, waker: Arc<EventFd> },
+    /// in poll on it and on the interrupt's wake descriptor.
+    Stream(File),
     /// A reader from the caller, read as it comes.
     Reader(Box<dyn Read + Send>),
 }
@@ -50,7 +47,7 @@ enum Input {
 /// Why [`Bytes::fill`] returned before it had the bytes asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Short {
-    /// A breaker ended the wait for a stream's next bytes.
+    /// The interrupt ended the wait for a stream's next bytes.
     Ended,
     /// A read failed: the message, with the OS error.
     Failed(String),
@@ -69,14 +66,9 @@ pub(crate) struct Bytes {
 }
 
 impl Bytes {
-    /// Opens `path`, or standard input when `path` is `-`. A stream gets an
-    /// eventfd, installed in `shared` for the session's breakers.
-    pub(crate) fn open(path: &Path, max_buffer: usize, shared: &Shared) -> Result<Bytes, Error> {
-        let fail = |reason: String| Error::File {
-            path: path.display().to_string(),
-            offset: 0,
-            reason,
-        };
+    /// Opens `path`, or standard input when `path` is `-`.
+    pub(crate) fn open(path: &Path, max_buffer: usize) -> Result<Bytes, FileError> {
+        let fail = |reason: String| FileError::new(0, reason);
         let file = if path.as_os_str() == "-" {
             // A descriptor of its own on standard input, whose flags stay as
             // they are: other processes may share them.
@@ -107,13 +99,7 @@ impl Bytes {
         let input = if kind.is_file() || kind.is_block_device() {
             Input::File(file)
         } else {
-            let waker = EventFd::new().map_err(|source| Error::Os {
-                context: format!("eventfd for reading {}", path.display()),
-                source,
-            })?;
-            let waker = Arc::new(waker);
-            shared.install_waker(Arc::clone(&waker));
-            Input::Stream { file, waker }
+            Input::Stream(file)
         };
         Ok(Bytes::with_input(input, max_buffer))
     }
@@ -133,22 +119,25 @@ impl Bytes {
         }
     }
 
-    /// Whether a read may wait for a writer (and a breaker can end that wait).
+    /// Whether a read may wait for a writer (and an interrupt can end that wait).
     pub(crate) fn may_wait(&self) -> bool {
-        matches!(self.input, Input::Stream { .. })
+        matches!(self.input, Input::Stream(_))
     }
 
     /// The file offset of the first unread byte.
+    #[inline]
     pub(crate) fn offset(&self) -> u64 {
         self.consumed
     }
 
     /// The unread bytes at hand.
+    #[inline]
     pub(crate) fn data(&self) -> &[u8] {
         self.buffer.data()
     }
 
     /// Marks `n` bytes at hand as read.
+    #[inline]
     pub(crate) fn consume(&mut self, n: usize) {
         // The buffer shifts its data down only before a read (in `fill`).
         let n = self.buffer.consume_noshift(n);
@@ -156,13 +145,17 @@ impl Bytes {
     }
 
     /// Makes at least `need` bytes be at hand unless the file ends first;
-    /// returns how many are. A stream's wait for more ends when a breaker
-    /// of `shared` was called; the bytes at hand stay.
+    /// returns how many are. A stream's wait for more ends when `interrupt`
+    /// says so; the bytes at hand stay.
     ///
     /// # Errors
-    /// [`Short::Ended`] when a breaker ended the wait, [`Short::Failed`] for
-    /// a failed read, with the OS error.
-    pub(crate) fn fill(&mut self, need: usize, shared: &Shared) -> Result<usize, Short> {
+    /// [`Short::Ended`] when the interrupt ended the wait, [`Short::Failed`]
+    /// for a failed read, with the OS error.
+    pub(crate) fn fill<I: Interrupt + ?Sized>(
+        &mut self,
+        need: usize,
+        interrupt: &I,
+    ) -> Result<usize, Short> {
         if need > self.buffer.capacity() / 2 {
             self.buffer.grow(self.max_buffer); // does nothing when already grown
         }
@@ -175,8 +168,8 @@ impl Bytes {
             let read = match &mut self.input {
                 Input::File(file) => file.read(space),
                 Input::Reader(reader) => reader.read(space),
-                Input::Stream { file, waker } => {
-                    if !wait_readable(file, waker, shared)? {
+                Input::Stream(file) => {
+                    if !wait_readable(file, interrupt)? {
                         continue;
                     }
                     match file.read(space) {
@@ -200,20 +193,22 @@ impl Bytes {
 }
 
 /// Waits in poll until `file` has data, an error or a hang-up (`true`: read
-/// it now), or `waker` was written (`false`: look again).
+/// it now), or the interrupt's wake descriptor is readable (`false`: look
+/// again).
 ///
 /// # Errors
-/// [`Short::Ended`] when a breaker of `shared` was called, before or during
-/// the wait; [`Short::Failed`] when poll fails.
-fn wait_readable(file: &File, waker: &EventFd, shared: &Shared) -> Result<bool, Short> {
-    if shared.is_ended() {
+/// [`Short::Ended`] when the interrupt says so, before or during the wait;
+/// [`Short::Failed`] when poll fails.
+fn wait_readable<I: Interrupt + ?Sized>(file: &File, interrupt: &I) -> Result<bool, Short> {
+    if interrupt.is_ended() {
         return Err(Short::Ended);
     }
-    let ready = sys::poll_two(file.as_raw_fd(), waker.raw())
+    let waker = interrupt.wake_fd().map_or(-1, |fd| fd.as_raw_fd());
+    let ready = sys::poll_two(file.as_raw_fd(), waker)
         .map_err(|err| Short::Failed(format!("poll on the input failed: {err}")))?;
     if ready.waker {
-        waker.drain();
-        if shared.is_ended() {
+        interrupt.woken();
+        if interrupt.is_ended() {
             return Err(Short::Ended);
         }
     }
@@ -223,11 +218,12 @@ fn wait_readable(file: &File, waker: &EventFd, shared: &Shared) -> Result<bool, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Never;
     use std::io::Cursor;
 
     #[test]
     fn a_stream_fills_across_reads_and_counts_its_offset() {
-        let shared = Shared::default();
+        let shared = Never;
         let data: Vec<u8> = (0..=255).cycle().take(1 << 20).collect();
         let mut bytes = Bytes::stream(Box::new(Cursor::new(data.clone())), 2 << 20);
         assert_eq!(bytes.fill(10, &shared).unwrap(), INITIAL_BUFFER);
@@ -245,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_failing_read_says_why() {
-        let shared = Shared::default();
+        let shared = Never;
         struct Broken;
         impl Read for Broken {
             fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
@@ -261,11 +257,11 @@ mod tests {
 
     #[test]
     fn files_open_by_path_and_directories_are_refused() {
-        let shared = Shared::default();
+        let shared = Never;
         let dir = std::env::temp_dir();
         let file = dir.join(format!("mycap-input-{}.bin", std::process::id()));
         std::fs::write(&file, b"0123456789").unwrap();
-        let mut bytes = Bytes::open(&file, 1 << 20, &shared).unwrap();
+        let mut bytes = Bytes::open(&file, 1 << 20).unwrap();
         assert_eq!(bytes.fill(4, &shared).unwrap(), 10);
         bytes.consume(3);
         assert_eq!((bytes.offset(), bytes.data()), (3, &b"3456789"[..]));
@@ -273,7 +269,7 @@ mod tests {
         assert_eq!((bytes.offset(), bytes.data()), (10, &b""[..]));
         assert_eq!(bytes.fill(1, &shared).unwrap(), 0);
         std::fs::remove_file(&file).unwrap();
-        let err = Bytes::open(&dir, 1 << 20, &shared).err().unwrap();
-        assert!(err.to_string().contains("is a directory"), "{err}");
+        let err = Bytes::open(&dir, 1 << 20).err().unwrap();
+        assert!(err.reason.contains("is a directory"), "{err}");
     }
 }
