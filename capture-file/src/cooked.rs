@@ -7,6 +7,7 @@
 //! the kernel's pseudo values for frames without one (`ETH_P_802_3` 1,
 //! `ETH_P_802_2` 4).
 
+use crate::bytes::be16;
 use crate::{LinkType, PacketType};
 
 /// The length of an SLL header.
@@ -109,11 +110,6 @@ impl Sll2<'_> {
 /// SLL's 16-bit packet type; a value past a byte stands for "other".
 fn sll_packet_type(value: u16) -> PacketType {
     PacketType::from_sll(u8::try_from(value).unwrap_or(u8::MAX))
-}
-
-/// The big-endian u16 at `at` (callers slice the header first).
-fn be16(h: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([h[at], h[at + 1]])
 }
 
 #[cfg(test)]

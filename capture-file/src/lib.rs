@@ -1,8 +1,10 @@
 //! netraf's capture files: pcap and pcapng read through a bounded buffer and written, and the vocabulary of a captured packet.
 //!
 //! This crate owns:
-//! - what a captured packet's bytes are: its [`LinkType`], and its
-//!   [`PacketType`] (what it was to the capturing host);
+//! - what a captured packet's bytes are: its [`LinkType`], its
+//!   [`PacketType`] (what it was to the capturing host), and a VLAN tag the
+//!   kernel stripped from them ([`StrippedVlan`]); mycap-core and plugin-api
+//!   use these types, so that each word has one type;
 //! - the Linux cooked capture headers (SLL and SLL2), in [`cooked`]: the one
 //!   place that reads them and writes SLL2;
 //! - reading pcap and pcapng files ([`Reader`]): each packet handed over as a
@@ -21,6 +23,7 @@
 //! # Ok::<(), capture_file::FileError>(())
 //! ```
 
+pub mod bytes;
 pub mod cooked;
 mod error;
 mod interrupt;
@@ -29,6 +32,7 @@ mod link_type;
 mod packet_type;
 mod read;
 mod record;
+mod stripped_vlan;
 #[allow(unsafe_code)]
 mod sys;
 mod write;
@@ -40,5 +44,6 @@ pub use link_type::LinkType;
 pub use packet_type::PacketType;
 pub use read::{Next, Reader};
 pub use record::Record;
+pub use stripped_vlan::StrippedVlan;
 pub use sys::{poll_two, Readiness};
 pub use write::{PcapWriter, PcapngWriter};

@@ -35,6 +35,29 @@ impl PacketType {
         }
     }
 
+    /// One of each kind, in the order of [`PacketType::index`]: the five
+    /// the kernel names, then `Other` (every other value is one kind).
+    pub const KINDS: [PacketType; 6] = [
+        PacketType::Host,
+        PacketType::Broadcast,
+        PacketType::Multicast,
+        PacketType::OtherHost,
+        PacketType::Outgoing,
+        PacketType::Other(u8::MAX),
+    ];
+
+    /// The kind's place in [`PacketType::KINDS`], for tables of counters.
+    pub const fn index(self) -> usize {
+        match self {
+            PacketType::Host => 0,
+            PacketType::Broadcast => 1,
+            PacketType::Multicast => 2,
+            PacketType::OtherHost => 3,
+            PacketType::Outgoing => 4,
+            PacketType::Other(_) => 5,
+        }
+    }
+
     /// The kernel's `sll_pkttype` value.
     pub fn to_sll(self) -> u8 {
         match self {

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::arbitrary::{Result as ArbitraryResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use mycap_core::{LinkType, LoopEnd, PacketHeader, PacketType, Session, Verdict, VlanTag};
+use mycap_core::{LinkType, LoopEnd, PacketHeader, PacketType, Session, Verdict, StrippedVlan};
 use netraf_fuzz_corpus::LINK_TYPES;
 use netraf_host::decode::summarize;
 use netraf_log::Log;
@@ -59,7 +59,7 @@ struct Pkt {
     pkttype: u8,
     ifname: String,
     data: Vec<u8>,
-    vlan: Option<VlanTag>,
+    vlan: Option<StrippedVlan>,
     summary: PacketSummary,
 }
 
@@ -116,7 +116,7 @@ fn from_capture(data: &[u8]) -> Vec<Pkt> {
         if pkts.len() < MAX_PACKETS {
             Verdict::Continue
         } else {
-            Verdict::Stop
+            Verdict::End
         }
     });
     pkts
@@ -180,7 +180,7 @@ fn arbitrary_packet(u: &mut Unstructured<'_>) -> ArbitraryResult<Pkt> {
     let ifindex = u.arbitrary()?;
     let pkttype: u8 = u.int_in_range(0..=7)?;
     let vlan = if u.ratio(1, 8)? {
-        Some(VlanTag {
+        Some(StrippedVlan {
             tci: u.arbitrary()?,
             tpid: *u.choose(&[0x8100, 0x88a8])?,
         })

@@ -4,7 +4,7 @@
 use std::io::{self, Cursor, Read};
 
 use libfuzzer_sys::fuzz_target;
-use mycap_core::{Error, LoopEnd, PacketHeader, PacketType, Session, Verdict, VlanTag};
+use mycap_core::{Error, LoopEnd, PacketHeader, PacketType, Session, Verdict, StrippedVlan};
 
 /// The largest captured length the reader hands over.
 const MAX_CAPLEN: u32 = 262_144;
@@ -19,7 +19,7 @@ struct Seen {
     ifname: String,
     pkttype: PacketType,
     link_type: u16,
-    vlan: Option<VlanTag>,
+    vlan: Option<StrippedVlan>,
     data: Vec<u8>,
 }
 
@@ -87,14 +87,14 @@ fn read_all(reader: Box<dyn Read + Send>, one_by_one: bool, size: usize) -> (Vec
             data: data.to_vec(),
         });
         if one_by_one {
-            Verdict::Stop
+            Verdict::End
         } else {
             Verdict::Continue
         }
     };
     let end = loop {
         match session.run(&mut handler) {
-            Ok(LoopEnd::Stopped) if one_by_one => continue,
+            Ok(LoopEnd::ByHandler) if one_by_one => continue,
             Ok(end) => break End::Loop(end),
             Err(e) => break e.into(),
         }

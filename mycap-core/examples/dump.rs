@@ -107,7 +107,7 @@ fn run() -> Result<(), String> {
             Ok(()) => Verdict::Continue,
             Err(e) => {
                 write_error = Some(e);
-                Verdict::Stop
+                Verdict::End
             }
         }
     });

@@ -1,24 +1,6 @@
 //! The per-packet header handed to a handler: lengths, time, interface, packet type, link type, VLAN.
 
-use capture_file::{LinkType, PacketType, Record};
-
-/// An 802.1Q tag that the kernel (or the NIC) stripped from the frame before
-/// capture. MYCAP reports it here and leaves the bytes as the kernel gave them
-/// (it does not re-insert the tag, so the handler's bytes stay zero-copy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct VlanTag {
-    /// Tag control information: priority (3 bits), DEI (1 bit), VLAN id (12 bits).
-    pub tci: u16,
-    /// Tag protocol identifier (0x8100 for 802.1Q, 0x88a8 for 802.1ad).
-    pub tpid: u16,
-}
-
-impl VlanTag {
-    /// The 12-bit VLAN identifier.
-    pub fn id(self) -> u16 {
-        self.tci & 0x0fff
-    }
-}
+use capture_file::{LinkType, PacketType, Record, StrippedVlan};
 
 /// Everything known about one packet apart from its bytes.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +20,7 @@ pub struct PacketHeader<'a> {
     /// The format the bytes start with.
     pub link_type: LinkType,
     /// A VLAN tag stripped by the kernel, if any.
-    pub vlan: Option<VlanTag>,
+    pub vlan: Option<StrippedVlan>,
 }
 
 impl<'a> PacketHeader<'a> {

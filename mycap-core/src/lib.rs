@@ -5,7 +5,7 @@
 //! 1. **open** a [`Session`] on one interface or on all of them ([`CaptureConfig`]);
 //! 2. **run** the capture loop with a [`Handler`]: it gets every packet as a
 //!    [`PacketHeader`] and the raw bytes, borrowed straight from the kernel's ring,
-//!    and answers [`Verdict::Continue`] or [`Verdict::Stop`]. The loop also ends
+//!    and answers [`Verdict::Continue`] or [`Verdict::End`]. The loop also ends
 //!    from any other thread through a [`Breaker`], and can be run again later;
 //! 3. **close** the session (or drop it): the socket is closed and the ring unmapped.
 //!
@@ -26,7 +26,7 @@
 //! session.run(&mut |hdr: &mycap_core::PacketHeader<'_>, data: &[u8]| {
 //!     seen += 1;
 //!     println!("{} {:?} {} bytes", hdr.ifname, hdr.pkttype, data.len());
-//!     if seen == 10 { Verdict::Stop } else { Verdict::Continue }
+//!     if seen == 10 { Verdict::End } else { Verdict::Continue }
 //! })?;
 //! let stats = session.stats()?;
 //! eprintln!("{} received, {} dropped", stats.received, stats.dropped);
@@ -47,10 +47,10 @@ mod session;
 mod sys;
 
 pub use bpf::{BpfInsn, BPF_MAXINSNS};
-pub use capture_file::{LinkType, PacketType, PcapWriter, PcapngWriter};
+pub use capture_file::{LinkType, PacketType, PcapWriter, PcapngWriter, StrippedVlan};
 pub use config::{CaptureConfig, Direction, Fanout, FanoutGroup, FanoutMode, Interface};
 pub use error::Error;
-pub use header::{PacketHeader, VlanTag};
+pub use header::PacketHeader;
 pub use inject::Injector;
 pub use live::link_type_of;
 pub use loop_control::{Breaker, Handler, LoopEnd, Stats, Verdict};

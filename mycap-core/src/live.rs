@@ -5,7 +5,7 @@
 //!   straight from the mapped ring; the header's interface name comes from a
 //!   small table filled only when an unknown interface index shows up.
 //! - **Nothing lost when a loop ends**: when the handler answers
-//!   [`Verdict::Stop`](crate::Verdict::Stop) or a breaker ends the loop between
+//!   [`Verdict::End`](crate::Verdict::End) or a breaker ends the loop between
 //!   two packets, the position (block and offset) is kept and the next run
 //!   resumes there. A block goes back to the kernel only once every packet in
 //!   it was handled.
@@ -33,7 +33,9 @@ use std::io;
 use std::sync::Arc;
 
 use crate::bpf::{self, BpfInsn};
-use crate::header::{PacketHeader, VlanTag};
+use capture_file::StrippedVlan;
+
+use crate::header::PacketHeader;
 use crate::loop_control::{Handler, LoopEnd, Shared, Stats};
 use crate::opening::{open_socket, resolve_up};
 use crate::sys::{self, EventFd, PacketSocket, Ring, RingLayout};
@@ -331,7 +333,7 @@ impl Live {
         } = self;
         loop {
             if shared.is_ended() && shared.take_ended() {
-                return Ok(LoopEnd::Ended);
+                return Ok(LoopEnd::ByBreaker);
             }
             let Some(block) = ring.ready_block(cursor.block) else {
                 let ready =
@@ -357,7 +359,7 @@ impl Live {
             let mut end = None;
             while done < count {
                 if shared.is_ended() && shared.take_ended() {
-                    end = Some(LoopEnd::Ended);
+                    end = Some(LoopEnd::ByBreaker);
                     break;
                 }
                 let Some(pkt) = block.packet(offset) else {
@@ -376,7 +378,7 @@ impl Live {
                 }
                 let iface = interfaces.get(socket, pkt.ifindex, pkt.hatype);
                 let caplen = pkt.data.len().min(*snaplen as usize);
-                let vlan = (pkt.status & libc::TP_STATUS_VLAN_VALID != 0).then_some(VlanTag {
+                let vlan = (pkt.status & libc::TP_STATUS_VLAN_VALID != 0).then_some(StrippedVlan {
                     tci: pkt.vlan_tci,
                     tpid: if pkt.status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {
                         pkt.vlan_tpid
@@ -394,8 +396,8 @@ impl Live {
                     link_type: iface.link_type,
                     vlan,
                 };
-                if handler.on_packet(&header, &pkt.data[..caplen]) == Verdict::Stop {
-                    end = Some(LoopEnd::Stopped);
+                if handler.on_packet(&header, &pkt.data[..caplen]) == Verdict::End {
+                    end = Some(LoopEnd::ByHandler);
                     break;
                 }
             }

@@ -15,7 +15,9 @@ pub enum Verdict {
     /// Keep the loop running.
     Continue,
     /// End the loop after this packet; the next packet stays for the next run.
-    Stop,
+    /// (The loop's word for it is *end*, as in [`Breaker::end`] and
+    /// [`LoopEnd`]; plugin-api's `Verdict::End` ends a run the same way.)
+    End,
 }
 
 /// Receives every packet of a loop. The handler's own fields are its state;
@@ -38,10 +40,10 @@ where
 /// Why a loop returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoopEnd {
-    /// The handler answered [`Verdict::Stop`].
-    Stopped,
+    /// The handler answered [`Verdict::End`].
+    ByHandler,
     /// [`Breaker::end`] was called.
-    Ended,
+    ByBreaker,
     /// The source has no more packets (end of a capture file).
     Eof,
 }
@@ -75,7 +77,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Whether `end()` was called since the loop last returned [`LoopEnd::Ended`].
+    /// Whether `end()` was called since the loop last returned [`LoopEnd::ByBreaker`].
     pub(crate) fn is_ended(&self) -> bool {
         self.ended.load(Ordering::Relaxed)
     }
@@ -111,7 +113,7 @@ impl Breaker {
         }
     }
 
-    /// Makes the running loop return [`LoopEnd::Ended`] (or the next run, if none
+    /// Makes the running loop return [`LoopEnd::ByBreaker`] (or the next run, if none
     /// is running), as `pcap_breakloop`. A live loop blocked on an idle
     /// interface, or a file loop waiting for a pipe or FIFO that sends
     /// nothing, wakes at once (the session's eventfd), without busy polling;

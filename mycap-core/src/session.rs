@@ -101,7 +101,7 @@ impl Session {
     /// delivering; reopen the session), or a damaged capture file.
     pub fn run<H: Handler + ?Sized>(&mut self, handler: &mut H) -> Result<LoopEnd, Error> {
         if self.shared.take_ended() {
-            return Ok(LoopEnd::Ended);
+            return Ok(LoopEnd::ByBreaker);
         }
         match &mut self.source {
             Source::Live(live) => live.run(handler, &self.shared),

@@ -35,6 +35,7 @@
 //! 0 written by segmentation offload, and has no LLC/SNAP, MPLS, cooked,
 //! null, HDLC or 802.11 framing). Only bounds-checked slicing, no allocation.
 
+use capture_file::bytes::be16;
 use capture_file::cooked;
 use mycap_core::{LinkType, PacketHeader, PacketType};
 use plugin_api::{Network, PacketSummary, Transport};
@@ -456,19 +457,10 @@ fn transport(s: &mut PacketSummary, proto: u8, payload: &[u8]) {
     };
 }
 
-/// A big-endian u16 at `at`; callers slice first, so it is always in bounds
-/// (0 otherwise, never a panic).
-fn be16(b: &[u8], at: usize) -> u16 {
-    match b.get(at..at + 2) {
-        Some(&[hi, lo]) => u16::from_be_bytes([hi, lo]),
-        _ => 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mycap_core::VlanTag;
+    use mycap_core::StrippedVlan;
 
     /// Ethernet: broadcast destination, source 02:00:00:00:00:01.
     const ETH_BCAST: [u8; 12] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1];
@@ -568,7 +560,7 @@ mod tests {
     fn stripped_vlan_tag_is_the_outermost() {
         let frame = cat(&[&ETH_UNICAST, &[0x81, 0x00, 0x00, 0xc8, 0x08, 0x06], &ARP]);
         let mut hdr = header(LinkType::ETHERNET, &frame);
-        hdr.vlan = Some(VlanTag {
+        hdr.vlan = Some(StrippedVlan {
             tci: 0x2005,
             tpid: 0x8100,
         });

@@ -121,7 +121,7 @@ impl Worker {
                         let n = claimed.fetch_add(1, Ordering::Relaxed);
                         if n >= *limit {
                             // Another worker took the last one: this packet is not ours.
-                            return Verdict::Stop;
+                            return Verdict::End;
                         }
                         n + 1 == *limit
                     }
@@ -134,20 +134,20 @@ impl Worker {
                 chain.on_packet(header, data);
                 // A plugin's Verdict::End ends the run like the last packet of `--count`.
                 if last || chain.ended().is_some() {
-                    Verdict::Stop
+                    Verdict::End
                 } else {
                     Verdict::Continue
                 }
             };
             match session.run(&mut handler) {
                 Ok(LoopEnd::Eof) => break,
-                Ok(LoopEnd::Stopped) => {
+                Ok(LoopEnd::ByHandler) => {
                     // The `--count` budget is spent, or a plugin ended the
                     // run: every worker ends.
                     shared.end_all();
                     break;
                 }
-                Ok(LoopEnd::Ended) => {
+                Ok(LoopEnd::ByBreaker) => {
                     if shared.stop.load(Ordering::Acquire) {
                         break;
                     }

@@ -68,12 +68,13 @@ mod summary;
 mod text;
 
 pub use adapter::{construct, merge_reports, MergeReportsFn, MERGE_REPORTS_SYMBOL};
+pub use capture_file::{LinkType, PacketType, StrippedVlan};
 pub use clock::wall_ns;
 pub use config_text::{parse_config, ConfigText, KeyAt, KEY_PREFIX};
 pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
 pub use mac_text::MacText;
 pub use module::{PluginMod, PluginMod_Ref};
-pub use packet::{Packet, PacketType, StrippedVlan};
+pub use packet::Packet;
 pub use panic_guard::guard;
 pub use plugin::Plugin;
 pub use summary::{Network, PacketSummary, Transport};

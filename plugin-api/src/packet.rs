@@ -3,52 +3,9 @@
 use abi_stable::std_types::{RSlice, RStr};
 use abi_stable::StableAbi;
 
+use capture_file::{PacketType, StrippedVlan};
+
 use crate::PacketSummary;
-
-/// What the packet was to the capturing host (the kernel's `sll_pkttype`
-/// values, which the field `Packet::pkttype` carries; [`Packet::packet_type`]
-/// names them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PacketType {
-    /// Addressed to this host.
-    Host,
-    /// Link-layer broadcast.
-    Broadcast,
-    /// Link-layer multicast.
-    Multicast,
-    /// Addressed to another host (promiscuous mode).
-    OtherHost,
-    /// Sent by this host.
-    Outgoing,
-    /// Anything else (loopback, user, kernel, or unknown for capture files).
-    Other,
-}
-
-impl PacketType {
-    /// Maps a `sll_pkttype` value.
-    pub fn from_sll(value: u8) -> PacketType {
-        match value {
-            0 => PacketType::Host,
-            1 => PacketType::Broadcast,
-            2 => PacketType::Multicast,
-            3 => PacketType::OtherHost,
-            4 => PacketType::Outgoing,
-            _ => PacketType::Other,
-        }
-    }
-
-    /// A short lowercase name: `host`, `broadcast`, `multicast`, `otherhost`, `outgoing`, `other`.
-    pub fn name(self) -> &'static str {
-        match self {
-            PacketType::Host => "host",
-            PacketType::Broadcast => "broadcast",
-            PacketType::Multicast => "multicast",
-            PacketType::OtherHost => "otherhost",
-            PacketType::Outgoing => "outgoing",
-            PacketType::Other => "other",
-        }
-    }
-}
 
 /// One packet as a plugin sees it, valid for the duration of one call.
 #[repr(C)]
@@ -77,31 +34,6 @@ pub struct Packet<'a> {
     /// Tag protocol identifier of the stripped tag (0x8100, 0x88a8), or 0 when
     /// no tag was stripped.
     pub vlan_tpid: u16,
-}
-
-/// An 802.1Q tag that the kernel stripped from a frame before capture (the
-/// bytes are as the kernel gave them, without it; libpcap puts it back).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StrippedVlan {
-    /// Tag protocol identifier (0x8100 for 802.1Q, 0x88a8 for 802.1ad).
-    pub tpid: u16,
-    /// Tag control information: priority (3 bits), DEI (1 bit), VLAN id (12 bits).
-    pub tci: u16,
-}
-
-impl StrippedVlan {
-    /// The 12-bit VLAN identifier.
-    pub fn id(self) -> u16 {
-        self.tci & 0x0fff
-    }
-
-    /// The 4 bytes of the tag as they stand in a frame after the MAC
-    /// addresses: TPID then TCI, big-endian.
-    pub fn to_bytes(self) -> [u8; 4] {
-        let [a, b] = self.tpid.to_be_bytes();
-        let [c, d] = self.tci.to_be_bytes();
-        [a, b, c, d]
-    }
 }
 
 impl<'a> Packet<'a> {

@@ -5,7 +5,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use mycap_core::{
-    Breaker, Error, LinkType, LoopEnd, PacketHeader, PacketType, Session, Verdict, VlanTag,
+    Breaker, Error, LinkType, LoopEnd, PacketHeader, PacketType, Session, StrippedVlan, Verdict,
 };
 
 /// An owned copy of one delivered packet.
@@ -26,7 +26,7 @@ pub struct Captured {
     /// Link type.
     pub link_type: LinkType,
     /// Stripped VLAN tag.
-    pub vlan: Option<VlanTag>,
+    pub vlan: Option<StrippedVlan>,
     /// The captured bytes.
     pub data: Vec<u8>,
 }
@@ -107,13 +107,13 @@ pub fn collect(
 ) -> Result<(Vec<Captured>, LoopEnd), Error> {
     let mut got = Vec::with_capacity(count.min(1024));
     if count == 0 {
-        return Ok((got, LoopEnd::Stopped));
+        return Ok((got, LoopEnd::ByHandler));
     }
     let _watchdog = Watchdog::arm(session.breaker(), timeout);
     let end = session.run(&mut |h: &PacketHeader<'_>, d: &[u8]| {
         got.push(Captured::new(h, d));
         if got.len() >= count {
-            Verdict::Stop
+            Verdict::End
         } else {
             Verdict::Continue
         }

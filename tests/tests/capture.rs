@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mycap_core::{
     BpfInsn, CaptureConfig, Direction, Error, Injector, LinkType, LoopEnd, PacketHeader,
-    PacketType, Session, Verdict, VlanTag,
+    PacketType, Session, StrippedVlan, Verdict,
 };
 use netraf_tests::collect::{collect, collect_for, Captured, Watchdog};
 use netraf_tests::frames::{self, arp_request, broadcast_udp, multicast_udp, payload, unicast_udp};
@@ -131,8 +131,8 @@ fn a_stripped_vlan_tag_is_reported_in_the_header_not_in_the_bytes() {
     let tci = (5 << 13) | 42;
     send_all(&injector, &[frames::with_vlan(&plain, tci)]);
     let got = expect_exactly(&mut session, std::slice::from_ref(&plain));
-    assert_eq!(got[0].vlan, Some(VlanTag { tci, tpid: 0x8100 }));
-    assert_eq!(got[0].vlan.map(VlanTag::id), Some(42));
+    assert_eq!(got[0].vlan, Some(StrippedVlan { tci, tpid: 0x8100 }));
+    assert_eq!(got[0].vlan.map(StrippedVlan::id), Some(42));
     assert_eq!(got[0].data, plain);
 }
 
@@ -217,7 +217,7 @@ fn end_wakes_an_idle_loop_promptly_and_the_loop_runs_again() {
             .run(&mut |_: &PacketHeader<'_>, _: &[u8]| Verdict::Continue)
             .expect("run")
     };
-    assert_eq!(end, LoopEnd::Ended);
+    assert_eq!(end, LoopEnd::ByBreaker);
     assert!(
         start.elapsed() < ARRIVE / 2,
         "an earlier end() did not end the run"
@@ -249,7 +249,7 @@ fn end_wakes_an_idle_loop_promptly_and_the_loop_runs_again() {
     let (ended_at, injector) = ender.join().expect("ender thread");
     let latency = returned.duration_since(ended_at);
     eprintln!("end() to loop return on an idle interface: {latency:?}");
-    assert_eq!(end, LoopEnd::Ended);
+    assert_eq!(end, LoopEnd::ByBreaker);
     assert_eq!(seen, 0, "the interface was idle");
     assert!(
         latency < Duration::from_millis(100),
@@ -305,7 +305,7 @@ fn a_sleeping_handler_makes_the_kernel_drop_and_stats_account_for_every_frame() 
         })
         .expect("run");
     sender.join().expect("sender thread");
-    assert_eq!(end, LoopEnd::Ended);
+    assert_eq!(end, LoopEnd::ByBreaker);
     let stats = session.stats().expect("stats");
     eprintln!(
         "sent {SENT}, handled {handled}, received {}, dropped {}",
@@ -358,7 +358,7 @@ fn counters_stay_exact_over_thousands_of_blocks() {
         .expect("run");
     let sent = sender.join().expect("sender thread");
     assert_eq!(sent, SENT, "the sender finished within its time bound");
-    assert_eq!(end, LoopEnd::Ended);
+    assert_eq!(end, LoopEnd::ByBreaker);
     let stats = session.stats().expect("stats");
     eprintln!(
         "sent {SENT}, handled {handled}, received {}, dropped {}",
@@ -380,7 +380,7 @@ fn a_stop_verdict_or_end_mid_block_loses_nothing() {
 
     // Stop after the 3rd packet.
     let (mut got, end) = collect(&mut session, 3, ARRIVE).expect("capture loop");
-    assert_eq!(end, LoopEnd::Stopped);
+    assert_eq!(end, LoopEnd::ByHandler);
     // End from a breaker after the 2nd packet of the next run (between packets).
     let breaker = session.breaker();
     let mut second_run = 0;
@@ -397,7 +397,7 @@ fn a_stop_verdict_or_end_mid_block_loses_nothing() {
             })
             .expect("run")
     };
-    assert_eq!(end, LoopEnd::Ended);
+    assert_eq!(end, LoopEnd::ByBreaker);
     assert_eq!(second_run, 2, "the loop ends before the next packet");
     // The rest arrives in the next run.
     got.extend(expect_exactly(&mut session, &frames[5..]));

@@ -42,6 +42,7 @@ mod tests;
 use std::io::Read;
 use std::path::Path;
 
+use crate::bytes::{u16_at, u32_at};
 use crate::limits::{MAX_BLOCK, MAX_CAPLEN, MAX_INTERFACES};
 use crate::{cooked, FileError, Interrupt, LinkType, Never, PacketType, Record};
 
@@ -308,33 +309,5 @@ fn packet_type(link_type: LinkType, data: &[u8], epb_flags: u32) -> PacketType {
         (_, 3) => PacketType::Broadcast,
         (_, 4) => PacketType::OtherHost,
         _ => PacketType::Host,
-    }
-}
-
-/// The u16 at `at` in the given byte order (0 past the end: callers check lengths first).
-#[inline]
-fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
-    let bytes = match b.get(at..at + 2) {
-        Some(&[x, y]) => [x, y],
-        _ => return 0,
-    };
-    if big_endian {
-        u16::from_be_bytes(bytes)
-    } else {
-        u16::from_le_bytes(bytes)
-    }
-}
-
-/// The u32 at `at` in the given byte order (0 past the end: callers check lengths first).
-#[inline]
-fn u32_at(b: &[u8], at: usize, big_endian: bool) -> u32 {
-    let bytes = match b.get(at..at + 4) {
-        Some(&[w, x, y, z]) => [w, x, y, z],
-        _ => return 0,
-    };
-    if big_endian {
-        u32::from_be_bytes(bytes)
-    } else {
-        u32::from_le_bytes(bytes)
     }
 }

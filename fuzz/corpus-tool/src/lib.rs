@@ -4,7 +4,7 @@
 //! link type), bits 5-6 the packet type (host, broadcast, multicast,
 //! outgoing), bit 7 a VLAN tag that the kernel stripped.
 
-use mycap_core::{LinkType, PacketType, VlanTag};
+use mycap_core::{LinkType, PacketType, StrippedVlan};
 
 /// Every link type the decoder knows, then some it does not.
 pub const LINK_TYPES: [LinkType; 25] = [
@@ -44,7 +44,7 @@ const PACKET_TYPES: [PacketType; 4] = [
 ];
 
 /// The tag reported as stripped when bit 7 of the prefix is set.
-pub const STRIPPED_TAG: VlanTag = VlanTag {
+pub const STRIPPED_TAG: StrippedVlan = StrippedVlan {
     tci: 0x2abc,
     tpid: 0x8100,
 };
@@ -57,7 +57,7 @@ pub struct Prefix {
     /// The packet type MYCAP reported.
     pub pkttype: PacketType,
     /// A VLAN tag the kernel stripped.
-    pub vlan: Option<VlanTag>,
+    pub vlan: Option<StrippedVlan>,
 }
 
 impl Prefix {

@@ -205,7 +205,7 @@ fn write_frames(file: &Path, dir: &Path) -> io::Result<usize> {
         if seeds.len() < FRAMES_PER_FILE {
             Verdict::Continue
         } else {
-            Verdict::Stop
+            Verdict::End
         }
     });
     let mut written = 0;

@@ -85,14 +85,14 @@ impl FileSource {
                         link_type: record.link_type,
                         vlan: None,
                     };
-                    if handler.on_packet(&header, data) == Verdict::Stop {
-                        return Ok(LoopEnd::Stopped);
+                    if handler.on_packet(&header, data) == Verdict::End {
+                        return Ok(LoopEnd::ByHandler);
                     }
                 }
                 Ok(Next::Eof) => return Ok(LoopEnd::Eof),
                 Ok(Next::Ended) => {
                     shared.take_ended();
-                    return Ok(LoopEnd::Ended);
+                    return Ok(LoopEnd::ByBreaker);
                 }
                 Err(err) => return Err(file_error(&self.path, err)),
             }

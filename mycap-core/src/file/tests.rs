@@ -152,12 +152,12 @@ fn stop_and_end_resume_at_the_next_packet() {
     let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
         seen.push(h.ts_ns / 1_000_000_000);
         if seen.len() == 2 {
-            Verdict::Stop
+            Verdict::End
         } else {
             Verdict::Continue
         }
     });
-    assert_eq!(end.ok(), Some(LoopEnd::Stopped));
+    assert_eq!(end.ok(), Some(LoopEnd::ByHandler));
     assert_eq!(s.stats().unwrap().received, 2);
     let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
         seen.push(h.ts_ns / 1_000_000_000);
@@ -166,7 +166,7 @@ fn stop_and_end_resume_at_the_next_packet() {
         }
         Verdict::Continue
     });
-    assert_eq!(end.ok(), Some(LoopEnd::Ended));
+    assert_eq!(end.ok(), Some(LoopEnd::ByBreaker));
     let end = s.run(&mut |h: &PacketHeader<'_>, _: &[u8]| {
         seen.push(h.ts_ns / 1_000_000_000);
         Verdict::Continue
@@ -219,7 +219,7 @@ fn a_breaker_ends_a_run_that_waits_for_a_fifo_and_the_loop_runs_again() {
         breaker.end();
     });
     let (session, count, end) = run_bounded(session).expect("the breaker ended the run");
-    assert_eq!((count, end.ok()), (0, Some(LoopEnd::Ended)));
+    assert_eq!((count, end.ok()), (0, Some(LoopEnd::ByBreaker)));
 
     // A writer sends a whole capture and closes: the next run reads it all.
     let mut writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();

@@ -31,15 +31,6 @@ impl Tally {
     }
 }
 
-const PKTTYPES: [PacketType; 6] = [
-    PacketType::Host,
-    PacketType::Broadcast,
-    PacketType::Multicast,
-    PacketType::OtherHost,
-    PacketType::Outgoing,
-    PacketType::Other,
-];
-
 /// The count plugin's state.
 #[derive(Debug, Default)]
 pub struct Count {
@@ -103,10 +94,7 @@ impl Plugin for Count {
         if s.broadcast {
             self.broadcast += 1;
         }
-        let pkttype = packet.packet_type();
-        if let Some(i) = PKTTYPES.iter().position(|&t| t == pkttype) {
-            self.pkttypes[i] += 1;
-        }
+        self.pkttypes[packet.packet_type().index()] += 1;
         let ifname = packet.ifname();
         let known = match self.last_interface {
             Some(i) if self.interfaces[i].0 == ifname => Some(i),
@@ -160,7 +148,7 @@ impl Plugin for Count {
                 json!({"packets": self.others.packets, "bytes": self.others.bytes}),
             );
         }
-        let pkttypes: Map<String, Value> = PKTTYPES
+        let pkttypes: Map<String, Value> = PacketType::KINDS
             .iter()
             .zip(self.pkttypes)
             .map(|(t, n)| (t.name().to_string(), json!(n)))

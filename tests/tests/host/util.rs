@@ -270,6 +270,11 @@ fn standalone_plugin_api_manifest() -> String {
             Some(key) => {
                 let l = lookup("workspace.dependencies", key)
                     .unwrap_or_else(|| panic!("{key} not in [workspace.dependencies]"));
+                // A crate of the workspace stays where it is: its path from here.
+                let l = l.replace(
+                    "path = \"",
+                    &format!("path = \"{}/", workspace_dir().display()),
+                );
                 out.push_str(&l);
                 out.push('\n');
             }
