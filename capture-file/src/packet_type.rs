@@ -49,17 +49,13 @@ impl PacketType {
     /// The kind's place in [`PacketType::KINDS`], for tables of counters.
     pub const fn index(self) -> usize {
         match self {
-            PacketType::Host => 0,
-            PacketType::Broadcast => 1,
-            PacketType::Multicast => 2,
-            PacketType::OtherHost => 3,
-            PacketType::Outgoing => 4,
             PacketType::Other(_) => 5,
+            named => named.to_sll() as usize,
         }
     }
 
     /// The kernel's `sll_pkttype` value.
-    pub fn to_sll(self) -> u8 {
+    pub const fn to_sll(self) -> u8 {
         match self {
             PacketType::Host => 0,
             PacketType::Broadcast => 1,
