@@ -1,9 +1,9 @@
 //! Integers read out of bytes, in a format's byte order: the byte readers of every format netraf parses (past the end they read 0, never panic).
 
 /// The u16 at `at` in the given byte order (0 past the end: callers check lengths first).
-#[inline]
+#[inline(always)]
 pub fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
-    let bytes = match b.get(at..at.saturating_add(2)) {
+    let bytes = match b.get(at..at.wrapping_add(2)) {
         Some(&[x, y]) => [x, y],
         _ => return 0,
     };
@@ -15,9 +15,9 @@ pub fn u16_at(b: &[u8], at: usize, big_endian: bool) -> u16 {
 }
 
 /// The u32 at `at` in the given byte order (0 past the end: callers check lengths first).
-#[inline]
+#[inline(always)]
 pub fn u32_at(b: &[u8], at: usize, big_endian: bool) -> u32 {
-    let bytes = match b.get(at..at.saturating_add(4)) {
+    let bytes = match b.get(at..at.wrapping_add(4)) {
         Some(&[w, x, y, z]) => [w, x, y, z],
         _ => return 0,
     };

@@ -303,6 +303,10 @@ fn packet_type(link_type: LinkType, data: &[u8], epb_flags: u32) -> PacketType {
     if let Some(cooked) = cooked::packet_type(link_type, data) {
         return cooked;
     }
+    if epb_flags == 0 {
+        // pcap records, and most pcapng ones.
+        return PacketType::Host;
+    }
     match (epb_flags & 0x3, (epb_flags >> 2) & 0x7) {
         (2, _) => PacketType::Outgoing,
         (_, 2) => PacketType::Multicast,
