@@ -1,0 +1,382 @@
+//! MYCAP from C: the example `mycapdump` and the check program `tests/c/capi_check.c`, compiled with the system C compiler against `mycap.h` and libmycap.so, run on veth pairs and capture files.
+//!
+//! libmycap.so comes from `target/<profile>/deps/`: mycap-capi is a
+//! dev-dependency of this crate, so cargo builds its cdylib (fresh) before
+//! this test binary.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mycap_core::{CaptureConfig, LoopEnd, PacketHeader, Session, Verdict};
+use netraf_tests::corpus;
+use netraf_tests::files::TempDir;
+use netraf_tests::frames::{
+    arp_request, broadcast_udp, multicast_udp, payload, unicast_udp, SRC_IP,
+};
+use netraf_tests::netns::VethPair;
+use netraf_tests::require_netns;
+
+/// Generous bound for a C program's run, or for packets on their way.
+const BOUND: Duration = Duration::from_secs(10);
+/// How long to watch for anything more once the expected packets arrived.
+const QUIET: Duration = Duration::from_millis(100);
+
+/// The folder of libmycap.so: `deps/` beside this test binary (built with
+/// it), else the profile folder that `cargo build --workspace` fills.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let deps = exe.parent().expect("deps folder").to_path_buf();
+    let profile = deps.parent().expect("profile folder").to_path_buf();
+    [deps, profile]
+        .into_iter()
+        .find(|dir| dir.join("libmycap.so").is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "libmycap.so not found next to {} (build it: cargo build -p mycap-capi)",
+                exe.display()
+            )
+        })
+}
+
+/// Compiles `source` with `cc -Wall -Wextra -Werror` against mycap.h and
+/// libmycap.so into `dir`; the program finds the library (soname
+/// libmycap.so.1) through an rpath to `dir`.
+fn compile(dir: &TempDir, source: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let lib = lib_dir();
+    let soname = dir.path().join("libmycap.so.1");
+    if !soname.exists() {
+        std::os::unix::fs::symlink(lib.join("libmycap.so"), &soname).expect("libmycap.so.1 link");
+    }
+    let name = source.file_stem().expect("a file name");
+    let program = dir.path().join(name);
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
+        .arg(root.join("mycap-capi/include"))
+        .arg(source)
+        .arg("-L")
+        .arg(&lib)
+        .args(["-lmycap", "-lpthread"])
+        .arg(format!("-Wl,-rpath,{}", dir.path().display()))
+        .arg("-o")
+        .arg(&program)
+        .output()
+        .expect("run cc (install gcc: the C API tests need a C compiler)");
+    assert!(
+        out.status.success(),
+        "cc {} failed:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    program
+}
+
+fn capi_check(dir: &TempDir) -> PathBuf {
+    compile(
+        dir,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("c/capi_check.c"),
+    )
+}
+
+fn mycapdump(dir: &TempDir) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    compile(dir, &root.join("mycap-capi/examples/mycapdump.c"))
+}
+
+/// Reads a child's pipe on a thread, line by line, into a channel.
+fn lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits at most [`BOUND`] for `child` to exit (kills it and panics after).
+fn wait_bounded(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + BOUND;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for a C program") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still running after {BOUND:?}: killed");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs `program args`, bounded in time, and returns what it printed.
+fn run(program: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a C program");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = thread::spawn(move || {
+        let _ = stderr.read_to_end(&mut err);
+        err
+    });
+    let _ = stdout.read_to_end(&mut out);
+    let status = wait_bounded(&mut child, &format!("{} {args:?}", program.display()));
+    let stderr = reader.join().expect("stderr reader");
+    Output {
+        status,
+        stdout: out,
+        stderr,
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn null_arguments_are_errors_not_crashes() {
+    let dir = TempDir::new("capi-null");
+    let out = run(&capi_check(&dir), &["null"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+}
+
+#[test]
+fn mycap_open_on_an_unknown_interface_returns_null_with_the_message() {
+    let dir = TempDir::new("capi-unknown");
+    let name = "netraf-nosuch0";
+    let out = run(&capi_check(&dir), &["unknown", name]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    // The same words as the Rust library's, for the same process.
+    let rust = match Session::open(&CaptureConfig::interface(name)) {
+        Ok(_) => panic!("{name} exists"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(text(&out.stdout).trim_end(), rust);
+}
+
+#[test]
+fn mycap_end_loop_from_another_thread_ends_an_idle_loop_that_runs_again() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let dir = TempDir::new("capi-endloop");
+    let netns = pair.a.path().to_str().expect("a UTF-8 path");
+    let out = run(&capi_check(&dir), &["endloop", netns, &pair.link.a_if]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("run 1: rc 0") && stdout.contains("run 2: rc 0"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn mycapdump_sees_exactly_the_frames_sent_with_their_length_interface_and_type() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let link = &pair.link;
+    let dir = TempDir::new("capi-dump");
+    let netns = pair.a.path().to_str().expect("a UTF-8 path");
+    let mut child = Command::new(mycapdump(&dir))
+        .args(["-l", "-N", netns, "-i", &link.a_if])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mycapdump");
+    let stdout = lines_of(child.stdout.take().expect("stdout"));
+    let stderr = lines_of(child.stderr.take().expect("stderr"));
+    let started = stderr.recv_timeout(BOUND);
+    if !started.as_deref().is_ok_and(|l| l.contains("listening on")) {
+        let _ = child.kill();
+        panic!("mycapdump did not start: {started:?}");
+    }
+
+    let mut sent = Vec::new();
+    let other_mac = [0x02, 0, 0, 0, 0x77, 0x77];
+    for i in 0..5u8 {
+        let p = payload("capi", u32::from(i), 10 + usize::from(i));
+        sent.push((unicast_udp(link.a_mac, link.b_mac, &p), "host"));
+        sent.push((broadcast_udp(link.b_mac, &p), "broadcast"));
+        sent.push((
+            multicast_udp(link.b_mac, [239, 1, 2, 3].into(), &p),
+            "multicast",
+        ));
+        sent.push((unicast_udp(other_mac, link.b_mac, &p), "otherhost"));
+        sent.push((
+            arp_request(link.b_mac, SRC_IP, [10, 99, 1, i].into()),
+            "broadcast",
+        ));
+    }
+    let injector = pair.peer_injector(link).expect("peer injector");
+    for (frame, _) in &sent {
+        assert_eq!(
+            injector.send(frame).expect("send a test frame"),
+            frame.len()
+        );
+    }
+
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + BOUND;
+    while lines.len() < sent.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match stdout.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => break,
+        }
+    }
+    thread::sleep(QUIET);
+    lines.extend(stdout.try_iter());
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -INT mycapdump");
+    let status = wait_bounded(&mut child, "mycapdump after SIGINT");
+    lines.extend(stdout.iter());
+    let report: Vec<String> = stderr.iter().collect();
+    assert!(status.success(), "mycapdump: {report:?}");
+
+    assert_eq!(lines.len(), sent.len(), "lines: {lines:#?}");
+    // (interface, packet type, caplen, len) -> how many, printed and sent.
+    let mut seen: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
+    for line in &lines {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f.len(), 9, "{line}");
+        assert_eq!(
+            (f[3], f[5], f[7], f[8]),
+            ("caplen", "len", "linktype", "1"),
+            "{line}"
+        );
+        *seen
+            .entry((f[1].into(), f[2].into(), f[4].into(), f[6].into()))
+            .or_default() += 1;
+    }
+    let mut want: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
+    for (frame, pkttype) in &sent {
+        let n = frame.len().to_string();
+        *want
+            .entry((link.a_if.clone(), (*pkttype).into(), n.clone(), n))
+            .or_default() += 1;
+    }
+    assert_eq!(seen, want);
+    let n = sent.len();
+    let summary = format!("{n} packets handled, {n} received, 0 dropped");
+    assert!(report.contains(&summary), "{report:?}");
+}
+
+/// What `capi_check file PATH` prints, from the Rust API.
+fn rust_lines(path: &Path) -> String {
+    let mut out = String::new();
+    let mut session = match Session::open_file(path) {
+        Ok(session) => session,
+        Err(e) => return format!("error {e}\n"),
+    };
+    let end = session.run(&mut |h: &PacketHeader<'_>, data: &[u8]| {
+        let name = mycap::header::c_name(h.ifname);
+        let name_len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        let hash = data.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let (tci, tpid) = h.vlan.map_or((0, 0), |v| (v.tci, v.tpid));
+        let _ = writeln!(
+            out,
+            "{} {} {} {} {} {} {tci} {tpid} {} {hash:016x}",
+            h.caplen,
+            h.len,
+            h.ts_ns,
+            h.ifindex,
+            h.link_type.0,
+            h.pkttype.to_sll(),
+            String::from_utf8_lossy(&name[..name_len]),
+        );
+        Verdict::Continue
+    });
+    match end {
+        Ok(LoopEnd::Eof) => out.push_str("end 1\n"),
+        Ok(_) => out.push_str("end 0\n"),
+        Err(e) => {
+            let _ = writeln!(out, "error {e}");
+        }
+    }
+    out
+}
+
+/// A classic pcap (nanosecond timestamps) of three Ethernet frames, the
+/// last one cut to 20 of its 60 bytes.
+fn write_pcap(path: &Path) {
+    let mut file = Vec::new();
+    file.extend_from_slice(&0xa1b2_3c4d_u32.to_le_bytes()); // nanosecond pcap
+    file.extend_from_slice(&2u16.to_le_bytes());
+    file.extend_from_slice(&4u16.to_le_bytes());
+    for v in [0u32, 0, 65_535, 1] {
+        // zone, accuracy, snap length, LINKTYPE_ETHERNET
+        file.extend_from_slice(&v.to_le_bytes());
+    }
+    let frame = |i: u8, n: usize| -> Vec<u8> { (0..n).map(|b| (b as u8) ^ i).collect() };
+    for (i, (frame, len)) in [
+        (frame(1, 60), 60u32),
+        (frame(2, 98), 98),
+        (frame(3, 20), 60),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let i = u32::try_from(i).expect("small");
+        for v in [1_700_000_000 + i, 123_456_789 + i, frame.len() as u32, len] {
+            file.extend_from_slice(&v.to_le_bytes());
+        }
+        file.extend_from_slice(&frame);
+    }
+    std::fs::write(path, file).expect("write the test pcap");
+}
+
+#[test]
+fn mycap_open_file_gives_the_same_packets_as_the_rust_api() {
+    let dir = TempDir::new("capi-file");
+    let check = capi_check(&dir);
+    let own = dir.path().join("three.pcap");
+    write_pcap(&own);
+    let mut files = vec![own];
+    if let Some(corpus) = corpus::dir() {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(corpus.join("pcap"))
+            .expect("corpus folder")
+            .map(|e| e.expect("corpus entry").path())
+            .collect();
+        names.sort();
+        files.extend(names);
+    }
+    let mut differ = Vec::new();
+    for path in &files {
+        let arg = path.to_str().expect("a UTF-8 path");
+        let out = run(&check, &["file", arg]);
+        let c = text(&out.stdout);
+        assert!(out.status.success(), "{arg}: {c}{}", text(&out.stderr));
+        if c != rust_lines(path) {
+            differ.push(arg.to_string());
+        }
+    }
+    assert!(differ.is_empty(), "C and Rust differ on {differ:#?}");
+    let own_lines = rust_lines(&files[0]);
+    assert_eq!(own_lines.lines().count(), 4, "{own_lines}");
+    assert!(
+        own_lines.contains("20 60 1700000002123456791 0 1 "),
+        "{own_lines}"
+    );
+}
