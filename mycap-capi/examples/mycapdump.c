@@ -10,7 +10,9 @@
  * Options: -i IFACE (default: every interface), -r FILE (a pcap or pcapng
  * file, "-" for stdin), -N NETNS (capture inside the network namespace at this
  * path, e.g. /var/run/netns/NAME), -s SNAPLEN, -p (promiscuous), -c COUNT
- * (end after COUNT packets), -l (line-buffered output, for pipes).
+ * (end after COUNT packets), -l (line-buffered output, for pipes), -F FILE (a
+ * classic BPF program as `tcpdump -dd EXPR` prints it:
+ * `tcpdump -dd arp > arp.bpf; mycapdump -F arp.bpf`).
  *
  * A line: seconds.nanoseconds, interface, packet type, captured and wire
  * length, link type, and the VLAN id the kernel stripped, if any:
@@ -67,18 +69,49 @@ static void *print_packet(void *user, mycap_header_t *h, unsigned char *packet) 
 }
 
 static void usage(const char *prog) {
-    fprintf(stderr, "usage: %s [-i IFACE | -r FILE] [-N NETNS] [-s SNAPLEN] [-p] [-c COUNT] [-l]\n",
+    fprintf(stderr,
+            "usage: %s [-i IFACE | -r FILE] [-N NETNS] [-s SNAPLEN] [-p] [-c COUNT] [-l] [-F BPF]\n",
             prog);
     exit(2);
 }
 
+/* Reads `tcpdump -dd` output: one "{ code, jt, jf, k }," per line. Returns
+ * the number of instructions, or -1 (with a message) on a bad file. */
+static int read_bpf(const char *path, mycap_bpf_insn_t *insns, int max) {
+    FILE *f = fopen(path, "r");
+    char line[256];
+    int n = 0;
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    while (fgets(line, sizeof line, f) != NULL) {
+        int code, jt, jf;
+        long long k;
+        if (line[strspn(line, " \t\r\n")] == '\0')
+            continue;
+        if (n == max || sscanf(line, " { %i , %i , %i , %lli }", &code, &jt, &jf, &k) != 4) {
+            fprintf(stderr, "%s: line %d is not a `tcpdump -dd` instruction\n", path, n + 1);
+            fclose(f);
+            return -1;
+        }
+        insns[n].code = (uint16_t)code;
+        insns[n].jt = (uint8_t)jt;
+        insns[n].jf = (uint8_t)jf;
+        insns[n].k = (uint32_t)k;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
 int main(int argc, char **argv) {
-    const char *ifname = NULL, *file = NULL, *netns = NULL;
+    const char *ifname = NULL, *file = NULL, *netns = NULL, *bpf = NULL;
     int snaplen = 0, promisc = 0, opt;
     struct dump d = {0, 0};
     char errbuf[MYCAP_ERRBUF_SIZE];
 
-    while ((opt = getopt(argc, argv, "i:r:N:s:pc:l")) != -1) {
+    while ((opt = getopt(argc, argv, "i:r:N:s:pc:lF:")) != -1) {
         switch (opt) {
         case 'i': ifname = optarg; break;
         case 'r': file = optarg; break;
@@ -87,10 +120,11 @@ int main(int argc, char **argv) {
         case 'p': promisc = 1; break;
         case 'c': d.count = strtoull(optarg, NULL, 10); break;
         case 'l': setvbuf(stdout, NULL, _IOLBF, 0); break;
+        case 'F': bpf = optarg; break;
         default: usage(argv[0]);
         }
     }
-    if (optind != argc || (file != NULL && (ifname != NULL || netns != NULL)))
+    if (optind != argc || (file != NULL && (ifname != NULL || netns != NULL || bpf != NULL)))
         usage(argv[0]);
 
     mycap_t *s;
@@ -110,6 +144,16 @@ int main(int argc, char **argv) {
     if (s == NULL) {
         fprintf(stderr, "mycapdump: %s\n", errbuf);
         return 1;
+    }
+    if (bpf != NULL) {
+        static mycap_bpf_insn_t insns[4096];
+        int n = read_bpf(bpf, insns, 4096);
+        if (n < 0 || mycap_setfilter_bpf(s, insns, (unsigned)n) != 0) {
+            if (n >= 0)
+                fprintf(stderr, "mycapdump: %s\n", mycap_geterr(s));
+            mycap_close(s);
+            return 1;
+        }
     }
     session = s;
 

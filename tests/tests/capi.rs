@@ -121,9 +121,14 @@ fn wait_bounded(child: &mut Child, what: &str) -> std::process::ExitStatus {
 
 /// Runs `program args`, bounded in time, and returns what it printed.
 fn run(program: &Path, args: &[&str]) -> Output {
+    run_with_stdin(program, args, Stdio::null())
+}
+
+/// [`run`] with `stdin` as the program's standard input.
+fn run_with_stdin(program: &Path, args: &[&str], stdin: Stdio) -> Output {
     let mut child = Command::new(program)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -187,15 +192,47 @@ fn mycap_end_loop_from_another_thread_ends_an_idle_loop_that_runs_again() {
     );
 }
 
-#[test]
-fn mycapdump_sees_exactly_the_frames_sent_with_their_length_interface_and_type() {
-    require_netns!();
+/// The mix of frames the live tests send on `link`, with the packet type
+/// each should have: host, broadcast, multicast and otherhost UDP, ARP.
+fn mixed_frames(link: &netraf_tests::netns::Link) -> Vec<(Vec<u8>, &'static str)> {
+    let mut sent = Vec::new();
+    let other_mac = [0x02, 0, 0, 0, 0x77, 0x77];
+    for i in 0..5u8 {
+        let p = payload("capi", u32::from(i), 10 + usize::from(i));
+        sent.push((unicast_udp(link.a_mac, link.b_mac, &p), "host"));
+        sent.push((broadcast_udp(link.b_mac, &p), "broadcast"));
+        let group = [239, 1, 2, 3].into();
+        sent.push((multicast_udp(link.b_mac, group, &p), "multicast"));
+        sent.push((unicast_udp(other_mac, link.b_mac, &p), "otherhost"));
+        let target = [10, 99, 1, i].into();
+        sent.push((arp_request(link.b_mac, SRC_IP, target), "broadcast"));
+    }
+    sent
+}
+
+/// What a [`dump_live`] run sent and what mycapdump printed.
+struct Dump {
+    /// The frames, with their expected packet type.
+    sent: Vec<(Vec<u8>, &'static str)>,
+    /// mycapdump's packet lines.
+    lines: Vec<String>,
+    /// Its standard error after the first line.
+    report: Vec<String>,
+    /// The capturing interface.
+    ifname: String,
+}
+
+/// Runs `mycapdump -l -N <a> -i <a_if> ARGS` on a fresh veth pair, sends
+/// [`mixed_frames`] from the peer once it listens, waits for `expect` lines
+/// (then [`QUIET`] for more), ends it with SIGINT.
+fn dump_live(args: &[&str], expect: impl Fn(&[(Vec<u8>, &'static str)]) -> usize) -> Dump {
     let pair = VethPair::new().expect("veth pair");
     let link = &pair.link;
     let dir = TempDir::new("capi-dump");
     let netns = pair.a.path().to_str().expect("a UTF-8 path");
     let mut child = Command::new(mycapdump(&dir))
         .args(["-l", "-N", netns, "-i", &link.a_if])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -206,25 +243,10 @@ fn mycapdump_sees_exactly_the_frames_sent_with_their_length_interface_and_type()
     let started = stderr.recv_timeout(BOUND);
     if !started.as_deref().is_ok_and(|l| l.contains("listening on")) {
         let _ = child.kill();
+        let _ = child.wait();
         panic!("mycapdump did not start: {started:?}");
     }
-
-    let mut sent = Vec::new();
-    let other_mac = [0x02, 0, 0, 0, 0x77, 0x77];
-    for i in 0..5u8 {
-        let p = payload("capi", u32::from(i), 10 + usize::from(i));
-        sent.push((unicast_udp(link.a_mac, link.b_mac, &p), "host"));
-        sent.push((broadcast_udp(link.b_mac, &p), "broadcast"));
-        sent.push((
-            multicast_udp(link.b_mac, [239, 1, 2, 3].into(), &p),
-            "multicast",
-        ));
-        sent.push((unicast_udp(other_mac, link.b_mac, &p), "otherhost"));
-        sent.push((
-            arp_request(link.b_mac, SRC_IP, [10, 99, 1, i].into()),
-            "broadcast",
-        ));
-    }
+    let sent = mixed_frames(link);
     let injector = pair.peer_injector(link).expect("peer injector");
     for (frame, _) in &sent {
         assert_eq!(
@@ -232,10 +254,9 @@ fn mycapdump_sees_exactly_the_frames_sent_with_their_length_interface_and_type()
             frame.len()
         );
     }
-
     let mut lines = Vec::new();
     let deadline = Instant::now() + BOUND;
-    while lines.len() < sent.len() {
+    while lines.len() < expect(&sent) {
         let left = deadline.saturating_duration_since(Instant::now());
         match stdout.recv_timeout(left) {
             Ok(line) => lines.push(line),
@@ -243,7 +264,6 @@ fn mycapdump_sees_exactly_the_frames_sent_with_their_length_interface_and_type()
         }
     }
     thread::sleep(QUIET);
-    lines.extend(stdout.try_iter());
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
@@ -252,31 +272,81 @@ fn mycapdump_sees_exactly_the_frames_sent_with_their_length_interface_and_type()
     lines.extend(stdout.iter());
     let report: Vec<String> = stderr.iter().collect();
     assert!(status.success(), "mycapdump: {report:?}");
+    Dump {
+        sent,
+        lines,
+        report,
+        ifname: link.a_if.clone(),
+    }
+}
 
-    assert_eq!(lines.len(), sent.len(), "lines: {lines:#?}");
-    // (interface, packet type, caplen, len) -> how many, printed and sent.
-    let mut seen: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
-    for line in &lines {
+/// (interface, packet type, caplen, len) → how many lines say so.
+type Tally = BTreeMap<(String, String, String, String), usize>;
+
+/// Counts mycapdump's lines by interface, packet type and lengths.
+fn tally(lines: &[String]) -> Tally {
+    let mut seen = Tally::new();
+    for line in lines {
         let f: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(f.len(), 9, "{line}");
-        assert_eq!(
-            (f[3], f[5], f[7], f[8]),
-            ("caplen", "len", "linktype", "1"),
-            "{line}"
-        );
-        *seen
-            .entry((f[1].into(), f[2].into(), f[4].into(), f[6].into()))
-            .or_default() += 1;
+        let words = (f[3], f[5], f[7], f[8]);
+        assert_eq!(words, ("caplen", "len", "linktype", "1"), "{line}");
+        let key = (f[1].into(), f[2].into(), f[4].into(), f[6].into());
+        *seen.entry(key).or_default() += 1;
     }
-    let mut want: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
+    seen
+}
+
+#[test]
+fn mycapdump_sees_exactly_the_frames_sent_with_their_length_interface_and_type() {
+    require_netns!();
+    let Dump {
+        sent,
+        lines,
+        report,
+        ifname,
+    } = dump_live(&[], |sent| sent.len());
+    assert_eq!(lines.len(), sent.len(), "lines: {lines:#?}");
+    let mut want = Tally::new();
     for (frame, pkttype) in &sent {
         let n = frame.len().to_string();
-        *want
-            .entry((link.a_if.clone(), (*pkttype).into(), n.clone(), n))
-            .or_default() += 1;
+        let key = (ifname.clone(), (*pkttype).into(), n.clone(), n);
+        *want.entry(key).or_default() += 1;
     }
-    assert_eq!(seen, want);
+    assert_eq!(tally(&lines), want);
     let n = sent.len();
+    let summary = format!("{n} packets handled, {n} received, 0 dropped");
+    assert!(report.contains(&summary), "{report:?}");
+}
+
+/// `tcpdump -dd arp`.
+const ARP_ONLY: &str = "{ 0x28, 0, 0, 0x0000000c },
+{ 0x15, 0, 1, 0x00000806 },
+{ 0x6, 0, 0, 0x00040000 },
+{ 0x6, 0, 0, 0x00000000 },
+";
+
+#[test]
+fn a_bpf_program_and_a_snap_length_set_from_c_apply() {
+    require_netns!();
+    let bpf = TempDir::new("capi-bpf");
+    let program = bpf.path().join("arp.bpf");
+    std::fs::write(&program, ARP_ONLY).expect("write arp.bpf");
+    let program = program.to_str().expect("a UTF-8 path");
+    let is_arp = |f: &[u8]| f[12..14] == [0x08, 0x06];
+    let Dump {
+        sent,
+        lines,
+        report,
+        ifname,
+    } = dump_live(&["-s", "40", "-F", program], |sent| {
+        sent.iter().filter(|(f, _)| is_arp(f)).count()
+    });
+    let arp: Vec<_> = sent.iter().filter(|(f, _)| is_arp(f)).collect();
+    assert_eq!(lines.len(), arp.len(), "lines: {lines:#?}");
+    let key = (ifname, "broadcast".into(), "40".into(), "42".into());
+    assert_eq!(tally(&lines), Tally::from([(key, arp.len())]));
+    let n = arp.len();
     let summary = format!("{n} packets handled, {n} received, 0 dropped");
     assert!(report.contains(&summary), "{report:?}");
 }
