@@ -16,7 +16,7 @@ use mycap_core::{
     BpfInsn, Breaker, CaptureConfig, Direction, Fanout, FanoutMode, LoopEnd, PacketHeader, Session,
 };
 
-use crate::header::MycapHeader;
+use crate::header::{MycapHeader, NameCache};
 
 /// What a settings error says once the session is active.
 const ALREADY_ACTIVE: &str = "the session is already active: change settings before mycap_activate";
@@ -142,7 +142,7 @@ impl Handle {
         };
         let breaker = session.breaker();
         let mut c_header = MycapHeader::default();
-        let mut name_cache = String::new();
+        let mut name_cache = NameCache::default();
         let mut panicked: Option<String> = None;
         let end = session.run(&mut |header: &PacketHeader<'_>, data: &[u8]| {
             if panicked.is_none() {

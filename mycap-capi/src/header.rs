@@ -55,14 +55,12 @@ impl Default for MycapHeader {
 
 impl MycapHeader {
     /// Fills the header from mycap-core's. The interface name is only
-    /// rewritten when it changes (one name per interface, not per packet).
-    pub fn fill(&mut self, header: &PacketHeader<'_>, name_cache: &mut String) {
+    /// rewritten when it changes: `name` remembers the last one.
+    pub fn fill(&mut self, header: &PacketHeader<'_>, name: &mut NameCache) {
         // caplen is at most the snap length (16 MiB) or a file's record
         // length: it fits an int; saturate rather than wrap if it ever did not.
         self.caplen = i32::try_from(header.caplen).unwrap_or(i32::MAX);
-        if name_cache.as_str() != header.ifname {
-            name_cache.clear();
-            name_cache.push_str(header.ifname);
+        if name.changed(header.ifname) {
             self.ifname = c_name(header.ifname);
         }
         self.pkttype = header.pkttype.to_sll();
@@ -73,6 +71,32 @@ impl MycapHeader {
         let (tci, tpid) = header.vlan.map_or((0, 0), |v| (v.tci, v.tpid));
         self.vlan_tci = tci;
         self.vlan_tpid = tpid;
+    }
+}
+
+/// The interface name last copied into a header. Sources hand out the same
+/// string for every packet of an interface, so the common case is one
+/// pointer comparison; a different pointer still compares the text.
+#[derive(Debug, Default)]
+pub struct NameCache {
+    at: (usize, usize),
+    text: String,
+}
+
+impl NameCache {
+    /// Whether `name` differs from the last one (and remembers it).
+    fn changed(&mut self, name: &str) -> bool {
+        let at = (name.as_ptr() as usize, name.len());
+        if at == self.at {
+            return false;
+        }
+        self.at = at;
+        if self.text == name {
+            return false;
+        }
+        self.text.clear();
+        self.text.push_str(name);
+        true
     }
 }
 
@@ -120,6 +144,17 @@ impl From<BpfInsnC> for BpfInsn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_copied_when_its_text_changes() {
+        let mut cache = NameCache::default();
+        let eth0 = String::from("eth0");
+        assert!(cache.changed(&eth0));
+        assert!(!cache.changed(&eth0));
+        assert!(!cache.changed(&String::from("eth0")));
+        assert!(cache.changed("lo"));
+        assert!(cache.changed(""));
+    }
 
     #[test]
     fn names_are_cut_at_15_bytes_on_a_character_boundary() {

@@ -1,15 +1,17 @@
 //! MYCAP from C: the example `mycapdump` and the check program `tests/c/capi_check.c`, compiled with the system C compiler against `mycap.h` and libmycap.so, run on veth pairs and capture files.
 //!
-//! libmycap.so comes from `target/<profile>/deps/`: mycap-capi is a
-//! dev-dependency of this crate, so cargo builds its cdylib (fresh) before
-//! this test binary.
+//! libmycap.so is built by `cargo build -p mycap-capi` (with this test
+//! binary's profile and target folder) when the first test needs it: a
+//! cdylib cannot be a dependency, and `cargo build --workspace` may not have
+//! run since mycap-capi last changed. Cargo does not hold its build lock
+//! while tests run, and the build is a no-op when the library is fresh.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -24,24 +26,52 @@ use netraf_tests::require_netns;
 
 /// Generous bound for a C program's run, or for packets on their way.
 const BOUND: Duration = Duration::from_secs(10);
+/// Bound for building libmycap.so (from scratch on a slow machine).
+const BUILD_BOUND: Duration = Duration::from_secs(900);
 /// How long to watch for anything more once the expected packets arrived.
 const QUIET: Duration = Duration::from_millis(100);
 
-/// The folder of libmycap.so: `deps/` beside this test binary (built with
-/// it), else the profile folder that `cargo build --workspace` fills.
+/// The folder of a fresh libmycap.so (`target/<profile>`), built once per process.
 fn lib_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(build_lib).clone()
+}
+
+fn build_lib() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let deps = exe.parent().expect("deps folder").to_path_buf();
-    let profile = deps.parent().expect("profile folder").to_path_buf();
-    [deps, profile]
-        .into_iter()
-        .find(|dir| dir.join("libmycap.so").is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "libmycap.so not found next to {} (build it: cargo build -p mycap-capi)",
-                exe.display()
-            )
-        })
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let target = profile_dir.parent().expect("the target folder");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut child = Command::new(cargo)
+        .args(["build", "-q", "-p", "mycap-capi", "--profile", profile])
+        .arg("--target-dir")
+        .arg(target)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cargo");
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .map(|mut e| e.read_to_string(&mut stderr));
+    let status = wait_bounded(&mut child, "cargo build -p mycap-capi", BUILD_BOUND);
+    assert!(
+        status.success(),
+        "cargo build -p mycap-capi failed:\n{stderr}"
+    );
+    let lib = profile_dir.join("libmycap.so");
+    assert!(lib.is_file(), "no {} after the build", lib.display());
+    profile_dir.to_path_buf()
 }
 
 /// Compiles `source` with `cc -Wall -Wextra -Werror` against mycap.h and
@@ -103,9 +133,9 @@ fn lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
-/// Waits at most [`BOUND`] for `child` to exit (kills it and panics after).
-fn wait_bounded(child: &mut Child, what: &str) -> std::process::ExitStatus {
-    let deadline = Instant::now() + BOUND;
+/// Waits at most `bound` for `child` to exit (kills it and panics after).
+fn wait_bounded(child: &mut Child, what: &str, bound: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + bound;
     loop {
         if let Some(status) = child.try_wait().expect("wait for a C program") {
             return status;
@@ -113,7 +143,7 @@ fn wait_bounded(child: &mut Child, what: &str) -> std::process::ExitStatus {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{what} still running after {BOUND:?}: killed");
+            panic!("{what} still running after {bound:?}: killed");
         }
         thread::sleep(Duration::from_millis(10));
     }
@@ -141,7 +171,11 @@ fn run_with_stdin(program: &Path, args: &[&str], stdin: Stdio) -> Output {
         err
     });
     let _ = stdout.read_to_end(&mut out);
-    let status = wait_bounded(&mut child, &format!("{} {args:?}", program.display()));
+    let status = wait_bounded(
+        &mut child,
+        &format!("{} {args:?}", program.display()),
+        BOUND,
+    );
     let stderr = reader.join().expect("stderr reader");
     Output {
         status,
@@ -268,7 +302,7 @@ fn dump_live(args: &[&str], expect: impl Fn(&[(Vec<u8>, &'static str)]) -> usize
         .args(["-INT", &child.id().to_string()])
         .status();
     assert!(killed.is_ok_and(|s| s.success()), "kill -INT mycapdump");
-    let status = wait_bounded(&mut child, "mycapdump after SIGINT");
+    let status = wait_bounded(&mut child, "mycapdump after SIGINT", BOUND);
     lines.extend(stdout.iter());
     let report: Vec<String> = stderr.iter().collect();
     assert!(status.success(), "mycapdump: {report:?}");
@@ -351,6 +385,17 @@ fn a_bpf_program_and_a_snap_length_set_from_c_apply() {
     assert!(report.contains(&summary), "{report:?}");
 }
 
+/// An interface name as `mycap_header_t.ifname` holds it: up to a NUL, cut
+/// to 15 bytes without splitting a character.
+fn c_name(name: &str) -> &str {
+    let name = name.split('\0').next().unwrap_or("");
+    let mut n = name.len().min(15);
+    while !name.is_char_boundary(n) {
+        n -= 1;
+    }
+    &name[..n]
+}
+
 /// What `capi_check file PATH` prints, from the Rust API.
 fn rust_lines(path: &Path) -> String {
     let mut out = String::new();
@@ -359,8 +404,7 @@ fn rust_lines(path: &Path) -> String {
         Err(e) => return format!("error {e}\n"),
     };
     let end = session.run(&mut |h: &PacketHeader<'_>, data: &[u8]| {
-        let name = mycap::header::c_name(h.ifname);
-        let name_len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        let name = c_name(h.ifname);
         let hash = data.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         });
@@ -374,7 +418,7 @@ fn rust_lines(path: &Path) -> String {
             h.ifindex,
             h.link_type.0,
             h.pkttype.to_sll(),
-            String::from_utf8_lossy(&name[..name_len]),
+            name,
         );
         Verdict::Continue
     });
