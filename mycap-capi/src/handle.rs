@@ -7,7 +7,6 @@
 use std::any::Any;
 use std::cell::{RefCell, RefMut};
 use std::ffi::{CStr, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -140,27 +139,17 @@ impl Handle {
         let State::Active(session) = &mut *state else {
             return Err("the session is not active: call mycap_activate first".to_string());
         };
-        let breaker = session.breaker();
         let mut c_header = MycapHeader::default();
         let mut name_cache = NameCache::default();
-        let mut panicked: Option<String> = None;
+        // A panic in this closure's Rust code (filling the header) unwinds
+        // through mycap-core's loop, Rust frames only, to the catch_unwind of
+        // the C entry point (crate::ffi), which makes it mycap_loop's error:
+        // it never crosses a C frame, since the C handler is not running then.
         let end = session.run(&mut |header: &PacketHeader<'_>, data: &[u8]| {
-            if panicked.is_none() {
-                let filled =
-                    catch_unwind(AssertUnwindSafe(|| c_header.fill(header, &mut name_cache)));
-                match filled {
-                    Ok(()) => on_packet(&mut c_header, data),
-                    Err(payload) => {
-                        panicked = Some(panic_message(payload.as_ref()));
-                        breaker.end();
-                    }
-                }
-            }
+            c_header.fill(header, &mut name_cache);
+            on_packet(&mut c_header, data);
             mycap_core::Verdict::Continue
         });
-        if let Some(message) = panicked {
-            return Err(message);
-        }
         match end.map_err(|e| e.to_string())? {
             LoopEnd::Eof => Ok(LoopResult::EndOfFile),
             _ => Ok(LoopResult::Ended),

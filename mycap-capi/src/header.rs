@@ -56,12 +56,13 @@ impl Default for MycapHeader {
 impl MycapHeader {
     /// Fills the header from mycap-core's. The interface name is only
     /// rewritten when it changes: `name` remembers the last one.
+    #[inline(always)]
     pub fn fill(&mut self, header: &PacketHeader<'_>, name: &mut NameCache) {
         // caplen is at most the snap length (16 MiB) or a file's record
         // length: it fits an int; saturate rather than wrap if it ever did not.
         self.caplen = i32::try_from(header.caplen).unwrap_or(i32::MAX);
-        if name.changed(header.ifname) {
-            self.ifname = c_name(header.ifname);
+        if name.moved(header.ifname) {
+            name.update(header.ifname, &mut self.ifname);
         }
         self.pkttype = header.pkttype.to_sll();
         self.len = header.len;
@@ -84,19 +85,22 @@ pub struct NameCache {
 }
 
 impl NameCache {
-    /// Whether `name` differs from the last one (and remembers it).
-    fn changed(&mut self, name: &str) -> bool {
-        let at = (name.as_ptr() as usize, name.len());
-        if at == self.at {
-            return false;
+    /// Whether `name` is not the string seen last (it may still have the same text).
+    #[inline(always)]
+    fn moved(&self, name: &str) -> bool {
+        (name.as_ptr() as usize, name.len()) != self.at
+    }
+
+    /// Remembers `name` and copies it into `ifname` if its text changed.
+    #[cold]
+    #[inline(never)]
+    fn update(&mut self, name: &str, ifname: &mut [u8; IFNAME_SIZE]) {
+        self.at = (name.as_ptr() as usize, name.len());
+        if self.text != name {
+            self.text.clear();
+            self.text.push_str(name);
+            *ifname = c_name(name);
         }
-        self.at = at;
-        if self.text == name {
-            return false;
-        }
-        self.text.clear();
-        self.text.push_str(name);
-        true
     }
 }
 
@@ -148,12 +152,18 @@ mod tests {
     #[test]
     fn a_name_is_copied_when_its_text_changes() {
         let mut cache = NameCache::default();
+        let mut ifname = [b'x'; IFNAME_SIZE];
         let eth0 = String::from("eth0");
-        assert!(cache.changed(&eth0));
-        assert!(!cache.changed(&eth0));
-        assert!(!cache.changed(&String::from("eth0")));
-        assert!(cache.changed("lo"));
-        assert!(cache.changed(""));
+        assert!(cache.moved(&eth0));
+        cache.update(&eth0, &mut ifname);
+        assert_eq!(&ifname[..5], b"eth0\0");
+        assert!(!cache.moved(&eth0));
+        let again = String::from("eth0");
+        ifname = [b'x'; IFNAME_SIZE];
+        cache.update(&again, &mut ifname);
+        assert_eq!(ifname, [b'x'; IFNAME_SIZE], "same text: not copied");
+        cache.update("lo", &mut ifname);
+        assert_eq!(&ifname[..3], b"lo\0");
     }
 
     #[test]

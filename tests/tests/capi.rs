@@ -494,3 +494,26 @@ fn mycap_open_file_gives_the_same_packets_as_the_rust_api() {
         "{own_lines}"
     );
 }
+
+#[test]
+fn mycap_end_loop_from_the_handler_ends_the_loop_after_that_packet() {
+    let dir = TempDir::new("capi-count");
+    let pcap = dir.path().join("three.pcap");
+    write_pcap(&pcap);
+    let pcap = pcap.to_str().expect("a UTF-8 path");
+    // mycapdump -c 2 calls mycap_end_loop in the handler of the 2nd packet.
+    let out = run(&mycapdump(&dir), &["-r", pcap, "-c", "2"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        2,
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(stderr.contains("2 packets handled"), "{stderr}");
+    // Without -c, the file's end: all three.
+    let out = run(&mycapdump(&dir), &["-r", pcap]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 3);
+}
