@@ -101,3 +101,26 @@ unsafe fn call(s: *mut Handle, f: impl FnOnce(&Handle) -> Result<c_int, String>)
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errbuf_gets_at_most_255_bytes_and_whole_characters() {
+        let mut buf = [0x55 as c_char; ERRBUF_SIZE];
+        // 254 ASCII bytes then a 2-byte 'é': the 'é' would end at 256.
+        let message = format!("{}é and more", "a".repeat(254));
+        // SAFETY: `buf` has ERRBUF_SIZE writable bytes.
+        unsafe { write_errbuf(buf.as_mut_ptr(), &message) };
+        // SAFETY: write_errbuf NUL-terminates within the buffer.
+        let written = unsafe { CStr::from_ptr(buf.as_ptr()) };
+        assert_eq!(written.to_bytes(), "a".repeat(254).as_bytes());
+        // SAFETY: a NULL buffer is allowed and left alone.
+        unsafe { write_errbuf(ptr::null_mut(), "ignored") };
+        // SAFETY: as above.
+        unsafe { write_errbuf(buf.as_mut_ptr(), "short") };
+        // SAFETY: as above.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str(), Ok("short"));
+    }
+}
