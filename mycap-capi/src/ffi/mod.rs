@@ -121,6 +121,7 @@ mod tests {
         // SAFETY: as above.
         unsafe { write_errbuf(buf.as_mut_ptr(), "short") };
         // SAFETY: as above.
-        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str(), Ok("short"));
+        let short = unsafe { CStr::from_ptr(buf.as_ptr()) };
+        assert_eq!(short.to_str(), Ok("short"));
     }
 }
