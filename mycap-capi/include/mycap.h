@@ -12,8 +12,9 @@
  *     mycap_close(s);
  *
  * Build and link: `cargo build --release -p mycap-capi`, then
- * `cc app.c -Imycap-capi/include -Ltarget/release -lmycap`. Live capture
- * needs root or CAP_NET_RAW.
+ * `cc app.c -Imycap-capi/include -Ltarget/release -lmycap`; programs load
+ * the library by its soname, libmycap.so.1 (README: "MYCAP from C"), or link
+ * target/release/libmycap.a. Live capture needs root or CAP_NET_RAW.
  *
  * Rules:
  * - Functions that return int return 0 on success and -1 on error (mycap_loop

@@ -129,8 +129,8 @@ impl Handle {
     /// and the bytes of every packet.
     ///
     /// # Errors
-    /// Not active, called from its own handler, mycap-core's error, or a
-    /// panic in the loop's Rust code (the loop then ends at once).
+    /// Not active, called from its own handler, or mycap-core's error. (A
+    /// panic unwinds to the C entry point's guard, which reports it.)
     pub fn run(
         &self,
         mut on_packet: impl FnMut(&mut MycapHeader, &[u8]),
