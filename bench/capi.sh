@@ -28,7 +28,7 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/netraf-bench-capi.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-(cd "$ROOT" && cargo build --release -q -p mycap-capi --example sum_caplen)
+(cd "$ROOT" && cargo build --release -q -p mycap-capi --lib --example sum_caplen)
 LIB=$ROOT/target/release
 ln -s "$LIB/libmycap.so" "$WORK/libmycap.so.1"
 cc -O2 -I"$ROOT/mycap-capi/include" "$ROOT/mycap-capi/examples/sum_caplen.c" \
