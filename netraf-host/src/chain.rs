@@ -1,6 +1,6 @@
 //! The plugin chain: load the libraries a config lists, make one instance of each, and run every packet through them in order.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use abi_stable::std_types::{RResult, RStr};
 use mycap_core::PacketHeader;
@@ -13,6 +13,44 @@ use crate::merge;
 
 /// How often plugins get `on_tick`, in nanoseconds of packet (or wall) time.
 pub const TICK_NS: u64 = 1_000_000_000;
+
+/// `error` from loading `entry`'s library, placed in the config: at the
+/// line of its `path`, with what a missing file's `path` meant (a bare name:
+/// a library in the plugin directory; a path: relative to the config file's
+/// folder, not to the working directory).
+fn in_config(mut error: LoadError, entry: &PluginEntry) -> LoadError {
+    let (written, line) = &entry.written_path;
+    error.at = Some(format!(
+        "{}:{line}: plugin '{}'",
+        entry.file.display(),
+        entry.name
+    ));
+    if error.missing {
+        let folder = entry.path.parent().unwrap_or(Path::new("."));
+        let hint = if written.contains('/') {
+            format!(
+                "`path = \"{written}\"` is relative to the config file's folder, not to \
+                 the working directory"
+            )
+        } else if written.starts_with("netraf_") {
+            format!(
+                "a bare name is a library in the plugin directory {}; netraf's own \
+                 plugins are built there by `cargo build --workspace`, or set \
+                 `plugin_dir` / `--plugin-dir`",
+                folder.display()
+            )
+        } else {
+            format!(
+                "a bare name is a library in the plugin directory {}; for a library \
+                 elsewhere, write its path (relative to the config file) or set \
+                 `plugin_dir` / `--plugin-dir`",
+                folder.display()
+            )
+        };
+        error.reason = format!("{} ({hint})", error.reason);
+    }
+    error
+}
 
 /// The loaded libraries of a config's enabled plugins, in chain order. Makes
 /// as many chains as needed (one per capture worker).
@@ -32,7 +70,7 @@ impl ChainSpec {
         for entry in plugins.iter().filter(|p| p.enabled) {
             match loader::load(&entry.path) {
                 Ok(library) => entries.push((entry.clone(), library)),
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(in_config(e, entry)),
             }
         }
         if errors.is_empty() {

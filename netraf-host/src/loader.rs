@@ -94,10 +94,18 @@ pub struct LoadError {
     pub reason: String,
     /// abi_stable's full message, when longer than `reason`.
     pub detail: Option<String>,
+    /// Where the config names the library (`FILE:LINE: plugin 'NAME'`), when
+    /// it was loaded for a config.
+    pub at: Option<String>,
+    /// The file is not there (the reason says where it was looked for).
+    pub missing: bool,
 }
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(at) = &self.at {
+            write!(f, "{at}: ")?;
+        }
         write!(f, "{}: {}", self.path.display(), self.reason)
     }
 }
@@ -117,15 +125,15 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         path: path.to_path_buf(),
         reason,
         detail,
+        at: None,
+        missing: false,
     };
     let mut file = match File::open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(fail(
-                "no such plugin file (build the plugins with `cargo build --workspace`, \
-                 or fix `path` / `plugin_dir` in the config)"
-                    .into(),
-                None,
-            ))
+            return Err(LoadError {
+                missing: true,
+                ..fail("no such plugin file".into(), None)
+            })
         }
         Err(e) => return Err(fail(format!("cannot read the plugin file: {e}"), None)),
         Ok(file) => file,
@@ -272,6 +280,8 @@ fn explain(path: &Path, copy: &Path, error: &LibraryError) -> LoadError {
         path: path.to_path_buf(),
         reason,
         detail: Some(detail),
+        at: None,
+        missing: false,
     }
 }
 

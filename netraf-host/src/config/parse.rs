@@ -230,6 +230,7 @@ impl Config {
             plugins.push(PluginEntry {
                 name: name.clone(),
                 path: resolve_plugin_path(p.path.get_ref(), base, &plugin_dir),
+                written_path: (p.path.get_ref().clone(), lines.line_of(p.path.span().start)),
                 enabled: p.enabled,
                 config,
                 line,

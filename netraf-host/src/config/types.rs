@@ -55,6 +55,9 @@ pub struct PluginEntry {
     pub name: String,
     /// The library to load, resolved (see [`resolve_plugin_path`](super::resolve_plugin_path)).
     pub path: PathBuf,
+    /// `path` as the config wrote it, and the line it stands on, for
+    /// messages about a library that is not there.
+    pub written_path: (String, usize),
     /// Whether the plugin runs (disabled plugins are not loaded).
     pub enabled: bool,
     /// The plugin's `config` sub-table as TOML text (empty if none).

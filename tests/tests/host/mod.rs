@@ -22,8 +22,8 @@ use netraf_host::config::Config;
 use serde_json::Value;
 
 use util::{
-    build_fixture_plugin, plugin, run_host, target_dir, test_plugin, with_testkit, workspace_dir,
-    TempDir,
+    build_fixture_plugin, host, plugin, run_host, target_dir, test_plugin, with_testkit,
+    workspace_dir, TempDir,
 };
 
 fn header(ts_ns: u64, data: &[u8]) -> PacketHeader<'static> {
@@ -380,6 +380,44 @@ fn config_errors_name_file_line_and_key() {
         assert!(out.stderr.contains(&expected), "want {expected:?} in {out}");
         assert!(out.stderr.contains(what), "want {what:?} in {out}");
     }
+}
+
+#[test]
+fn a_missing_plugin_is_named_where_the_config_names_it_with_what_its_path_meant() {
+    // A config in a folder of its own, run from another folder, as a user
+    // following the README from the repository's top runs configs/*.toml.
+    let dir = TempDir::new("missing-plugin");
+    let configs = dir.path.join("configs");
+    std::fs::create_dir_all(&configs).expect("configs folder");
+    let config = configs.join("mine.toml");
+    std::fs::write(
+        &config,
+        "[[plugin]]\nname = \"mine\"\npath = \"target/release/libmine.so\"\n\n\
+         [[plugin]]\nname = \"bare\"\npath = \"my_plugin\"\n",
+    )
+    .expect("write the config");
+    let out = run_host(
+        &dir.path,
+        &["--config", config.to_str().unwrap(), "--check-config"],
+    );
+    assert_eq!(out.code, Some(2), "{out}");
+    let relative = configs.join("target/release/libmine.so");
+    let want = format!(
+        "{}:3: plugin 'mine': {}: no such plugin file (`path = \"target/release/libmine.so\"` \
+         is relative to the config file's folder, not to the working directory)",
+        config.display(),
+        relative.display()
+    );
+    assert!(out.stderr.contains(&want), "want {want:?} in {out}");
+    let want = format!(
+        "{}:7: plugin 'bare': {}/libmy_plugin.so: no such plugin file (a bare name is a \
+         library in the plugin directory {}; for a library elsewhere",
+        config.display(),
+        host().parent().expect("the host's folder").display(),
+        host().parent().expect("the host's folder").display()
+    );
+    assert!(out.stderr.contains(&want), "want {want:?} in {out}");
+    assert!(!out.stderr.contains("cargo build"), "{out}");
 }
 
 #[test]
