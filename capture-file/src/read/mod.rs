@@ -14,8 +14,12 @@
 //!   `if_name` option, else `if<index>` (`if0` for pcap files);
 //! - `packet_type`: from the Linux cooked header for link types 113 and 276;
 //!   else from the pcapng `epb_flags` option (outbound → `Outgoing`,
-//!   reception type broadcast/multicast/promiscuous →
-//!   `Broadcast`/`Multicast`/`OtherHost`); else `Host`;
+//!   reception type unicast/multicast/broadcast/promiscuous →
+//!   `Host`/`Multicast`/`Broadcast`/`OtherHost`); else, for Ethernet, from
+//!   the destination address (all ones → `Broadcast`, group bit →
+//!   `Multicast`); else `Host`. So a file gives `Outgoing` and `OtherHost`
+//!   only where it recorded them (cooked captures, pcapng flags): a pcap of
+//!   Ethernet frames cannot tell the capturing host's unicast from another's;
 //! - `len`: the original length, raised to the captured length if a damaged
 //!   record claims less;
 //! - `ts_ns`: from the pcap magic (µs or ns) or the interface's `if_tsresol`
@@ -296,22 +300,33 @@ impl Reader {
     }
 }
 
-/// The packet type: from the Linux cooked header, else from the pcapng
-/// `epb_flags`, else `Host`.
+/// The packet type a file gives: the Linux cooked header's; else the one a
+/// pcapng `epb_flags` option recorded (outbound, or a reception type);
+/// else, for Ethernet, what the destination address says (broadcast,
+/// multicast, else addressed to the capturing host, which a file cannot
+/// tell from another host's unicast); else `Host`.
 #[inline]
 fn packet_type(link_type: LinkType, data: &[u8], epb_flags: u32) -> PacketType {
     if let Some(cooked) = cooked::packet_type(link_type, data) {
         return cooked;
     }
-    if epb_flags == 0 {
-        // pcap records, and most pcapng ones.
-        return PacketType::Host;
-    }
     match (epb_flags & 0x3, (epb_flags >> 2) & 0x7) {
         (2, _) => PacketType::Outgoing,
+        (_, 1) => PacketType::Host,
         (_, 2) => PacketType::Multicast,
         (_, 3) => PacketType::Broadcast,
         (_, 4) => PacketType::OtherHost,
+        _ => by_destination(link_type, data),
+    }
+}
+
+/// Broadcast or multicast by the destination address of an Ethernet frame
+/// (all ones; the group bit), else `Host`.
+#[inline]
+fn by_destination(link_type: LinkType, data: &[u8]) -> PacketType {
+    match (link_type, data.get(..6)) {
+        (LinkType::ETHERNET, Some(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff])) => PacketType::Broadcast,
+        (LinkType::ETHERNET, Some(&[first, ..])) if first & 1 == 1 => PacketType::Multicast,
         _ => PacketType::Host,
     }
 }

@@ -112,3 +112,53 @@ fn pcapng_sections_switch_byte_order_and_reset_interfaces() {
     );
     assert_eq!(seen[1].data, vec![4, 5, 6, 7]);
 }
+
+#[test]
+fn ethernet_packet_types_come_from_the_destination_unless_a_flag_recorded_one() {
+    let frame = |dst: [u8; 6]| [&dst[..], &[2, 0, 0, 0, 0, 1, 0x08, 0x00]].concat();
+    let broadcast = frame([0xff; 6]);
+    let multicast = frame([0x01, 0x00, 0x5e, 0, 0, 1]);
+    let unicast = frame([2, 0, 0, 0, 0, 2]);
+    let records: Vec<(u32, u32, u32, &[u8])> = [&broadcast, &multicast, &unicast]
+        .iter()
+        .map(|f| (0, 0, 14, f.as_slice()))
+        .collect();
+    let (seen, _) = read_all(pcap(false, false, 1, &records));
+    let types: Vec<PacketType> = seen.iter().map(|s| s.pkttype).collect();
+    assert_eq!(
+        types,
+        [
+            PacketType::Broadcast,
+            PacketType::Multicast,
+            PacketType::Host
+        ]
+    );
+    // Not Ethernet: no destination to read.
+    let (seen, _) = read_all(pcap(false, false, 101, &[(0, 0, 14, &broadcast)]));
+    assert_eq!(seen[0].pkttype, PacketType::Host);
+
+    // pcapng: a recorded reception type or direction wins; inbound without a
+    // reception type, or no flags, falls back to the destination.
+    let be = false;
+    let mut file = shb(be);
+    file.extend(idb(be, 1, &[]));
+    let flags = |v: u32| v.to_le_bytes();
+    let unicast_in = flags(1 | (1 << 2));
+    let outbound = flags(2);
+    let inbound = flags(1);
+    file.extend(epb(be, 0, 0, 14, &broadcast, &[(2, &unicast_in)]));
+    file.extend(epb(be, 0, 0, 14, &broadcast, &[(2, &outbound)]));
+    file.extend(epb(be, 0, 0, 14, &broadcast, &[(2, &inbound)]));
+    file.extend(epb(be, 0, 0, 14, &multicast, &[]));
+    let (seen, _) = read_all(file);
+    let types: Vec<PacketType> = seen.iter().map(|s| s.pkttype).collect();
+    assert_eq!(
+        types,
+        [
+            PacketType::Host,
+            PacketType::Outgoing,
+            PacketType::Broadcast,
+            PacketType::Multicast
+        ]
+    );
+}
