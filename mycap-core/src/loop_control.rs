@@ -52,7 +52,7 @@ pub enum LoopEnd {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 ///
 /// For a live session they add up the kernel's `PACKET_STATISTICS`, which
-/// resets on every read; the session reads it on each [`Session::stats`] call
+/// resets on every read; the session reads it on each [`Session::stats`](crate::Session::stats) call
 /// and keeps the sums, so the figures stay right across runs of the loop. Read
 /// them at least every 2^32 packets (the kernel's counters are 32-bit).
 pub struct Stats {

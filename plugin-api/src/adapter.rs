@@ -57,7 +57,7 @@ impl<P> Drop for Adapter<P> {
     }
 }
 
-/// The constructor [`export_plugin!`] puts in the root module: makes a `P`
+/// The constructor [`export_plugin!`](crate::export_plugin) puts in the root module: makes a `P`
 /// from the config text, guarded against panics.
 pub extern "C" fn construct<P: Plugin>(config: RStr<'_>) -> RResult<HandlerBox, RString> {
     quiet_guarded_panics();
@@ -66,7 +66,7 @@ pub extern "C" fn construct<P: Plugin>(config: RStr<'_>) -> RResult<HandlerBox, 
     })
 }
 
-/// The symbol under which [`export_plugin!`] exports [`merge_reports`] for `P`.
+/// The symbol under which [`export_plugin!`](crate::export_plugin) exports [`merge_reports`] for `P`.
 ///
 /// It stands outside the root module on purpose: abi_stable refuses a plugin
 /// whose root module has fewer fields than the host's, so a new field there
@@ -83,7 +83,7 @@ pub type MergeReportsFn = extern "C" fn(
     reports: RSlice<'_, RString>,
 ) -> ROption<RResult<RString, RString>>;
 
-/// The report merger [`export_plugin!`] exports: calls
+/// The report merger [`export_plugin!`](crate::export_plugin) exports: calls
 /// [`Plugin::merge_reports`], guarded against panics.
 pub extern "C" fn merge_reports<P: Plugin>(
     config: RStr<'_>,

@@ -7,7 +7,7 @@
 //! abi_stable itself. A test below pins the exported symbol's name to
 //! abi_stable's.
 
-/// Exports a [`Plugin`] implementation as the library's root module.
+/// Exports a [`Plugin`](crate::Plugin) implementation as the library's root module.
 ///
 /// ```ignore
 /// plugin_api::export_plugin! {

@@ -9,11 +9,11 @@ use crate::{Packet, Verdict};
 /// error, after which the host disables the plugin.
 pub trait Plugin: Send + Sized + 'static {
     /// Makes an instance from the plugin's `config` table, given as TOML text
-    /// (empty when the config has none). See [`parse_config`].
+    /// (empty when the config has none). See [`parse_config`](crate::parse_config).
     ///
     /// # Errors
     /// A message saying which setting is wrong and why; starting it with
-    /// [`KEY_PREFIX`] and the key (``key `output`: cannot write ...``) makes
+    /// [`KEY_PREFIX`](crate::KEY_PREFIX) and the key (``key `output`: cannot write ...``) makes
     /// the host point at that key's line in the config file.
     fn new(config: &str) -> Result<Self, String>;
 
