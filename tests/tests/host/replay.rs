@@ -121,7 +121,10 @@ fn a_replay_reports_exactly_what_the_file_holds() {
     // A pcap keeps no packet type: broadcast frames are told by their
     // destination, so count's packet types agree with its broadcast count.
     assert_eq!(count["pkttypes"]["broadcast"], 6, "{count}");
-    assert_eq!(count["pkttypes"]["broadcast"], count["broadcast"], "{count}");
+    assert_eq!(
+        count["pkttypes"]["broadcast"], count["broadcast"],
+        "{count}"
+    );
 
     let broadcast = plugin_report(&report, "broadcast");
     assert_eq!(broadcast["broadcast_frames"], 6);

@@ -332,28 +332,43 @@ pub fn build_fixture_plugin(
     cargo_build(&root.join("plugin"), &package)
 }
 
-/// Builds a plugin crate from a manifest and a `src/lib.rs` as a plugin author
-/// would, outside the workspace, with its `path = "../netraf/plugin-api"`
-/// pointing at this checkout's plugin-api; returns the library.
-pub fn build_external_plugin(name: &str, manifest: &str, source: &str) -> PathBuf {
-    let placeholder = "path = \"../netraf/plugin-api\"";
-    assert!(
-        manifest.contains(placeholder),
-        "manifest lacks {placeholder}:\n{manifest}"
-    );
-    let api = workspace_dir().join("plugin-api");
-    let manifest = manifest.replace(
-        placeholder,
-        &format!("path = {:?}", api.display().to_string()),
-    );
-    let root = fixtures_src().join(name);
-    write_if_changed(&root.join("Cargo.toml"), &manifest);
-    write_if_changed(&root.join("src/lib.rs"), source);
-    let package = manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("name = "))
-        .expect("package name")
-        .trim_matches('"')
-        .to_string();
-    cargo_build(&root, &package)
+/// Follows the README's plugin section literally: beside a `netraf/` folder
+/// (this checkout), `cp -r netraf/plugin-template my-plugin`, then
+/// `cargo build --release` inside it; returns the `my-plugin` folder. Its
+/// `target` is shared by every run (so that only the first one compiles
+/// abi_stable), and the workspace's Cargo.lock pins what `--offline` finds.
+pub fn build_plugin_template() -> PathBuf {
+    let root = fixtures_src().join("template");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("template folder");
+    std::os::unix::fs::symlink(workspace_dir(), root.join("netraf")).expect("netraf link");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(root.join("netraf/plugin-template"))
+        .arg(root.join("my-plugin"))
+        .status()
+        .expect("run cp");
+    assert!(copied.success(), "cp -r netraf/plugin-template my-plugin");
+    let plugin = root.join("my-plugin");
+    std::fs::copy(
+        workspace_dir().join("Cargo.lock"),
+        plugin.join("Cargo.lock"),
+    )
+    .expect("copy Cargo.lock");
+    let target = target_dir()
+        .parent()
+        .expect("target/<profile> has a parent")
+        .join("netraf-fixtures");
+    std::fs::create_dir_all(&target).expect("fixtures target");
+    std::os::unix::fs::symlink(&target, plugin.join("target")).expect("target link");
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .current_dir(&plugin)
+        .args(["build", "--release", "--offline", "--quiet"])
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR");
+    let out = run_bounded(command, Duration::from_secs(900));
+    assert!(out.ok(), "building the plugin template failed:\n{out}");
+    built(plugin.join("target/release/libmy_plugin.so"));
+    plugin
 }
