@@ -25,6 +25,7 @@ use crate::layers::{ArpFields, IpFields, TcpFields, Tunnel, TunnelKind};
 use crate::ppp::Ppp;
 use crate::tcp::FLAG_ACK;
 use crate::udp::VXLAN_PORT;
+use crate::VlanStack;
 use crate::{
     ethertype, skip_extensions, Arp, Ethernet, Gre, Icmp, Ipv4, Ipv6, Layers, Llc, Mpls,
     NetworkKind, Pppoe, Span, Tcp, TransportKind, Udp, Vlan, VlanTag, Vxlan,
@@ -41,15 +42,20 @@ const MAX_WALK: usize = 8;
 /// are never written.
 #[inline(always)]
 pub fn decode(link_type: LinkType, stripped: Option<StrippedVlan>, frame: &[u8]) -> Layers {
+    let mut vlans = VlanStack::default();
+    vlans.stripped = stripped;
     let mut d = Decoder {
         base: frame.as_ptr() as usize,
         l: Layers::empty(link_type, stripped),
+        vlans: &mut vlans,
         frame: PhantomData,
     };
     if let Some((etype, rest)) = d.link(link_type, frame) {
         d.network(etype, rest);
     }
-    d.l
+    let mut l = d.l;
+    l.vlans = vlans;
+    l
 }
 
 /// Decodes the inner packet of `outer`'s tunnel in `frame` (the frame
@@ -69,14 +75,17 @@ pub(crate) type Next<'f> = Option<(u16, &'f [u8])>;
 /// The layers found so far in one frame. Its methods are inlined into
 /// [`decode`]; what rarer headers need is read by functions that return
 /// values rather than write here.
-pub(crate) struct Decoder<'f> {
+pub(crate) struct Decoder<'f, 'v> {
     /// The address of the frame's first byte: spans are measured from it.
     base: usize,
     pub(crate) l: Layers,
+    /// The VLAN stack, apart from `l` while decoding: the tag walk writes
+    /// it out of line, which leaves `l` to registers.
+    vlans: &'v mut VlanStack,
     frame: PhantomData<&'f [u8]>,
 }
 
-impl<'f> Decoder<'f> {
+impl<'f> Decoder<'f, '_> {
     /// The span of `bytes`, a part of the frame.
     #[inline(always)]
     pub(crate) fn span(&self, bytes: &[u8]) -> Span {
@@ -117,31 +126,19 @@ impl<'f> Decoder<'f> {
     /// Tags, then what the EtherType names (LLC/SNAP leading to another
     /// EtherType), down to the network header.
     #[inline(always)]
-    fn network(&mut self, mut etype: u16, mut rest: &'f [u8]) {
-        let (etype, rest) = loop {
-            let mut tags = 0;
-            while Vlan::is_tpid(etype) && tags < MAX_WALK {
-                let Some(tag) = Vlan::new_checked(rest) else {
+    fn network(&mut self, etype: u16, rest: &'f [u8]) {
+        let (etype, rest) = if Vlan::is_tpid(etype) || etype <= ethertype::MAX_LENGTH {
+            match walk(etype, rest, self.vlans) {
+                Walked::Found(etype, rest) => (etype, rest),
+                Walked::Cut(tpid, rest) => {
                     self.link_to(rest);
-                    self.l.ethertype = Some(etype);
+                    self.l.ethertype = Some(tpid);
                     return;
-                };
-                self.l.vlans.push(VlanTag {
-                    tpid: etype,
-                    tci: tag.tci(),
-                });
-                etype = tag.ethertype();
-                rest = tag.payload();
-                tags += 1;
+                }
+                Walked::End => return,
             }
-            if etype > ethertype::MAX_LENGTH {
-                break (etype, rest);
-            }
-            // An 802.3 length (or a kernel pseudo value): LLC follows.
-            let Some(snap) = llc(rest) else {
-                return;
-            };
-            (etype, rest) = snap;
+        } else {
+            (etype, rest)
         };
         self.link_to(rest);
         self.l.ethertype = Some(etype);
@@ -313,6 +310,44 @@ impl<'f> Decoder<'f> {
                 inner_link_type,
             });
         }
+    }
+}
+
+/// Where the walk over tags and LLC headers ended.
+enum Walked<'f> {
+    /// At this EtherType (neither a TPID nor a length), the bytes after it.
+    Found(u16, &'f [u8]),
+    /// At a tag cut short: its TPID, and the bytes that were left.
+    Cut(u16, &'f [u8]),
+    /// At an LLC header that does not lead to an EtherType.
+    End,
+}
+
+/// VLAN tags (up to 8 after each EtherType, pushed on `vlans`) and LLC/SNAP
+/// headers (after an 802.3 length), to the EtherType of what follows.
+fn walk<'f>(mut etype: u16, mut rest: &'f [u8], vlans: &mut VlanStack) -> Walked<'f> {
+    loop {
+        let mut tags = 0;
+        while Vlan::is_tpid(etype) && tags < MAX_WALK {
+            let Some(tag) = Vlan::new_checked(rest) else {
+                return Walked::Cut(etype, rest);
+            };
+            vlans.push(VlanTag {
+                tpid: etype,
+                tci: tag.tci(),
+            });
+            etype = tag.ethertype();
+            rest = tag.payload();
+            tags += 1;
+        }
+        if etype > ethertype::MAX_LENGTH {
+            return Walked::Found(etype, rest);
+        }
+        // An 802.3 length (or a kernel pseudo value): LLC follows.
+        let Some(snap) = llc(rest) else {
+            return Walked::End;
+        };
+        (etype, rest) = snap;
     }
 }
 

@@ -25,7 +25,7 @@ const NFLOG: LinkType = LinkType(239);
 /// LINKTYPE_IPOIB.
 const IPOIB: LinkType = LinkType(242);
 
-impl<'f> Decoder<'f> {
+impl<'f> Decoder<'f, '_> {
     /// Reads the link framing of a frame of `link_type`: what follows it.
     #[inline(always)]
     pub(crate) fn link(&mut self, link_type: LinkType, data: &'f [u8]) -> Next<'f> {
