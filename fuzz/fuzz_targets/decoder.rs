@@ -1,10 +1,11 @@
-//! Fuzz target: the host's per-packet decoder on any bytes under every link type it knows (the first input byte picks it); never panics, and the summary is consistent.
+//! Fuzz target: netraf-wire's decode and the host's per-packet summary on any bytes under every link type netraf knows (the first input byte picks it); never panics, the layers lie inside the frame, and the summary is consistent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mycap_core::PacketHeader;
 use netraf_fuzz_corpus::Prefix;
 use netraf_host::decode::summarize;
+use netraf_wire::{decode, decode_inner, Layers, NetworkKind, TransportKind};
 use plugin_api::{Network, Transport};
 
 fuzz_target!(|input: &[u8]| {
@@ -23,6 +24,11 @@ fuzz_target!(|input: &[u8]| {
         link_type: prefix.link_type,
         vlan: prefix.vlan,
     };
+    let layers = decode(prefix.link_type, prefix.vlan, data);
+    check_layers(&layers, data);
+    if let Some(inner) = decode_inner(&layers, data) {
+        check_layers(&inner, data);
+    }
     let s = summarize(&header, data);
     assert_eq!(s, summarize(&header, data), "decoding is not deterministic");
     assert_eq!(s.link_type, prefix.link_type.0);
@@ -82,3 +88,42 @@ fuzz_target!(|input: &[u8]| {
         );
     }
 });
+
+/// What must hold of any decode: every span inside the frame, and fields
+/// only with the layer that carries them.
+fn check_layers(l: &Layers, data: &[u8]) {
+    for span in [l.link, l.network, l.transport, l.payload]
+        .into_iter()
+        .flatten()
+    {
+        assert!(
+            span.range().end <= data.len(),
+            "{span:?} past the frame: {l:?}"
+        );
+    }
+    if let Some(tunnel) = l.tunnel {
+        assert!(tunnel.inner.range().end <= data.len(), "{l:?}");
+    }
+    let ip = matches!(l.network_kind, Some(NetworkKind::Ipv4 | NetworkKind::Ipv6));
+    assert!(
+        ip || (l.ip.is_none() && l.transport_kind.is_none()),
+        "{l:?}"
+    );
+    assert_eq!(
+        l.tcp.is_some(),
+        l.transport_kind == Some(TransportKind::Tcp),
+        "{l:?}"
+    );
+    assert_eq!(
+        l.src_port.is_some(),
+        matches!(
+            l.transport_kind,
+            Some(TransportKind::Tcp | TransportKind::Udp)
+        ),
+        "{l:?}"
+    );
+    assert!(
+        usize::from(l.vlans.count_in_frame()) >= l.vlans.in_frame().count(),
+        "{l:?}"
+    );
+}

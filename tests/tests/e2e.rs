@@ -6,3 +6,4 @@ mod corpus;
 mod fanout;
 mod host;
 mod pcap_writer;
+mod wire;

@@ -2,6 +2,19 @@
 
 use super::*;
 use mycap_core::StrippedVlan;
+use netraf_wire::ethertype::{ARP as ETH_ARP, IPV4 as ETH_IPV4};
+
+/// LINKTYPE_NFLOG.
+const NFLOG: u16 = 239;
+/// LINKTYPE_IPOIB.
+const IPOIB: u16 = 242;
+
+/// A byte order for NFLOG's TLV headers.
+#[derive(Clone, Copy)]
+enum Order {
+    Little,
+    Big,
+}
 
 /// Ethernet: broadcast destination, source 02:00:00:00:00:01.
 const ETH_BCAST: [u8; 12] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1];
