@@ -141,7 +141,9 @@ impl<'f, S: Sink> Decoder<'f, '_, S> {
     /// EtherType), down to the network header.
     #[inline(always)]
     fn network(&mut self, etype: u16, rest: &'f [u8]) {
-        let (etype, rest) = if Vlan::is_tpid(etype) || etype <= ethertype::MAX_LENGTH {
+        // IP, by far the most common, is told from tags and lengths first.
+        let ip = etype == ethertype::IPV4 || etype == ethertype::IPV6;
+        let (etype, rest) = if !ip && (Vlan::is_tpid(etype) || etype <= ethertype::MAX_LENGTH) {
             match walk(etype, rest, self.vlans) {
                 Walked::Found(etype, rest) => (etype, rest),
                 Walked::Cut(tpid, rest) => {
