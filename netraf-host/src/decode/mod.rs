@@ -62,8 +62,11 @@ struct Summary<'s> {
 impl Sink for Summary<'_> {
     #[inline(always)]
     fn vlans(&mut self, vlans: &VlanStack) {
-        self.s.vlan_count = vlans.count();
-        self.s.vlan_id = vlans.outermost().map_or(0, |tag| tag.id());
+        // Untagged, nearly always: the zeros stay.
+        if let Some(tag) = vlans.outermost() {
+            self.s.vlan_count = vlans.count();
+            self.s.vlan_id = tag.id();
+        }
     }
 
     #[inline(always)]
