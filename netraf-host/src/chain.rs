@@ -299,7 +299,8 @@ impl Chain {
             return 0;
         }
         self.advance(header.ts_ns);
-        let summary = decode::summarize(header, data);
+        let mut summary = PacketSummary::default();
+        decode::summarize_into(header, data, &mut summary);
         self.deliver(header, data, &summary)
     }
 

@@ -23,6 +23,7 @@ use capture_file::{LinkType, StrippedVlan};
 
 use crate::layers::{ArpFields, IpFields, TcpFields, Tunnel, TunnelKind};
 use crate::ppp::Ppp;
+use crate::sink::Sink;
 use crate::tcp::FLAG_ACK;
 use crate::udp::VXLAN_PORT;
 use crate::VlanStack;
@@ -37,25 +38,37 @@ const MAX_WALK: usize = 8;
 /// Decodes `frame`, whose bytes start as `link_type` says, once into its
 /// layers. `stripped` is a VLAN tag the kernel took out of the bytes before
 /// capture. Never fails and never panics: what cannot be decoded stays `None`.
-///
-/// Inlined whole into its caller, so that the fields a caller does not read
-/// are never written.
-#[inline(always)]
+#[inline]
 pub fn decode(link_type: LinkType, stripped: Option<StrippedVlan>, frame: &[u8]) -> Layers {
+    let mut l = Layers::empty(link_type, stripped);
+    decode_with(link_type, stripped, frame, &mut l);
+    l
+}
+
+/// Decodes `frame` as [`decode`] does, handing each field to `sink` as it
+/// is found (see [`Sink`]); the VLAN tags come last.
+///
+/// Inlined whole into its caller, so that the fields `sink` does not keep
+/// are never read.
+#[inline(always)]
+pub fn decode_with<S: Sink>(
+    link_type: LinkType,
+    stripped: Option<StrippedVlan>,
+    frame: &[u8],
+    sink: &mut S,
+) {
     let mut vlans = VlanStack::default();
     vlans.stripped = stripped;
     let mut d = Decoder {
         base: frame.as_ptr() as usize,
-        l: Layers::empty(link_type, stripped),
+        out: sink,
         vlans: &mut vlans,
         frame: PhantomData,
     };
     if let Some((etype, rest)) = d.link(link_type, frame) {
         d.network(etype, rest);
     }
-    let mut l = d.l;
-    l.vlans = vlans;
-    l
+    sink.vlans(&vlans);
 }
 
 /// Decodes the inner packet of `outer`'s tunnel in `frame` (the frame
@@ -75,17 +88,18 @@ pub(crate) type Next<'f> = Option<(u16, &'f [u8])>;
 /// The layers found so far in one frame. Its methods are inlined into
 /// [`decode`]; what rarer headers need is read by functions that return
 /// values rather than write here.
-pub(crate) struct Decoder<'f, 'v> {
+pub(crate) struct Decoder<'f, 'v, S> {
     /// The address of the frame's first byte: spans are measured from it.
     base: usize,
-    pub(crate) l: Layers,
+    /// Where the fields go.
+    pub(crate) out: &'v mut S,
     /// The VLAN stack, apart from `l` while decoding: the tag walk writes
     /// it out of line, which leaves `l` to registers.
     vlans: &'v mut VlanStack,
     frame: PhantomData<&'f [u8]>,
 }
 
-impl<'f> Decoder<'f, '_> {
+impl<'f, S: Sink> Decoder<'f, '_, S> {
     /// The span of `bytes`, a part of the frame.
     #[inline(always)]
     pub(crate) fn span(&self, bytes: &[u8]) -> Span {
@@ -108,18 +122,18 @@ impl<'f> Decoder<'f, '_> {
     #[inline(always)]
     pub(crate) fn link_to(&mut self, rest: &[u8]) {
         let end = self.span(rest).offset;
-        self.l.link = (end > 0).then_some(Span {
+        self.out.link((end > 0).then_some(Span {
             offset: 0,
             len: end,
-        });
+        }));
     }
 
     /// Ethernet II / 802.3: MACs, then the EtherType or an 802.3 length.
     #[inline(always)]
     pub(crate) fn ethernet(&mut self, data: &'f [u8]) -> Next<'f> {
         let eth = Ethernet::new_checked(data)?;
-        self.l.dst_mac = Some(eth.destination());
-        self.l.src_mac = Some(eth.source());
+        self.out.dst_mac(eth.destination());
+        self.out.src_mac(eth.source());
         Some((eth.ethertype(), eth.payload()))
     }
 
@@ -127,12 +141,14 @@ impl<'f> Decoder<'f, '_> {
     /// EtherType), down to the network header.
     #[inline(always)]
     fn network(&mut self, etype: u16, rest: &'f [u8]) {
-        let (etype, rest) = if Vlan::is_tpid(etype) || etype <= ethertype::MAX_LENGTH {
+        // IP, by far the most common, is told from tags and lengths first.
+        let ip = etype == ethertype::IPV4 || etype == ethertype::IPV6;
+        let (etype, rest) = if !ip && (Vlan::is_tpid(etype) || etype <= ethertype::MAX_LENGTH) {
             match walk(etype, rest, self.vlans) {
                 Walked::Found(etype, rest) => (etype, rest),
                 Walked::Cut(tpid, rest) => {
                     self.link_to(rest);
-                    self.l.ethertype = Some(tpid);
+                    self.out.ethertype(tpid);
                     return;
                 }
                 Walked::End => return,
@@ -141,14 +157,14 @@ impl<'f> Decoder<'f, '_> {
             (etype, rest)
         };
         self.link_to(rest);
-        self.l.ethertype = Some(etype);
+        self.out.ethertype(etype);
         let ip = match etype {
             ethertype::IPV4 | ethertype::IPV6 => Some((etype, rest)),
             ethertype::ARP | ethertype::RARP => {
-                self.l.network_kind = Some(NetworkKind::Arp);
+                self.out.network_kind(NetworkKind::Arp);
                 if let Some((len, fields)) = arp(rest) {
-                    self.l.network = Some(self.span_of(rest, len));
-                    self.l.arp = Some(fields);
+                    self.out.network(self.span_of(rest, len));
+                    self.out.arp(fields);
                 }
                 None
             }
@@ -164,13 +180,13 @@ impl<'f> Decoder<'f, '_> {
     /// An IPv4 or IPv6 header (by EtherType), then what is inside it.
     #[inline(always)]
     fn ip(&mut self, etype: u16, data: &'f [u8]) {
-        self.l.ethertype = Some(etype);
+        self.out.ethertype(etype);
         self.link_to(data);
         if etype == ethertype::IPV4 {
-            self.l.network_kind = Some(NetworkKind::Ipv4);
+            self.out.network_kind(NetworkKind::Ipv4);
             self.ipv4(data);
         } else {
-            self.l.network_kind = Some(NetworkKind::Ipv6);
+            self.out.network_kind(NetworkKind::Ipv6);
             self.ipv6(data);
         }
     }
@@ -184,7 +200,7 @@ impl<'f> Decoder<'f, '_> {
         let mut dst = [0; 16];
         src[..4].copy_from_slice(&ip.source().octets());
         dst[..4].copy_from_slice(&ip.destination().octets());
-        self.l.ip = Some(IpFields {
+        self.out.ip(IpFields {
             version: 4,
             src,
             dst,
@@ -195,14 +211,14 @@ impl<'f> Decoder<'f, '_> {
             flow_label: None,
         });
         let protocol = ip.protocol();
-        self.l.protocol = Some(protocol);
+        self.out.protocol(protocol);
         let Some(payload) = ip.payload() else {
             return;
         };
-        self.l.network = Some(self.span_of(data, ip.header_len()));
+        self.out.network(self.span_of(data, ip.header_len()));
         if ip.fragment_offset() != 0 {
             // A non-first fragment: no transport header.
-            self.l.payload = Some(self.span(payload));
+            self.out.payload(Some(self.span(payload)));
             return;
         }
         self.transport(protocol, payload);
@@ -213,7 +229,7 @@ impl<'f> Decoder<'f, '_> {
         let Some(ip) = Ipv6::new_checked(data) else {
             return;
         };
-        self.l.ip = Some(IpFields {
+        self.out.ip(IpFields {
             version: 6,
             src: ip.source_bytes(),
             dst: ip.destination_bytes(),
@@ -224,12 +240,12 @@ impl<'f> Decoder<'f, '_> {
             flow_label: Some(ip.flow_label()),
         });
         let upper = skip_extensions(ip.next_header(), ip.payload());
-        self.l.protocol = Some(upper.protocol);
+        self.out.protocol(upper.protocol);
         let Some(payload) = upper.payload else {
             return;
         };
         let header = self.span(data);
-        self.l.network = Some(Span {
+        self.out.network(Span {
             len: self.span(payload).offset.wrapping_sub(header.offset),
             ..header
         });
@@ -239,22 +255,21 @@ impl<'f> Decoder<'f, '_> {
     /// The header directly inside the IP header, if it is all there.
     #[inline(always)]
     fn transport(&mut self, protocol: u8, payload: &'f [u8]) {
-        self.l.protocol = Some(protocol);
-        self.l.payload = Some(self.span(payload));
+        self.out.protocol(protocol);
+        self.out.payload(Some(self.span(payload)));
         match protocol {
             6 => self.tcp(payload),
             17 => self.udp(payload),
             1 | 58 => {
                 if let Some(icmp) = Icmp::new_checked(payload) {
-                    self.l.transport_kind = Some(if protocol == 1 {
+                    self.out.transport_kind(if protocol == 1 {
                         TransportKind::Icmp
                     } else {
                         TransportKind::Icmpv6
                     });
-                    self.l.icmp_type = Some(icmp.kind());
-                    self.l.icmp_code = Some(icmp.code());
-                    self.l.transport = Some(self.span_of(payload, 4));
-                    self.l.payload = Some(self.span(icmp.payload()));
+                    self.out.icmp(icmp.kind(), icmp.code());
+                    self.out.transport(self.span_of(payload, 4));
+                    self.out.payload(Some(self.span(icmp.payload())));
                 }
             }
             47 => self.tunnel(gre(payload)),
@@ -268,13 +283,12 @@ impl<'f> Decoder<'f, '_> {
         let Some(tcp) = Tcp::new_checked(payload) else {
             return;
         };
-        self.l.transport_kind = Some(TransportKind::Tcp);
-        self.l.src_port = Some(tcp.src_port());
-        self.l.dst_port = Some(tcp.dst_port());
+        self.out.transport_kind(TransportKind::Tcp);
+        self.out.ports(tcp.src_port(), tcp.dst_port());
         let flags = tcp.flags();
         let data = tcp.payload();
         let header_len = if data.is_some() { tcp.header_len() } else { 20 };
-        self.l.tcp = Some(TcpFields {
+        self.out.tcp(TcpFields {
             flags,
             seq: tcp.seq(),
             ack: (flags & FLAG_ACK != 0).then(|| tcp.ack()),
@@ -282,8 +296,8 @@ impl<'f> Decoder<'f, '_> {
             options_len: data.map(|_| (header_len - 20) as u16),
             payload_len: data.map(|d| d.len() as u32),
         });
-        self.l.transport = Some(self.span_of(payload, header_len));
-        self.l.payload = data.map(|d| self.span(d));
+        self.out.transport(self.span_of(payload, header_len));
+        self.out.payload(data.map(|d| self.span(d)));
     }
 
     #[inline(always)]
@@ -291,11 +305,10 @@ impl<'f> Decoder<'f, '_> {
         let Some(udp) = Udp::new_checked(payload) else {
             return;
         };
-        self.l.transport_kind = Some(TransportKind::Udp);
-        self.l.src_port = Some(udp.src_port());
-        self.l.dst_port = Some(udp.dst_port());
-        self.l.transport = Some(self.span_of(payload, 8));
-        self.l.payload = Some(self.span(udp.payload()));
+        self.out.transport_kind(TransportKind::Udp);
+        self.out.ports(udp.src_port(), udp.dst_port());
+        self.out.transport(self.span_of(payload, 8));
+        self.out.payload(Some(self.span(udp.payload())));
         if udp.dst_port() == VXLAN_PORT {
             self.tunnel(vxlan(udp.payload()));
         }
@@ -304,7 +317,7 @@ impl<'f> Decoder<'f, '_> {
     #[inline(always)]
     fn tunnel(&mut self, found: Option<(TunnelKind, &'f [u8], LinkType)>) {
         if let Some((kind, inner, inner_link_type)) = found {
-            self.l.tunnel = Some(Tunnel {
+            self.out.tunnel(Tunnel {
                 kind,
                 inner: self.span(inner),
                 inner_link_type,

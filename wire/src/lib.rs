@@ -13,8 +13,9 @@
 //!   never panic;
 //! - the rules of what a frame's layers are ([`decode`] into [`Layers`]):
 //!   which link framings, tags and tunnels are walked, which headers count
-//!   as all there, and where each layer starts. netraf's host maps
-//!   [`Layers`] into the summary it shares with plugins.
+//!   as all there, and where each layer starts. [`decode_with`] hands the
+//!   same fields to a [`Sink`] instead: netraf's host writes the few it
+//!   shares with plugins straight into their summary.
 //!
 //! No allocation, no unsafe code: only bounds-checked reads of the bytes.
 
@@ -38,6 +39,7 @@ pub mod nflog;
 pub mod null;
 pub mod ppp;
 pub mod radiotap;
+mod sink;
 pub mod tcp;
 pub mod udp;
 pub mod vlan;
@@ -45,7 +47,7 @@ pub mod vxlan;
 pub mod wifi;
 
 pub use arp::Arp;
-pub use decode::{decode, decode_inner};
+pub use decode::{decode, decode_inner, decode_with};
 pub use ethernet::{ethertype, Ethernet};
 pub use gre::Gre;
 pub use hdlc::CiscoHdlc;
@@ -64,6 +66,7 @@ pub use nflog::Nflog;
 pub use null::Null;
 pub use ppp::{Ppp, Pppoe};
 pub use radiotap::Radiotap;
+pub use sink::Sink;
 pub use tcp::Tcp;
 pub use udp::Udp;
 pub use vlan::Vlan;

@@ -12,6 +12,7 @@
 use capture_file::{cooked, LinkType};
 
 use crate::decode::{ppp, raw_ip, Decoder, Next};
+use crate::sink::Sink;
 use crate::{ethertype, netanalyzer, CiscoHdlc, Ieee80211, IpOverIb, Nflog, Null, Pppoe, Radiotap};
 
 /// LINKTYPE_PPP.
@@ -25,7 +26,7 @@ const NFLOG: LinkType = LinkType(239);
 /// LINKTYPE_IPOIB.
 const IPOIB: LinkType = LinkType(242);
 
-impl<'f> Decoder<'f, '_> {
+impl<'f, S: Sink> Decoder<'f, '_, S> {
     /// Reads the link framing of a frame of `link_type`: what follows it.
     #[inline(always)]
     pub(crate) fn link(&mut self, link_type: LinkType, data: &'f [u8]) -> Next<'f> {
@@ -48,10 +49,10 @@ impl<'f> Decoder<'f, '_> {
     #[inline(always)]
     fn cooked(&mut self, link_type: LinkType, data: &'f [u8]) -> Next<'f> {
         let c = cooked::parse(link_type, data)?;
-        self.l.packet_type = Some(c.packet_type);
+        self.out.packet_type(c.packet_type);
         if c.halen == 6 {
             let [a, b, c2, d, e, f, _, _] = *c.address;
-            self.l.src_mac = Some([a, b, c2, d, e, f]);
+            self.out.src_mac([a, b, c2, d, e, f]);
         }
         let rest = data.get(c.header_len..)?;
         match c.protocol {

@@ -1,4 +1,4 @@
-//! Decodes a frame's outermost headers once per packet into the summary that every plugin shares: [`netraf_wire::decode`], mapped onto [`PacketSummary`].
+//! Decodes a frame's outermost headers once per packet into the summary that every plugin shares: [`netraf_wire::decode_with`] writing each field it finds straight into [`PacketSummary`].
 //!
 //! What is counted where (the same rules as the corpus's `outermost.csv`)
 //! is netraf-wire's: the link types and framings it walks, the tags, the
@@ -17,66 +17,122 @@
 //! - Absent fields are zero, as the summary has no `None`.
 
 use mycap_core::{LinkType, PacketHeader, PacketType};
-use netraf_wire::{Layers, NetworkKind, TransportKind};
+use netraf_wire::{IpFields, NetworkKind, Sink, TransportKind, VlanStack};
 use plugin_api::{Network, PacketSummary, Transport};
 
 /// Decodes what the plugins need from one packet. Never fails and never
 /// panics: whatever cannot be decoded stays at its zero value.
 #[inline]
 pub fn summarize(header: &PacketHeader<'_>, data: &[u8]) -> PacketSummary {
-    let layers = netraf_wire::decode(header.link_type, header.vlan, data);
-    summary_of(&layers, header.pkttype)
+    let mut s = PacketSummary::default();
+    summarize_into(header, data, &mut s);
+    s
 }
 
-/// The summary of decoded layers; `pkttype` is what MYCAP reported.
+/// [`summarize`] into `s` (all of it overwritten), which spares a copy of
+/// the summary where the caller has one to fill.
 #[inline(always)]
-fn summary_of(l: &Layers, pkttype: PacketType) -> PacketSummary {
-    let mut s = PacketSummary {
-        link_type: l.link_type.0,
-        ethertype: l.ethertype.unwrap_or(0),
-        vlan_count: l.vlans.count(),
-        vlan_id: l.vlans.outermost().map_or(0, |tag| tag.id()),
-        ip_proto: l.protocol.unwrap_or(0),
-        src_port: l.src_port.unwrap_or(0),
-        dst_port: l.dst_port.unwrap_or(0),
-        icmp_type: l.icmp_type.unwrap_or(0),
-        icmp_code: l.icmp_code.unwrap_or(0),
+pub fn summarize_into(header: &PacketHeader<'_>, data: &[u8], s: &mut PacketSummary) {
+    *s = PacketSummary {
+        link_type: header.link_type.0,
         ..PacketSummary::default()
     };
-    if let Some(src) = l.src_mac {
-        s.src_mac = src;
-    }
-    if let Some(dst) = l.dst_mac {
-        s.has_macs = true;
-        s.dst_mac = dst;
-        s.broadcast = dst == [0xff; 6];
-    } else if l.link_type != LinkType::IEEE802_11_RADIOTAP && l.link_type != LinkType::IEEE802_11 {
-        s.broadcast = l.packet_type.unwrap_or(pkttype) == PacketType::Broadcast;
-    }
-    (s.network, s.transport) = match l.network_kind {
-        None => (Network::Other, Transport::None),
-        Some(NetworkKind::Arp) => (Network::Arp, Transport::None),
-        Some(ip) => (
-            if ip == NetworkKind::Ipv4 {
-                Network::Ipv4
-            } else {
-                Network::Ipv6
-            },
-            match l.transport_kind {
-                Some(TransportKind::Tcp) => Transport::Tcp,
-                Some(TransportKind::Udp) => Transport::Udp,
-                Some(TransportKind::Icmp) => Transport::Icmp,
-                Some(TransportKind::Icmpv6) => Transport::Icmpv6,
-                None => Transport::Other,
-            },
-        ),
+    let mut out = Summary {
+        s,
+        packet_type: header.pkttype,
     };
-    if let Some(ip) = &l.ip {
-        s.ip_version = ip.version;
-        s.src_ip = ip.src;
-        s.dst_ip = ip.dst;
+    netraf_wire::decode_with(header.link_type, header.vlan, data, &mut out);
+    let broadcast = out.packet_type == PacketType::Broadcast;
+    if !s.has_macs
+        && header.link_type != LinkType::IEEE802_11_RADIOTAP
+        && header.link_type != LinkType::IEEE802_11
+    {
+        s.broadcast = broadcast;
     }
-    s
+}
+
+/// The summary as the walk fills it: each field netraf-wire finds is
+/// written straight into its place.
+struct Summary<'s> {
+    s: &'s mut PacketSummary,
+    /// The cooked header's packet type, else what MYCAP reported.
+    packet_type: PacketType,
+}
+
+impl Sink for Summary<'_> {
+    #[inline(always)]
+    fn vlans(&mut self, vlans: &VlanStack) {
+        // Untagged, nearly always: the zeros stay.
+        if let Some(tag) = vlans.outermost() {
+            self.s.vlan_count = vlans.count();
+            self.s.vlan_id = tag.id();
+        }
+    }
+
+    #[inline(always)]
+    fn src_mac(&mut self, mac: [u8; 6]) {
+        self.s.src_mac = mac;
+    }
+
+    #[inline(always)]
+    fn dst_mac(&mut self, mac: [u8; 6]) {
+        self.s.has_macs = true;
+        self.s.dst_mac = mac;
+        self.s.broadcast = mac == [0xff; 6];
+    }
+
+    #[inline(always)]
+    fn packet_type(&mut self, packet_type: PacketType) {
+        self.packet_type = packet_type;
+    }
+
+    #[inline(always)]
+    fn ethertype(&mut self, ethertype: u16) {
+        self.s.ethertype = ethertype;
+    }
+
+    #[inline(always)]
+    fn network_kind(&mut self, kind: NetworkKind) {
+        (self.s.network, self.s.transport) = match kind {
+            NetworkKind::Arp => (Network::Arp, Transport::None),
+            NetworkKind::Ipv4 => (Network::Ipv4, Transport::Other),
+            NetworkKind::Ipv6 => (Network::Ipv6, Transport::Other),
+        };
+    }
+
+    #[inline(always)]
+    fn ip(&mut self, fields: IpFields) {
+        self.s.ip_version = fields.version;
+        self.s.src_ip = fields.src;
+        self.s.dst_ip = fields.dst;
+    }
+
+    #[inline(always)]
+    fn protocol(&mut self, protocol: u8) {
+        self.s.ip_proto = protocol;
+    }
+
+    #[inline(always)]
+    fn transport_kind(&mut self, kind: TransportKind) {
+        self.s.transport = match kind {
+            TransportKind::Tcp => Transport::Tcp,
+            TransportKind::Udp => Transport::Udp,
+            TransportKind::Icmp => Transport::Icmp,
+            TransportKind::Icmpv6 => Transport::Icmpv6,
+        };
+    }
+
+    #[inline(always)]
+    fn ports(&mut self, src: u16, dst: u16) {
+        self.s.src_port = src;
+        self.s.dst_port = dst;
+    }
+
+    #[inline(always)]
+    fn icmp(&mut self, kind: u8, code: u8) {
+        self.s.icmp_type = kind;
+        self.s.icmp_code = code;
+    }
 }
 
 #[cfg(test)]
