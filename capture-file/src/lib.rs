@@ -5,6 +5,8 @@
 //!   [`PacketType`] (what it was to the capturing host), and a VLAN tag the
 //!   kernel stripped from them ([`StrippedVlan`]); mycap-core and plugin-api
 //!   use these types, so that each word has one type;
+//! - the capture header of one packet ([`PacketHeader`]): what MYCAP
+//!   reports beside its bytes;
 //! - the Linux cooked capture headers (SLL and SLL2), in [`cooked`]: the one
 //!   place that reads them and writes SLL2;
 //! - reading pcap and pcapng files ([`Reader`]): each packet handed over as a
@@ -26,6 +28,7 @@
 pub mod bytes;
 pub mod cooked;
 mod error;
+mod header;
 mod interrupt;
 mod limits;
 mod link_type;
@@ -38,6 +41,7 @@ mod sys;
 mod write;
 
 pub use error::FileError;
+pub use header::PacketHeader;
 pub use interrupt::{Interrupt, Never};
 pub use limits::MAX_CAPLEN;
 pub use link_type::LinkType;

@@ -37,7 +37,6 @@ mod bpf;
 mod config;
 mod error;
 mod file;
-mod header;
 mod inject;
 mod live;
 mod loop_control;
@@ -47,10 +46,11 @@ mod session;
 mod sys;
 
 pub use bpf::{BpfInsn, BPF_MAXINSNS};
-pub use capture_file::{LinkType, PacketType, PcapWriter, PcapngWriter, StrippedVlan};
+pub use capture_file::{
+    LinkType, PacketHeader, PacketType, PcapWriter, PcapngWriter, StrippedVlan,
+};
 pub use config::{CaptureConfig, Direction, Fanout, FanoutGroup, FanoutMode, Interface};
 pub use error::Error;
-pub use header::PacketHeader;
 pub use inject::Injector;
 pub use live::link_type_of;
 pub use loop_control::{Breaker, Handler, LoopEnd, Stats, Verdict};

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
-use crate::header::PacketHeader;
+use crate::PacketHeader;
 use crate::sys::EventFd;
 
 /// What a handler answers for each packet.

@@ -2,17 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use abi_stable::std_types::{RResult, RStr};
 use mycap_core::PacketHeader;
-use plugin_api::{HandlerBox, Packet, PacketSummary, Verdict};
+use plugin_api::{Handler, Packet, TickClock, Verdict};
 
 use crate::config::PluginEntry;
-use crate::decode;
 use crate::loader::{self, Library, LoadError};
 use crate::merge;
 
 /// How often plugins get `on_tick`, in nanoseconds of packet (or wall) time.
-pub const TICK_NS: u64 = 1_000_000_000;
+pub use plugin_api::TICK_NS;
 
 /// `error` from loading `entry`'s library, placed in the config: at the
 /// line of its `path`, with what a missing file's `path` meant (a bare name:
@@ -198,31 +196,10 @@ pub fn for_worker(config: &str, worker: usize) -> String {
     toml::to_string(&value).unwrap_or_else(|_| config.to_string())
 }
 
-/// The plugin ABI's view of one packet: MYCAP's header fields, the bytes and
-/// the shared summary, borrowed (nothing is copied).
-pub fn packet_view<'a>(
-    header: &PacketHeader<'a>,
-    data: &'a [u8],
-    summary: &'a PacketSummary,
-) -> Packet<'a> {
-    Packet {
-        ts_ns: header.ts_ns,
-        caplen: header.caplen,
-        len: header.len,
-        ifindex: header.ifindex,
-        pkttype: header.pkttype.to_sll(),
-        ifname: RStr::from_str(header.ifname),
-        data: data.into(),
-        summary,
-        vlan_tci: header.vlan.map_or(0, |tag| tag.tci),
-        vlan_tpid: header.vlan.map_or(0, |tag| tag.tpid),
-    }
-}
-
 struct Slot {
     name: String,
     path: PathBuf,
-    handler: HandlerBox,
+    handler: Handler,
     /// Why the plugin was disabled, if it was.
     failed: Option<String>,
 }
@@ -230,7 +207,7 @@ struct Slot {
 /// One instance of every plugin, in order, with the tick clock.
 pub struct Chain {
     slots: Vec<Slot>,
-    next_tick_ns: u64,
+    clock: TickClock,
     /// The plugin that answered [`Verdict::End`], if one did.
     ended_by: Option<usize>,
     /// Whether [`Chain::shutdown`] ran: it runs once, at the latest when the
@@ -249,14 +226,14 @@ impl Chain {
     pub fn new() -> Chain {
         Chain {
             slots: Vec::new(),
-            next_tick_ns: 0,
+            clock: TickClock::new(),
             ended_by: None,
             shut_down: false,
         }
     }
 
     /// Appends a handler under `name` (its library at `path`, for messages).
-    pub fn push(&mut self, name: &str, path: PathBuf, handler: HandlerBox) {
+    pub fn push(&mut self, name: &str, path: PathBuf, handler: Handler) {
         self.slots.push(Slot {
             name: name.to_string(),
             path,
@@ -299,29 +276,21 @@ impl Chain {
             return 0;
         }
         self.advance(header.ts_ns);
-        let mut summary = PacketSummary::default();
-        decode::summarize_into(header, data, &mut summary);
-        self.deliver(header, data, &summary)
+        self.deliver(&Packet::decode(header, data))
     }
 
-    /// Hands a packet with an already decoded summary to the chain (no tick).
-    pub fn deliver(
-        &mut self,
-        header: &PacketHeader<'_>,
-        data: &[u8],
-        summary: &PacketSummary,
-    ) -> usize {
-        let packet = packet_view(header, data, summary);
+    /// Hands an already decoded packet to the chain (no tick).
+    pub fn deliver(&mut self, packet: &Packet<'_>) -> usize {
         let mut seen = 0;
         for (i, slot) in self.slots.iter_mut().enumerate() {
             if slot.failed.is_some() {
                 continue;
             }
             seen += 1;
-            match slot.handler.on_packet(&packet) {
-                RResult::ROk(Verdict::Continue) => {}
-                RResult::ROk(Verdict::Stop) => break,
-                RResult::ROk(Verdict::End) => {
+            match slot.handler.on_packet(packet) {
+                Ok(Verdict::Continue) => {}
+                Ok(Verdict::Stop) => break,
+                Ok(Verdict::End) => {
                     if self.ended_by.is_none() {
                         log::info!(
                             "plugin '{}' ({}) ended the run",
@@ -332,7 +301,7 @@ impl Chain {
                     }
                     break;
                 }
-                RResult::RErr(message) => disable(slot, "on_packet", message.into_string()),
+                Err(message) => disable(slot, "on_packet", message),
             }
         }
         seen
@@ -342,25 +311,13 @@ impl Chain {
     /// idle live link), calling `on_tick` once if a tick boundary was crossed.
     /// Time going backwards is ignored.
     pub fn advance(&mut self, now_ns: u64) {
-        if self.next_tick_ns == 0 {
-            self.next_tick_ns = now_ns.saturating_add(TICK_NS);
+        let Some(at) = self.clock.advance(now_ns) else {
             return;
-        }
-        if now_ns < self.next_tick_ns {
-            return;
-        }
-        // A tick every second of packet time from the first packet; after a
-        // gap of several seconds, one tick at `now`, and the clock realigns.
-        let at = if now_ns - self.next_tick_ns >= TICK_NS {
-            now_ns
-        } else {
-            self.next_tick_ns
         };
-        self.next_tick_ns = at.saturating_add(TICK_NS);
         for slot in &mut self.slots {
             if slot.failed.is_none() {
-                if let RResult::RErr(message) = slot.handler.on_tick(at) {
-                    disable(slot, "on_tick", message.into_string());
+                if let Err(message) = slot.handler.on_tick(at) {
+                    disable(slot, "on_tick", message);
                 }
             }
         }
@@ -374,7 +331,7 @@ impl Chain {
             .iter_mut()
             .map(|slot| {
                 let value = match slot.handler.report() {
-                    RResult::ROk(text) => match serde_json::from_str(text.as_str()) {
+                    Ok(text) => match serde_json::from_str(&text) {
                         Ok(value) => value,
                         Err(e) => {
                             log::error!(
@@ -385,7 +342,7 @@ impl Chain {
                             serde_json::Value::Null
                         }
                     },
-                    RResult::RErr(message) => {
+                    Err(message) => {
                         log::error!(
                             "plugin '{}' ({}): report failed: {message}",
                             slot.name,
@@ -407,7 +364,7 @@ impl Chain {
             return;
         }
         for slot in &mut self.slots {
-            if let RResult::RErr(message) = slot.handler.shutdown() {
+            if let Err(message) = slot.handler.shutdown() {
                 log::error!(
                     "plugin '{}' ({}): shutdown failed: {message}",
                     slot.name,

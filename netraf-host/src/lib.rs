@@ -5,7 +5,6 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 mod control;
-pub mod decode;
 pub mod failure;
 #[allow(unsafe_code)]
 pub mod library_copy;

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use crate::library_copy::LibraryCopy;
 use abi_stable::library::{lib_header_from_path, LibraryError};
 use abi_stable::std_types::{ROption, RResult, RStr, RString};
-use plugin_api::{HandlerBox, MergeReportsFn, PluginMod_Ref, ABI_VERSION, MERGE_REPORTS_SYMBOL};
+use plugin_api::{Handler, MergeReportsFn, PluginMod_Ref, ABI_VERSION, MERGE_REPORTS_SYMBOL};
 
 /// A plugin library that passed the checks; makes any number of handler instances.
 #[derive(Clone, Copy)]
@@ -54,11 +54,8 @@ impl Library {
     ///
     /// # Errors
     /// The plugin's own message (a panic in its constructor included).
-    pub fn instantiate(&self, config: &str) -> Result<HandlerBox, String> {
-        match (self.module.new())(RStr::from_str(config)) {
-            RResult::ROk(handler) => Ok(handler),
-            RResult::RErr(message) => Err(message.into_string()),
-        }
+    pub fn instantiate(&self, config: &str) -> Result<Handler, String> {
+        self.module.instantiate(config)
     }
 }
 
@@ -163,6 +160,7 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
     let module = header
         .init_root_module::<PluginMod_Ref>()
         .map_err(|e| explain(path, &at, &e))?;
+    module.check_requires().map_err(|reason| fail(reason, None))?;
     let library = Library {
         module,
         merge: merge_symbol(&at),

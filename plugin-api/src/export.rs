@@ -14,18 +14,35 @@
 ///     plugin: MyPlugin,           // the type implementing `Plugin`
 ///     name: "my-plugin",          // shown by `netraf-host --list-plugins`
 ///     description: "one line saying what it does",
+///     requires: "1.0",            // optional: the least plugin-api a host needs
 /// }
 /// ```
 /// The plugin's version is its crate's `CARGO_PKG_VERSION`.
+///
+/// `requires` says which plugin-api a host must have at least for the
+/// plugin to work; without it, `1.0`: the plugin then loads into every
+/// 1.x host, and what its build knows of a later minor release (a packet
+/// field, a hook) reads as absent, or is not called, in an older host. A
+/// plugin that cannot work without a later addition says so here, and an
+/// older host refuses it with one line naming both versions.
 #[macro_export]
 macro_rules! export_plugin {
     (plugin: $ty:ty, name: $name:expr, description: $description:expr $(,)?) => {
+        $crate::export_plugin! {
+            plugin: $ty,
+            name: $name,
+            description: $description,
+            requires: "1.0",
+        }
+    };
+    (plugin: $ty:ty, name: $name:expr, description: $description:expr, requires: $requires:expr $(,)?) => {
         /// The plugin's root module, as the host loads it.
         pub fn netraf_plugin_root_module() -> $crate::PluginMod_Ref {
             use $crate::__private::abi_stable::prefix_type::PrefixTypeTrait;
             use $crate::__private::abi_stable::std_types::RStr;
             $crate::PluginMod {
                 abi_version: RStr::from_str($crate::ABI_VERSION),
+                requires: RStr::from_str($requires),
                 name: RStr::from_str($name),
                 version: RStr::from_str(env!("CARGO_PKG_VERSION")),
                 description: RStr::from_str($description),

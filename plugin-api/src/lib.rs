@@ -52,33 +52,44 @@
 mod adapter;
 mod clock;
 mod config_text;
+mod decoding;
 mod export;
-// The derive and attribute macros of abi_stable expand to unsafe code in the
-// modules whose types cross the boundary.
+// The modules whose types cross the boundary: unsafe code (each block with
+// its reason) and abi_stable's derive macros, which expand to unsafe code.
 #[allow(unsafe_code)]
 mod handler;
+mod kinds;
 #[allow(unsafe_code)]
 mod mac_text;
+#[allow(unsafe_code)]
 mod module;
 pub mod output_file;
 mod packet;
 mod panic_guard;
 mod plugin;
-mod summary;
+mod test_kit;
 mod text;
+mod tick_clock;
 
 pub use adapter::{construct, merge_reports, MergeReportsFn, MERGE_REPORTS_SYMBOL};
-pub use capture_file::{LinkType, PacketType, StrippedVlan};
+pub use capture_file::{LinkType, PacketHeader, PacketType, StrippedVlan};
 pub use clock::wall_ns;
 pub use config_text::{parse_config, ConfigText, KeyAt, KEY_PREFIX};
-pub use handler::{HandlerBox, PacketHandler, PacketHandler_TO, Verdict};
+pub use handler::{Handler, Hooks, RawHandler, Verdict};
+pub use kinds::{Network, Transport};
 pub use mac_text::MacText;
 pub use module::{PluginMod, PluginMod_Ref};
 pub use packet::Packet;
 pub use panic_guard::guard;
 pub use plugin::Plugin;
-pub use summary::{Network, PacketSummary, Transport};
+pub use test_kit::TestKit;
 pub use text::{escape, is_control, json_for_terminal, write_escaped, write_json_str, Escaped};
+pub use tick_clock::{TickClock, TICK_NS};
+
+/// netraf's decoding crate, for plugins that go deeper than [`Packet`]'s
+/// fields (a tunnel's inner packet, a header's every field): its views
+/// read the bytes of [`Packet::data`] at the spans the packet gives.
+pub use netraf_wire as wire;
 
 /// The crates the plugin-side macro expansion names; not part of the API.
 #[doc(hidden)]

@@ -110,9 +110,9 @@ impl VlanStack {
         }
     }
 
-    /// Adds the next inner tag.
+    /// Adds the next inner tag (the walk does; so may a caller rebuilding a stack it stored).
     #[inline(always)]
-    pub(crate) fn push(&mut self, tag: VlanTag) {
+    pub fn push(&mut self, tag: VlanTag) {
         let bits = u128::from((u32::from(tag.tpid) << 16) | u32::from(tag.tci));
         let index = u32::from(self.count);
         if index < 4 {

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use capture_file::{FileError, Interrupt, Next, Reader};
 
-use crate::header::PacketHeader;
+use crate::PacketHeader;
 use crate::loop_control::{Handler, LoopEnd, Shared, Stats, Verdict};
 use crate::sys::EventFd;
 use crate::Error;
@@ -75,16 +75,7 @@ impl FileSource {
         loop {
             match self.reader.next(shared) {
                 Ok(Next::Packet(record, data)) => {
-                    let header = PacketHeader {
-                        ts_ns: record.ts_ns,
-                        caplen: record.caplen,
-                        len: record.len,
-                        ifindex: record.interface,
-                        ifname: record.ifname,
-                        pkttype: record.packet_type,
-                        link_type: record.link_type,
-                        vlan: None,
-                    };
+                    let header = PacketHeader::of_record(&record);
                     if handler.on_packet(&header, data) == Verdict::End {
                         return Ok(LoopEnd::ByHandler);
                     }

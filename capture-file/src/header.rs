@@ -1,6 +1,6 @@
-//! The per-packet header handed to a handler: lengths, time, interface, packet type, link type, VLAN.
+//! The capture header of one packet (lengths, time, interface, packet type, link type, stripped VLAN tag): what MYCAP hands a handler and the host hands plugin-api to decode.
 
-use capture_file::{LinkType, PacketType, Record, StrippedVlan};
+use crate::{LinkType, PacketType, Record, StrippedVlan};
 
 /// Everything known about one packet apart from its bytes.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,21 @@ pub struct PacketHeader<'a> {
 }
 
 impl<'a> PacketHeader<'a> {
+    /// The header of a packet read from a capture file: files record no
+    /// stripped VLAN tag (a tag is in the bytes).
+    pub fn of_record(record: &Record<'a>) -> PacketHeader<'a> {
+        PacketHeader {
+            ts_ns: record.ts_ns,
+            caplen: record.caplen,
+            len: record.len,
+            ifindex: record.interface,
+            ifname: record.ifname,
+            pkttype: record.packet_type,
+            link_type: record.link_type,
+            vlan: None,
+        }
+    }
+
     /// The header as a capture file's record (for `PcapWriter` and
     /// `PcapngWriter`): `ifindex` becomes the record's interface; a
     /// stripped VLAN tag has no place there (put it back in the bytes to

@@ -1,7 +1,7 @@
 //! The decoder's tests: hand-built frames of every link type and layer, and garbage that must never panic.
 
 use super::*;
-use mycap_core::StrippedVlan;
+use capture_file::StrippedVlan;
 use netraf_wire::ethertype::{ARP as ETH_ARP, IPV4 as ETH_IPV4};
 
 /// LINKTYPE_NFLOG.
@@ -72,7 +72,49 @@ fn header(link_type: LinkType, data: &[u8]) -> PacketHeader<'static> {
     }
 }
 
-fn decode(link_type: LinkType, data: &[u8]) -> PacketSummary {
+/// The decoded fields the assertions below read, absent ones as zeros.
+#[derive(Debug)]
+struct Seen {
+    network: Network,
+    transport: Transport,
+    broadcast: bool,
+    has_macs: bool,
+    src_mac: [u8; 6],
+    ethertype: u16,
+    vlan_count: u8,
+    vlan_id: u16,
+    ip_version: u8,
+    dst_ip: [u8; 16],
+    ip_proto: u8,
+    src_port: u16,
+    dst_port: u16,
+    icmp_type: u8,
+    icmp_code: u8,
+}
+
+fn summarize(header: &PacketHeader<'_>, data: &[u8]) -> Seen {
+    let p = Packet::decode(header, data);
+    let ip = p.ip();
+    Seen {
+        network: p.network(),
+        transport: p.transport(),
+        broadcast: p.is_broadcast(),
+        has_macs: p.dst_mac().is_some(),
+        src_mac: p.src_mac().unwrap_or_default(),
+        ethertype: p.ethertype().unwrap_or_default(),
+        vlan_count: p.vlan_count(),
+        vlan_id: p.vlan_id().unwrap_or_default(),
+        ip_version: ip.map_or(0, |ip| ip.version),
+        dst_ip: ip.map_or([0; 16], |ip| ip.dst),
+        ip_proto: p.ip_proto().unwrap_or_default(),
+        src_port: p.src_port().unwrap_or_default(),
+        dst_port: p.dst_port().unwrap_or_default(),
+        icmp_type: p.icmp_type().unwrap_or_default(),
+        icmp_code: p.icmp_code().unwrap_or_default(),
+    }
+}
+
+fn decode(link_type: LinkType, data: &[u8]) -> Seen {
     summarize(&header(link_type, data), data)
 }
 
