@@ -35,10 +35,10 @@ use std::sync::Arc;
 use crate::bpf::{self, BpfInsn};
 use capture_file::StrippedVlan;
 
-use crate::PacketHeader;
 use crate::loop_control::{Handler, LoopEnd, Shared, Stats};
 use crate::opening::{open_socket, resolve_up};
 use crate::sys::{self, EventFd, PacketSocket, Ring, RingLayout};
+use crate::PacketHeader;
 use crate::{CaptureConfig, Direction, Error, Fanout, FanoutGroup, Interface, Verdict};
 use crate::{LinkType, PacketType};
 

@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
-use crate::PacketHeader;
 use crate::sys::EventFd;
+use crate::PacketHeader;
 
 /// What a handler answers for each packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -160,7 +160,9 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
     let module = header
         .init_root_module::<PluginMod_Ref>()
         .map_err(|e| explain(path, &at, &e))?;
-    module.check_requires().map_err(|reason| fail(reason, None))?;
+    module
+        .check_requires()
+        .map_err(|reason| fail(reason, None))?;
     let library = Library {
         module,
         merge: merge_symbol(&at),

@@ -58,7 +58,8 @@ pub struct Hooks {
     pub(crate) on_packet:
         unsafe extern "C" fn(state: *mut c_void, packet: *const Packet<'_>) -> RResult<u8, RString>,
     /// A tick, with the time in nanoseconds since the Unix epoch.
-    pub(crate) on_tick: unsafe extern "C" fn(state: *mut c_void, now_ns: u64) -> RResult<(), RString>,
+    pub(crate) on_tick:
+        unsafe extern "C" fn(state: *mut c_void, now_ns: u64) -> RResult<(), RString>,
     /// The report so far, as JSON text.
     pub(crate) report: unsafe extern "C" fn(state: *mut c_void) -> RResult<RString, RString>,
     /// The end: flush and close.

@@ -31,21 +31,18 @@
 //! }
 //! ```
 //!
-//! The host loads the library, checks with abi_stable that the plugin was built
-//! against a compatible version of this crate (layouts of every type crossing
-//! the boundary, and the version number), then calls the constructor with the
-//! plugin's `config` table as TOML text.
+//! The host loads the library, checks its root module with abi_stable and
+//! its requirement against the host's version, then calls the constructor
+//! with the plugin's `config` table as TOML text, and hands every instance
+//! each [`Packet`] decoded once for all plugins. [`TestKit`] does the same in
+//! a plugin's own `cargo test`.
 //!
 //! Text from the input (an interface name, a file name) goes through
 //! [`escape`] or [`write_escaped`] before a plugin writes it in a text line,
 //! and through [`write_json_str`] into JSON, so that control characters in
 //! it neither forge lines nor reach a terminal raw.
 //!
-//! plugin-api has its own version: its minor number goes up whenever a type
-//! that crosses the boundary changes layout (0.2: [`Packet`] carries the VLAN
-//! tag the kernel stripped, and [`Verdict::End`] ends the run), so that the
-//! host refuses a plugin built against an older one with a line naming both
-//! versions.
+#![doc = include_str!("../README.md")]
 // abi_stable's derive macros expand to items that trip these lints.
 #![allow(non_local_definitions, non_camel_case_types)]
 
@@ -78,7 +75,7 @@ pub use config_text::{parse_config, ConfigText, KeyAt, KEY_PREFIX};
 pub use handler::{Handler, Hooks, RawHandler, Verdict};
 pub use kinds::{Network, Transport};
 pub use mac_text::MacText;
-pub use module::{PluginMod, PluginMod_Ref};
+pub use module::{PluginMod, PluginMod_Ref, ABI_VERSION};
 pub use packet::Packet;
 pub use panic_guard::guard;
 pub use plugin::Plugin;
@@ -101,42 +98,3 @@ pub mod __private {
 pub use serde;
 /// Re-exported so that plugins can parse their config without their own dependency.
 pub use toml;
-
-/// This crate's ABI version (`MAJOR.MINOR` of its package version): a plugin
-/// loads into a host whose plugin-api has the same major version and (for 0.x)
-/// the same minor version.
-pub const ABI_VERSION: &str = abi_version(env!("CARGO_PKG_VERSION"));
-
-/// `MAJOR.MINOR` of a `MAJOR.MINOR.PATCH` version string.
-const fn abi_version(version: &'static str) -> &'static str {
-    let bytes = version.as_bytes();
-    let mut dots = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'.' {
-            dots += 1;
-            if dots == 2 {
-                let (head, _) = bytes.split_at(i);
-                return match core::str::from_utf8(head) {
-                    Ok(s) => s,
-                    Err(_) => version,
-                };
-            }
-        }
-        i += 1;
-    }
-    version
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn abi_version_is_major_minor() {
-        assert_eq!(abi_version("0.1.0"), "0.1");
-        assert_eq!(abi_version("12.34.56-rc1"), "12.34");
-        assert_eq!(abi_version("3"), "3");
-        assert!(env!("CARGO_PKG_VERSION").starts_with(ABI_VERSION));
-    }
-}

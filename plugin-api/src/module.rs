@@ -12,7 +12,32 @@ use abi_stable::std_types::{RResult, RStr, RString};
 use abi_stable::{package_version_strings, StableAbi};
 
 use crate::handler::{Handler, RawHandler};
-use crate::ABI_VERSION;
+
+/// This crate's ABI version: `MAJOR.MINOR` of its package version. A
+/// plugin loads into a host of the same major version whose minor version
+/// is at least what the plugin `requires` (see the crate's stability promise).
+pub const ABI_VERSION: &str = abi_version(env!("CARGO_PKG_VERSION"));
+
+/// `MAJOR.MINOR` of a `MAJOR.MINOR.PATCH` version string.
+const fn abi_version(version: &'static str) -> &'static str {
+    let bytes = version.as_bytes();
+    let mut dots = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'.' {
+            dots += 1;
+            if dots == 2 {
+                let (head, _) = bytes.split_at(i);
+                return match core::str::from_utf8(head) {
+                    Ok(s) => s,
+                    Err(_) => version,
+                };
+            }
+        }
+        i += 1;
+    }
+    version
+}
 
 /// The root module of a plugin library.
 #[repr(C)]
@@ -100,6 +125,14 @@ pub(crate) fn version_met(requires: &str, host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abi_version_is_major_minor() {
+        assert_eq!(abi_version("0.1.0"), "0.1");
+        assert_eq!(abi_version("12.34.56-rc1"), "12.34");
+        assert_eq!(abi_version("3"), "3");
+        assert!(env!("CARGO_PKG_VERSION").starts_with(ABI_VERSION));
+    }
 
     #[test]
     fn a_requirement_is_met_by_the_same_major_and_a_later_minor() {

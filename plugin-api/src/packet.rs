@@ -285,10 +285,7 @@ impl<'a> Packet<'a> {
         // SAFETY: `ifname`/`ifname_len` were taken from a `&'a str` by
         // `Packet::empty` (see `data`), so they are valid UTF-8 for `'a`.
         unsafe {
-            std::str::from_utf8_unchecked(std::slice::from_raw_parts(
-                self.ifname,
-                self.ifname_len,
-            ))
+            std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ifname, self.ifname_len))
         }
     }
 

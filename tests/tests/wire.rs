@@ -226,3 +226,121 @@ fn wire_decodes_every_corpus_frame_like_tshark() {
     }
     diffs.assert_none();
 }
+
+/// Every field of netraf-wire's walk, as the packet a plugin gets holds it.
+fn as_plugins_see_it(l: &Layers, p: &plugin_api::Packet<'_>) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let mut check = |what: &str, a: String, b: String| {
+        if a != b {
+            diffs.push(format!("{what}: walk {a}, packet {b}"));
+        }
+    };
+    check(
+        "link",
+        format!("{:?}", l.link),
+        format!("{:?}", p.link_span()),
+    );
+    check(
+        "network",
+        format!("{:?}", l.network),
+        format!("{:?}", p.network_span()),
+    );
+    check(
+        "transport",
+        format!("{:?}", l.transport),
+        format!("{:?}", p.transport_span()),
+    );
+    check(
+        "payload",
+        format!("{:?}", l.payload),
+        format!("{:?}", p.payload_span()),
+    );
+    check(
+        "vlans",
+        format!("{:?}", l.vlans),
+        format!("{:?}", p.vlans()),
+    );
+    check(
+        "src_mac",
+        format!("{:?}", l.src_mac),
+        format!("{:?}", p.src_mac()),
+    );
+    check(
+        "dst_mac",
+        format!("{:?}", l.dst_mac),
+        format!("{:?}", p.dst_mac()),
+    );
+    check(
+        "ethertype",
+        format!("{:?}", l.ethertype),
+        format!("{:?}", p.ethertype()),
+    );
+    check("ip", format!("{:?}", l.ip), format!("{:?}", p.ip()));
+    check(
+        "protocol",
+        format!("{:?}", l.protocol),
+        format!("{:?}", p.ip_proto()),
+    );
+    check(
+        "src_port",
+        format!("{:?}", l.src_port),
+        format!("{:?}", p.src_port()),
+    );
+    check(
+        "dst_port",
+        format!("{:?}", l.dst_port),
+        format!("{:?}", p.dst_port()),
+    );
+    check("tcp", format!("{:?}", l.tcp), format!("{:?}", p.tcp()));
+    check("arp", format!("{:?}", l.arp), format!("{:?}", p.arp()));
+    check(
+        "icmp_type",
+        format!("{:?}", l.icmp_type),
+        format!("{:?}", p.icmp_type()),
+    );
+    check(
+        "icmp_code",
+        format!("{:?}", l.icmp_code),
+        format!("{:?}", p.icmp_code()),
+    );
+    check(
+        "tunnel",
+        format!("{:?}", l.tunnel),
+        format!("{:?}", p.tunnel()),
+    );
+    diffs
+}
+
+/// What the host hands plugins ([`plugin_api::Packet::decode`], the walk
+/// written into the packet's fields) holds every field of netraf-wire's
+/// walk, on every corpus frame: the comparison with tshark above holds for
+/// the packet plugins get.
+#[test]
+fn the_packet_plugins_get_holds_every_field_of_the_walk_on_every_corpus_frame() {
+    let Some(dir) = corpus::dir() else { return };
+    let mut diffs = Differences::default();
+    let mut frames = 0u64;
+    let mut paths: Vec<_> = std::fs::read_dir(dir.join("pcap"))
+        .expect("corpus folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let Ok(mut reader) = Reader::open(&path) else {
+            continue;
+        };
+        let mut frame = 0u64;
+        while let Ok(Next::Packet(record, data)) = reader.next(&Never) {
+            frame += 1;
+            let header = capture_file::PacketHeader::of_record(&record);
+            let l = decode(record.link_type, None, data);
+            let p = plugin_api::Packet::decode(&header, data);
+            for diff in as_plugins_see_it(&l, &p) {
+                diffs.note(format!("{} frame {frame}: {diff}", path.display()));
+            }
+            frames += 1;
+        }
+    }
+    assert!(frames > 10_000, "only {frames} corpus frames read");
+    diffs.assert_none();
+}

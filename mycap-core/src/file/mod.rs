@@ -26,10 +26,10 @@ use std::sync::Arc;
 
 use capture_file::{FileError, Interrupt, Next, Reader};
 
-use crate::PacketHeader;
 use crate::loop_control::{Handler, LoopEnd, Shared, Stats, Verdict};
 use crate::sys::EventFd;
 use crate::Error;
+use crate::PacketHeader;
 
 /// An open capture file.
 pub(crate) struct FileSource {

@@ -2,6 +2,7 @@
 
 mod alloc;
 mod corpus;
+mod evolution;
 mod frames;
 mod linktypes;
 mod live;

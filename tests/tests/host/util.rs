@@ -33,6 +33,15 @@ fn built(path: PathBuf) -> PathBuf {
     path
 }
 
+/// `target/`: the workspace's target folder, where crates built outside
+/// the workspace get folders of their own.
+pub fn cargo_target() -> PathBuf {
+    target_dir()
+        .parent()
+        .expect("target/<profile> has a parent")
+        .to_path_buf()
+}
+
 /// The built netraf-host.
 pub fn host() -> PathBuf {
     built(target_dir().join("netraf-host"))
@@ -191,7 +200,7 @@ pub fn run_host_stdin(cwd: &Path, args: &[&str], stdin: &Path) -> Output {
 
 /// Where plugin crates built by the tests live (outside the workspace, so
 /// that cargo does not take them for members), one folder per checkout.
-fn fixtures_src() -> PathBuf {
+pub fn fixtures_src() -> PathBuf {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     workspace_dir().hash(&mut h);
@@ -199,7 +208,7 @@ fn fixtures_src() -> PathBuf {
 }
 
 /// Writes a file only if its content changed (cargo rebuilds on mtimes).
-fn write_if_changed(path: &Path, text: &str) {
+pub fn write_if_changed(path: &Path, text: &str) {
     if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
         std::fs::create_dir_all(path.parent().expect("file in a folder")).expect("create folder");
         std::fs::write(path, text).expect("write fixture file");
