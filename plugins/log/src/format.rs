@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::net::Ipv6Addr;
 
-use plugin_api::{MacText, Network, Packet, PacketSummary, PacketType, Transport};
+use plugin_api::{MacText, Network, Packet, PacketType, Transport};
 
 /// Writes `value` in decimal. Digits are produced by hand: `write!` goes
 /// through the formatting machinery, which dominated the log's cost per packet.
@@ -91,24 +91,11 @@ fn direction(packet: &Packet<'_>) -> &'static str {
     }
 }
 
-fn network_name(s: &PacketSummary) -> &'static str {
-    s.network.name()
-}
-
-fn transport_name(s: &PacketSummary) -> Option<&'static str> {
-    (s.transport != Transport::None).then(|| s.transport.name())
-}
-
-fn has_ports(s: &PacketSummary) -> bool {
-    matches!(s.transport, Transport::Tcp | Transport::Udp)
-}
-
 /// `TIME IFNAME DIR PKTTYPE SRC_MAC > DST_MAC [vlan N] L3/L4 CAPLEN/LEN`, with
 /// IFNAME escaped by [`plugin_api::write_escaped`] (`\x0a` for a newline), e.g.
 /// `2024-05-01T10:00:00.000000001Z eth0 in host 02:00:00:00:00:01 > 02:00:00:00:00:02 IPv4 UDP 10.0.0.1:5353 > 10.0.0.2:53 len 60/60`.
 pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
-    let s = packet.summary;
-    write_time(out, packet.ts_ns)?;
+    write_time(out, packet.ts_ns())?;
     out.write_all(b" ")?;
     // The name comes from the input: a newline or ESC in it must not forge a
     // line or reach the terminal.
@@ -118,21 +105,22 @@ pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
         out.write_all(field.as_bytes())?;
     }
     out.write_all(b" ")?;
-    if s.has_macs {
-        write_mac(out, &s.src_mac)?;
-        out.write_all(b" > ")?;
-        write_mac(out, &s.dst_mac)?;
-    } else {
-        out.write_all(b"- > -")?;
+    match (packet.src_mac(), packet.dst_mac()) {
+        (src, Some(dst)) => {
+            write_mac(out, &src.unwrap_or_default())?;
+            out.write_all(b" > ")?;
+            write_mac(out, &dst)?;
+        }
+        _ => out.write_all(b"- > -")?,
     }
-    if s.vlan_count > 0 {
-        write!(out, " vlan {}", s.vlan_id)?;
+    if let Some(id) = packet.vlan_id() {
+        write!(out, " vlan {id}")?;
     }
-    match s.network {
-        Network::Arp => out.write_all(b" ARP")?,
-        Network::Ipv4 | Network::Ipv6 if s.ip_version != 0 => {
-            let v = if s.ip_version == 4 { "IPv4" } else { "IPv6" };
-            let t = match s.transport {
+    match (packet.network(), packet.ip()) {
+        (Network::Arp, _) => out.write_all(b" ARP")?,
+        (Network::Ipv4 | Network::Ipv6, Some(ip)) => {
+            let v = if ip.version == 4 { "IPv4" } else { "IPv6" };
+            let t = match packet.transport() {
                 Transport::Tcp => "TCP",
                 Transport::Udp => "UDP",
                 Transport::Icmp => "ICMP",
@@ -144,97 +132,113 @@ pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
                 out.write_all(field.as_bytes())?;
             }
             if t == "proto" {
-                write!(out, " {}", s.ip_proto)?;
+                if let Some(proto) = packet.ip_proto() {
+                    write!(out, " {proto}")?;
+                }
             }
-            let bracket = s.ip_version == 6 && has_ports(s);
-            for (i, ip, port) in [(0, &s.src_ip, s.src_port), (1, &s.dst_ip, s.dst_port)] {
+            let ports = ports(packet);
+            let bracket = ip.version == 6 && ports.is_some();
+            for (i, addr) in [&ip.src, &ip.dst].into_iter().enumerate() {
                 out.write_all(if i == 0 { b" " } else { b" > " })?;
                 if bracket {
                     out.write_all(b"[")?;
                 }
-                write_ip(out, s.ip_version, ip)?;
+                write_ip(out, ip.version, addr)?;
                 if bracket {
                     out.write_all(b"]")?;
                 }
-                if has_ports(s) {
+                if let Some((src, dst)) = ports {
                     out.write_all(b":")?;
-                    write_dec(out, u64::from(port))?;
+                    write_dec(out, u64::from(if i == 0 { src } else { dst }))?;
                 }
             }
-            if matches!(s.transport, Transport::Icmp | Transport::Icmpv6) {
-                write!(out, " type {} code {}", s.icmp_type, s.icmp_code)?;
+            if let (Some(ty), Some(code)) = (packet.icmp_type(), packet.icmp_code()) {
+                write!(out, " type {ty} code {code}")?;
             }
         }
-        _ => write!(out, " ethertype 0x{:04x}", s.ethertype)?,
+        _ => {
+            if let Some(ethertype) = packet.ethertype() {
+                write!(out, " ethertype 0x{ethertype:04x}")?;
+            }
+        }
     }
     out.write_all(b" len ")?;
-    write_dec(out, u64::from(packet.caplen))?;
+    write_dec(out, u64::from(packet.caplen()))?;
     out.write_all(b"/")?;
-    write_dec(out, u64::from(packet.len))?;
+    write_dec(out, u64::from(packet.len()))?;
     out.write_all(b"\n")
+}
+
+/// The TCP or UDP ports, when the packet has both.
+fn ports(packet: &Packet<'_>) -> Option<(u16, u16)> {
+    match (packet.transport(), packet.src_port(), packet.dst_port()) {
+        (Transport::Tcp | Transport::Udp, Some(src), Some(dst)) => Some((src, dst)),
+        _ => None,
+    }
 }
 
 /// One JSON object per line with the same facts as the text line.
 pub fn write_json(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
-    let s = packet.summary;
     out.write_all(b"{\"time\":\"")?;
-    write_time(out, packet.ts_ns)?;
+    write_time(out, packet.ts_ns())?;
     out.write_all(b"\",\"ts_ns\":")?;
-    write_dec(out, packet.ts_ns)?;
+    write_dec(out, packet.ts_ns())?;
     out.write_all(b",\"ifname\":")?;
     plugin_api::write_json_str(out, packet.ifname())?;
     out.write_all(b",\"ifindex\":")?;
-    write!(out, "{}", packet.ifindex)?;
+    write_dec(out, u64::from(packet.ifindex()))?;
     out.write_all(b",\"direction\":\"")?;
     out.write_all(direction(packet).as_bytes())?;
     out.write_all(b"\",\"pkttype\":\"")?;
     out.write_all(packet.packet_type().name().as_bytes())?;
     out.write_all(b"\"")?;
-    if s.has_macs {
+    if let Some(dst) = packet.dst_mac() {
         out.write_all(b",\"src_mac\":\"")?;
-        write_mac(out, &s.src_mac)?;
+        write_mac(out, &packet.src_mac().unwrap_or_default())?;
         out.write_all(b"\",\"dst_mac\":\"")?;
-        write_mac(out, &s.dst_mac)?;
+        write_mac(out, &dst)?;
         out.write_all(b"\"")?;
     }
-    if s.vlan_count > 0 {
-        write!(out, ",\"vlan\":{}", s.vlan_id)?;
+    if let Some(id) = packet.vlan_id() {
+        write!(out, ",\"vlan\":{id}")?;
     }
-    out.write_all(b",\"ethertype\":")?;
-    write_dec(out, u64::from(s.ethertype))?;
+    if let Some(ethertype) = packet.ethertype() {
+        out.write_all(b",\"ethertype\":")?;
+        write_dec(out, u64::from(ethertype))?;
+    }
     out.write_all(b",\"network\":\"")?;
-    out.write_all(network_name(s).as_bytes())?;
+    out.write_all(packet.network().name().as_bytes())?;
     out.write_all(b"\"")?;
-    if let Some(t) = transport_name(s) {
+    let transport = packet.transport();
+    if transport != Transport::None {
         out.write_all(b",\"transport\":\"")?;
-        out.write_all(t.as_bytes())?;
-        out.write_all(b"\",\"ip_proto\":")?;
-        write_dec(out, u64::from(s.ip_proto))?;
+        out.write_all(transport.name().as_bytes())?;
+        out.write_all(b"\"")?;
+        if let Some(proto) = packet.ip_proto() {
+            out.write_all(b",\"ip_proto\":")?;
+            write_dec(out, u64::from(proto))?;
+        }
     }
-    if s.ip_version != 0 {
+    if let Some(ip) = packet.ip() {
         out.write_all(b",\"src_ip\":\"")?;
-        write_ip(out, s.ip_version, &s.src_ip)?;
+        write_ip(out, ip.version, &ip.src)?;
         out.write_all(b"\",\"dst_ip\":\"")?;
-        write_ip(out, s.ip_version, &s.dst_ip)?;
+        write_ip(out, ip.version, &ip.dst)?;
         out.write_all(b"\"")?;
     }
-    if has_ports(s) {
+    if let Some((src, dst)) = ports(packet) {
         out.write_all(b",\"src_port\":")?;
-        write_dec(out, u64::from(s.src_port))?;
+        write_dec(out, u64::from(src))?;
         out.write_all(b",\"dst_port\":")?;
-        write_dec(out, u64::from(s.dst_port))?;
+        write_dec(out, u64::from(dst))?;
     }
-    if matches!(s.transport, Transport::Icmp | Transport::Icmpv6) {
-        write!(
-            out,
-            ",\"icmp_type\":{},\"icmp_code\":{}",
-            s.icmp_type, s.icmp_code
-        )?;
+    if let (Some(ty), Some(code)) = (packet.icmp_type(), packet.icmp_code()) {
+        write!(out, ",\"icmp_type\":{ty},\"icmp_code\":{code}")?;
     }
     out.write_all(b",\"caplen\":")?;
-    write_dec(out, u64::from(packet.caplen))?;
+    write_dec(out, u64::from(packet.caplen()))?;
     out.write_all(b",\"len\":")?;
-    write_dec(out, u64::from(packet.len))?;
+    write_dec(out, u64::from(packet.len()))?;
     out.write_all(b"}\n")
 }
 
@@ -242,35 +246,15 @@ pub fn write_json(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    fn packet<'a>(s: &'a PacketSummary, ifname: &'a str) -> Packet<'a> {
-        Packet {
-            ts_ns: 1_714_557_600_000_000_001,
-            caplen: 60,
-            len: 64,
-            ifindex: 3,
-            pkttype: 4,
-            ifname: ifname.into(),
-            ..Packet::new(&[], s)
-        }
-    }
+    use crate::test_frames::{ethernet, ipv4, packet, udp};
 
-    fn udp() -> PacketSummary {
-        let mut s = PacketSummary {
-            has_macs: true,
-            src_mac: [2, 0, 0, 0, 0, 1],
-            dst_mac: [2, 0, 0, 0, 0, 2],
-            ethertype: 0x0800,
-            network: Network::Ipv4,
-            transport: Transport::Udp,
-            ip_version: 4,
-            ip_proto: 17,
-            src_port: 5353,
-            dst_port: 53,
-            ..Default::default()
-        };
-        s.src_ip[..4].copy_from_slice(&[10, 0, 0, 1]);
-        s.dst_ip[..4].copy_from_slice(&[10, 0, 0, 2]);
-        s
+    /// Ethernet, IPv4 10.0.0.1:5353 > 10.0.0.2:53, UDP, padded to 60 bytes.
+    fn udp_frame() -> Vec<u8> {
+        ethernet(
+            &[],
+            0x0800,
+            &ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], &udp(&[])),
+        )
     }
 
     #[test]
@@ -311,31 +295,28 @@ mod tests {
 
     #[test]
     fn text_line() {
-        let s = udp();
+        let frame = udp_frame();
         let mut out = Vec::new();
-        write_text(&mut out, &packet(&s, "eth0")).unwrap();
+        write_text(&mut out, &packet(&frame, "eth0")).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "2024-05-01T10:00:00.000000001Z eth0 out outgoing 02:00:00:00:00:01 > 02:00:00:00:00:02 \
              IPv4 UDP 10.0.0.1:5353 > 10.0.0.2:53 len 60/64\n"
         );
-        let arp = PacketSummary {
-            network: Network::Arp,
-            ..Default::default()
-        };
+        // An ARP body cut short: no addresses to tell.
+        let arp = ethernet(&[], 0x0806, &[])[..14].to_vec();
         let mut out = Vec::new();
         write_text(&mut out, &packet(&arp, "any")).unwrap();
-        assert!(String::from_utf8(out)
-            .unwrap()
-            .ends_with(" - > - ARP len 60/64\n"));
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.ends_with(" ARP len 14/18\n"), "{line}");
     }
 
     #[test]
     fn text_line_escapes_control_characters_of_the_name() {
-        let s = udp();
+        let frame = udp_frame();
         let mut out = Vec::new();
         let name = "eth0\n1700000000.000000 fake record \x1b[31m\u{9b}\\";
-        write_text(&mut out, &packet(&s, name)).unwrap();
+        write_text(&mut out, &packet(&frame, name)).unwrap();
         let line = String::from_utf8(out).unwrap();
         assert!(
             line.starts_with(
@@ -349,10 +330,10 @@ mod tests {
 
     #[test]
     fn json_line_parses_and_escapes() {
-        let s = udp();
+        let frame = udp_frame();
         let mut out = Vec::new();
         let name = "we\"ird\\\n\x1b[31m\u{7f}\u{9b}";
-        write_json(&mut out, &packet(&s, name)).unwrap();
+        write_json(&mut out, &packet(&frame, name)).unwrap();
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(

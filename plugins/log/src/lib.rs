@@ -14,6 +14,9 @@ mod relink;
 mod rotation;
 mod written;
 
+#[cfg(test)]
+mod test_frames;
+
 use plugin_api::{Packet, Plugin, Verdict};
 use serde::Deserialize;
 use serde_json::json;
