@@ -1,5 +1,4 @@
 //! Hand-built frames for the log's unit tests: Ethernet with VLAN tags, IPv4/IPv6, TCP, UDP, ICMP, ICMPv6 and ARP.
-#![allow(dead_code)] // Each test module uses some of the builders.
 
 use plugin_api::{LinkType, Packet, PacketHeader, PacketType, StrippedVlan};
 
