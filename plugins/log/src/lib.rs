@@ -33,7 +33,9 @@
 //!   `[R.]`, `[SEW]`. Then, as tcpdump: `seq N` only with payload or SYN,
 //!   FIN or RST, as `seq A:B` (B = A + length) with payload; `ack N` only
 //!   with the ACK flag; `win N` (the window field, unscaled); `length N`, the
-//!   TCP payload's length (from the IP length, not the bytes captured).
+//!   TCP payload's length (to the IP packet's end; for a frame cut short by
+//!   the snap length, the payload bytes captured, where tcpdump counts from
+//!   the IP header's length).
 //!   Sequence numbers are **absolute**, like `tcpdump -S`: a per-packet
 //!   logger keeps no connection state to make them relative. tcpdump's
 //!   `options [...]` and `urg N` are not written.
@@ -41,7 +43,8 @@
 //!   follows the target IP in parentheses when it is not zero), `Reply
 //!   SENDER_IP is-at SENDER_MAC`, `Reverse Request who-is MAC tell MAC`,
 //!   `Reverse Reply MAC at IP`; `op N` for other operations; the operation
-//!   alone when the body is not Ethernet/IPv4 or is cut short.
+//!   alone when the body does not hold 6-byte MACs and IPv4 addresses (by
+//!   its protocol type and address lengths; ATM ARP neither), or is cut short.
 //! * **ICMP / ICMPv6**: tcpdump's name of the message when it has one
 //!   (`echo request`, `echo reply`, `port unreachable`, `host unreachable`,
 //!   `time exceeded in-transit`, `neighbor solicitation`, `neighbor
@@ -78,7 +81,7 @@
 //! | `tcp_seq` | the sequence number (absolute) |
 //! | `tcp_ack` | the acknowledgment number, with the ACK flag |
 //! | `tcp_window` | the window field (unscaled) |
-//! | `payload_len` | the TCP payload's length |
+//! | `payload_len` | the TCP payload's length (bytes captured, to the IP packet's end) |
 //! | `icmp_type`, `icmp_code` | ICMP/ICMPv6 type and code |
 //! | `icmp_name` | tcpdump's name of the message, e.g. `echo request` |
 //! | `arp_opcode` | the ARP operation number |

@@ -125,7 +125,7 @@ pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
         (Network::Arp, _) => {
             out.write_all(b" ARP")?;
             if let Some(arp) = packet.arp() {
-                write_arp(out, &arp)?;
+                write_arp(out, &arp, arp_is_ipv4(packet))?;
             }
         }
         (Network::Ipv4 | Network::Ipv6, Some(ip)) => {
@@ -219,7 +219,9 @@ fn write_vlans(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
 /// ` flags [S.] seq 1000 ack 2001 win 512 length 0`, as `tcpdump -S`
 /// writes it: `seq` only with payload or SYN, FIN or RST (`seq A:B` with
 /// payload, B = A + length), `ack` only with ACK, `seq A:B` and `length`
-/// only when the payload's length is known.
+/// only when the payload's length is known. The length is that of the
+/// payload bytes captured: for a frame cut short by the snap length it is
+/// smaller than tcpdump's, which comes from the IP header.
 fn write_tcp(out: &mut impl Write, tcp: &TcpFields) -> io::Result<()> {
     out.write_all(b" flags [")?;
     out.write_all(TcpFlags::new(tcp.flags).as_bytes())?;
@@ -246,18 +248,39 @@ fn write_tcp(out: &mut impl Write, tcp: &TcpFields) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether the ARP body carries IPv4 addresses laid out as tcpdump reads
+/// them: the protocol type is IPv4 (or trailer encapsulation, which tcpdump
+/// also reads as IPv4) and the hardware type is not ATM (19, whose ARP is
+/// laid out otherwise). Packet gives the addresses, not the types: they
+/// are read from the body's fixed header.
+fn arp_is_ipv4(packet: &Packet<'_>) -> bool {
+    let body = packet
+        .network_span()
+        .map_or(&[][..], |span| span.of(packet.data()));
+    match body.get(..4) {
+        Some(&[hw_high, hw_low, p_high, p_low]) => {
+            u16::from_be_bytes([hw_high, hw_low]) != 19
+                && matches!([p_high, p_low], [0x08, 0x00] | [0x10, 0x00])
+        }
+        _ => false,
+    }
+}
+
 /// ` Request who-has 10.0.0.2 tell 10.0.0.1` or ` Reply 10.0.0.2 is-at
 /// 02:00:00:00:00:02`, as `tcpdump -n` writes them (a request's target MAC
 /// in parentheses when it is not zero); ` Reverse Request who-is MAC tell
 /// MAC`, ` Reverse Reply MAC at IP`; ` op N` for an operation without a
-/// name; the operation alone when an address it needs is not there (not
-/// Ethernet/IPv4, or cut short).
-fn write_arp(out: &mut impl Write, arp: &ArpFields) -> io::Result<()> {
+/// name; the operation alone when the addresses are not 6-byte MACs and
+/// IPv4 (`ipv4`: the protocol type says IPv4), or are cut short.
+fn write_arp(out: &mut impl Write, arp: &ArpFields, ipv4: bool) -> io::Result<()> {
     let Some((word, _)) = arp_operation(arp.operation) else {
         return write!(out, " op {}", arp.operation);
     };
     out.write_all(b" ")?;
     out.write_all(word.as_bytes())?;
+    if !ipv4 || arp.sender_mac.is_none() || arp.sender_ip.is_none() {
+        return Ok(());
+    }
     match (
         arp.operation,
         arp.sender_mac,

@@ -247,6 +247,16 @@ fn arp_lines_say_what_tcpdump_says() {
         "ARP Reply 10.0.0.2 is-at 02:00:00:00:00:02 len 60/64"
     );
     assert_eq!(json(&frame)["arp_operation"], "reply");
+    // Not IPv4 addresses by the protocol type, or ATM's own layout: tcpdump
+    // names no address, nor does netraf.
+    for (at, bytes) in [(2, [0x86, 0xdd]), (0, [0, 19])] {
+        let mut body = request.clone();
+        body[at..at + 2].copy_from_slice(&bytes);
+        assert_eq!(
+            words(&ethernet(&[], 0x0806, &body)),
+            "ARP Request len 60/64"
+        );
+    }
     let odd = arp(77, DST_MAC, [10, 0, 0, 2], SRC_MAC, [10, 0, 0, 1]);
     let frame = ethernet(&[], 0x0806, &odd);
     assert_eq!(words(&frame), "ARP op 77 len 60/64");
