@@ -4,7 +4,7 @@
 //! host would hand them over) to every format in turn; any other input is
 //! read as a format, rotation settings and packets with arbitrary interface
 //! names (control characters included), lengths, link types, timestamps,
-//! stripped tags and summaries. The files go to a folder under `/dev/shm`
+//! and stripped tags, each decoded by `Packet::decode` as the host decodes it. The files go to a folder under `/dev/shm`
 //! (tmpfs) that is emptied after every input.
 #![no_main]
 
@@ -15,11 +15,10 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::arbitrary::{Result as ArbitraryResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use mycap_core::{LinkType, LoopEnd, PacketHeader, PacketType, Session, Verdict, StrippedVlan};
+use mycap_core::{LinkType, LoopEnd, PacketHeader, PacketType, Session, StrippedVlan, Verdict};
 use netraf_fuzz_corpus::LINK_TYPES;
-use netraf_host::decode::summarize;
 use netraf_log::Log;
-use plugin_api::{Network, Packet, PacketSummary, Plugin, Transport};
+use plugin_api::{Packet, Plugin};
 
 /// At most this many packets per input.
 const MAX_PACKETS: usize = 64;
@@ -60,22 +59,22 @@ struct Pkt {
     ifname: String,
     data: Vec<u8>,
     vlan: Option<StrippedVlan>,
-    summary: PacketSummary,
+    link_type: LinkType,
 }
 
 impl Pkt {
     fn packet(&self) -> Packet<'_> {
-        let (tci, tpid) = self.vlan.map_or((0, 0), |t| (t.tci, t.tpid));
-        Packet {
+        let header = PacketHeader {
             ts_ns: self.ts_ns,
+            caplen: u32::try_from(self.data.len()).unwrap_or(u32::MAX),
             len: self.len,
             ifindex: self.ifindex,
-            pkttype: self.pkttype,
-            ifname: self.ifname.as_str().into(),
-            vlan_tci: tci,
-            vlan_tpid: tpid,
-            ..Packet::new(&self.data, &self.summary)
-        }
+            ifname: &self.ifname,
+            pkttype: PacketType::from_sll(self.pkttype),
+            link_type: self.link_type,
+            vlan: self.vlan,
+        };
+        Packet::decode(&header, &self.data)
     }
 }
 
@@ -111,7 +110,7 @@ fn from_capture(data: &[u8]) -> Vec<Pkt> {
             ifname: h.ifname.to_string(),
             data: bytes.to_vec(),
             vlan: h.vlan,
-            summary: summarize(h, bytes),
+            link_type: h.link_type,
         });
         if pkts.len() < MAX_PACKETS {
             Verdict::Continue
@@ -138,36 +137,6 @@ fn arbitrary_settings(u: &mut Unstructured<'_>) -> ArbitraryResult<Settings> {
     })
 }
 
-fn arbitrary_summary(u: &mut Unstructured<'_>, link_type: u16) -> ArbitraryResult<PacketSummary> {
-    Ok(PacketSummary {
-        link_type,
-        ethertype: u.arbitrary()?,
-        has_macs: u.arbitrary()?,
-        src_mac: u.arbitrary()?,
-        dst_mac: u.arbitrary()?,
-        vlan_count: u.arbitrary()?,
-        vlan_id: u.arbitrary()?,
-        broadcast: u.arbitrary()?,
-        network: *u.choose(&[Network::Arp, Network::Ipv4, Network::Ipv6, Network::Other])?,
-        transport: *u.choose(&[
-            Transport::None,
-            Transport::Tcp,
-            Transport::Udp,
-            Transport::Icmp,
-            Transport::Icmpv6,
-            Transport::Other,
-        ])?,
-        ip_version: *u.choose(&[0, 4, 6, 5])?,
-        src_ip: u.arbitrary()?,
-        dst_ip: u.arbitrary()?,
-        ip_proto: u.arbitrary()?,
-        src_port: u.arbitrary()?,
-        dst_port: u.arbitrary()?,
-        icmp_type: u.arbitrary()?,
-        icmp_code: u.arbitrary()?,
-    })
-}
-
 fn arbitrary_packet(u: &mut Unstructured<'_>) -> ArbitraryResult<Pkt> {
     let link_type = if u.ratio(7, 8)? {
         *u.choose(&LINK_TYPES)?
@@ -187,7 +156,6 @@ fn arbitrary_packet(u: &mut Unstructured<'_>) -> ArbitraryResult<Pkt> {
     } else {
         None
     };
-    let decoded = u.ratio(3, 4)?;
     let data_len = u.arbitrary_len::<u8>()?.min(2048);
     let data = u.bytes(data_len)?.to_vec();
     let caplen = u32::try_from(data.len()).unwrap_or(u32::MAX);
@@ -197,21 +165,6 @@ fn arbitrary_packet(u: &mut Unstructured<'_>) -> ArbitraryResult<Pkt> {
         2 => u.arbitrary()?,
         _ => caplen.saturating_sub(u.int_in_range(1..=64)?),
     };
-    let summary = if decoded {
-        let header = PacketHeader {
-            ts_ns,
-            caplen,
-            len,
-            ifindex,
-            ifname: &ifname,
-            pkttype: PacketType::from_sll(pkttype),
-            link_type,
-            vlan,
-        };
-        summarize(&header, &data)
-    } else {
-        arbitrary_summary(u, link_type.0)?
-    };
     Ok(Pkt {
         ts_ns,
         len,
@@ -220,7 +173,7 @@ fn arbitrary_packet(u: &mut Unstructured<'_>) -> ArbitraryResult<Pkt> {
         ifname,
         data,
         vlan,
-        summary,
+        link_type,
     })
 }
 

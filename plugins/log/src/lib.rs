@@ -5,14 +5,101 @@
 //! `tcpdump -C`) and by packet time (`rotate_seconds`, like `tcpdump -G`)
 //! into timestamped files, each a complete capture with its own header; see
 //! `configs/analyzers.toml` for the file names.
+//!
+//! # Text lines
+//!
+//! One line per packet:
+//! `TIME IFNAME DIR PKTTYPE SRC_MAC > DST_MAC [vlan TAGS] NETWORK ... len CAPLEN/LEN`.
+//! TIME is RFC 3339 UTC with nanoseconds; IFNAME has control characters
+//! escaped (`\x0a`); DIR is `in` or `out`; the MACs are `- > -` without an
+//! Ethernet header; `len` gives the bytes captured and on the wire. What the
+//! protocols say is worded as `tcpdump -n -S` words it:
+//!
+//! ```text
+//! 2024-05-01T10:00:00.000000001Z eth0 in host 02:00:00:00:00:01 > 02:00:00:00:00:02 IPv4 TCP 10.0.0.1:40000 > 10.0.0.2:80 flags [P.] seq 1000:1100 ack 2001 win 512 length 100 len 154/158
+//! 2024-05-01T10:00:00.000000001Z eth0 in broadcast 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff ARP Request who-has 10.0.0.2 tell 10.0.0.1 len 60/60
+//! 2024-05-01T10:00:00.000000001Z eth0 in host 02:00:00:00:00:02 > 02:00:00:00:00:01 ARP Reply 10.0.0.2 is-at 02:00:00:00:00:02 len 60/60
+//! 2024-05-01T10:00:00.000000001Z eth0 in host 02:00:00:00:00:01 > 02:00:00:00:00:02 IPv4 ICMP 10.0.0.1 > 10.0.0.2 echo request type 8 code 0 len 98/98
+//! 2024-05-01T10:00:00.000000001Z eth0 in host 02:00:00:00:00:01 > 02:00:00:00:00:02 vlan 200,2001 IPv6 ICMPv6 fe80::1 > ff02::1 neighbor solicitation type 135 code 0 len 90/90
+//! ```
+//!
+//! * **VLAN**: `vlan 200,2001` lists every tag's id, outermost first (tcpdump
+//!   `-e` prints `vlan 200, p 0, ethertype 802.1Q, vlan 2001, p 0, ...`); a
+//!   tag the kernel stripped before capture (always the outermost) is
+//!   `100(stripped)`; `,...` follows when the frame has more tags than kept.
+//! * **TCP**: `flags [LETTERS]` with tcpdump's letters in its order (`F` FIN,
+//!   `S` SYN, `R` RST, `P` PSH, `.` ACK, `U` URG, `E` ECE, `W` CWR, `e` AE;
+//!   `none` for no flag): `[S]`, `[S.]`, `[.]`, `[P.]`, `[F.]`, `[R]`,
+//!   `[R.]`, `[SEW]`. Then, as tcpdump: `seq N` only with payload or SYN,
+//!   FIN or RST, as `seq A:B` (B = A + length) with payload; `ack N` only
+//!   with the ACK flag; `win N` (the window field, unscaled); `length N`, the
+//!   TCP payload's length (to the IP packet's end; for a frame cut short by
+//!   the snap length, the payload bytes captured, where tcpdump counts from
+//!   the IP header's length).
+//!   Sequence numbers are **absolute**, like `tcpdump -S`: a per-packet
+//!   logger keeps no connection state to make them relative. tcpdump's
+//!   `options [...]` and `urg N` are not written.
+//! * **ARP**: `Request who-has TARGET_IP tell SENDER_IP` (the target MAC
+//!   follows the target IP in parentheses when it is not zero), `Reply
+//!   SENDER_IP is-at SENDER_MAC`, `Reverse Request who-is MAC tell MAC`,
+//!   `Reverse Reply MAC at IP`; `op N` for other operations; the operation
+//!   alone when the body does not hold 6-byte MACs and IPv4 addresses (by
+//!   its protocol type and address lengths; ATM ARP neither), or is cut short.
+//! * **ICMP / ICMPv6**: tcpdump's name of the message when it has one
+//!   (`echo request`, `echo reply`, `port unreachable`, `host unreachable`,
+//!   `time exceeded in-transit`, `neighbor solicitation`, `neighbor
+//!   advertisement`, `router solicitation`, ...), then `type N code N`.
+//! * Other IP protocols: `proto N` and the addresses; other EtherTypes:
+//!   `ethertype 0xNNNN`.
+//!
+//! # JSON Lines
+//!
+//! One object per packet with the same facts. A key whose field the packet
+//! does not have (no such header, cut short) is left out, never written
+//! as 0 or an empty string.
+//!
+//! | key | value |
+//! |---|---|
+//! | `time` | RFC 3339 UTC time with nanoseconds |
+//! | `ts_ns` | nanoseconds since the Unix epoch |
+//! | `ifname`, `ifindex` | the interface's name and index |
+//! | `direction` | `in` or `out` |
+//! | `pkttype` | `host`, `broadcast`, `multicast`, `otherhost`, `outgoing`, ... |
+//! | `src_mac`, `dst_mac` | Ethernet addresses, `aa:bb:cc:dd:ee:ff` |
+//! | `vlan` | the outermost VLAN id (a stripped tag's, else the frame's first) |
+//! | `vlans` | the VLAN ids in the frame's bytes, outermost first (array) |
+//! | `stripped_vlan` | the VLAN id of a tag the kernel stripped |
+//! | `ethertype` | the EtherType of the network header (number) |
+//! | `network` | `arp`, `ipv4`, `ipv6` or `other` |
+//! | `transport` | `tcp`, `udp`, `icmp`, `icmpv6` or `other` (IP only) |
+//! | `ip_proto` | the IP protocol number |
+//! | `src_ip`, `dst_ip` | the outermost IP addresses |
+//! | `ttl` | IPv4 TTL or IPv6 hop limit |
+//! | `ip_id` | IPv4 identification |
+//! | `src_port`, `dst_port` | TCP/UDP ports |
+//! | `tcp_flags` | the TCP flags as tcpdump's letters, e.g. `S.` |
+//! | `tcp_seq` | the sequence number (absolute) |
+//! | `tcp_ack` | the acknowledgment number, with the ACK flag |
+//! | `tcp_window` | the window field (unscaled) |
+//! | `payload_len` | the TCP payload's length (bytes captured, to the IP packet's end) |
+//! | `icmp_type`, `icmp_code` | ICMP/ICMPv6 type and code |
+//! | `icmp_name` | tcpdump's name of the message, e.g. `echo request` |
+//! | `arp_opcode` | the ARP operation number |
+//! | `arp_operation` | `request`, `reply`, `reverse_request`, `reverse_reply`, `inverse_request`, `inverse_reply`, `nack_reply` |
+//! | `arp_sender_mac`, `arp_sender_ip`, `arp_target_mac`, `arp_target_ip` | the ARP body's addresses (Ethernet/IPv4) |
+//! | `caplen`, `len` | bytes captured, bytes on the wire |
 
 mod capture;
 mod file_names;
 mod format;
 mod output;
+mod protocol_text;
 mod relink;
 mod rotation;
 mod written;
+
+#[cfg(test)]
+mod test_frames;
 
 use plugin_api::{Packet, Plugin, Verdict};
 use serde::Deserialize;

@@ -64,9 +64,9 @@ pub(crate) fn cook(
     out.clear();
     Sll2 {
         protocol,
-        ifindex: packet.ifindex,
+        ifindex: packet.ifindex(),
         hatype,
-        packet_type: packet.pkttype,
+        packet_type: packet.packet_type().to_sll(),
         address,
     }
     .write(out);

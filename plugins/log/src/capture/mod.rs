@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use capture_file::{LinkType, PacketType, PcapWriter, PcapngWriter, Record};
+use capture_file::{LinkType, PcapWriter, PcapngWriter, Record};
 use plugin_api::{output_file, wall_ns, Packet};
 
 use crate::file_names::{before_extension, expand};
@@ -201,11 +201,11 @@ impl CaptureOutput {
     /// # Errors
     /// Opening, writing or removing a file.
     pub fn write(&mut self, packet: &Packet<'_>) -> io::Result<()> {
-        let mut link_type = LinkType(packet.summary.link_type);
+        let mut link_type = packet.link_type();
         // A tag the kernel stripped goes back into an Ethernet frame, as
         // libpcap does, so that the file holds the frame as it was sent.
         let vlan = packet
-            .vlan()
+            .stripped_vlan()
             .filter(|_| link_type == LinkType::ETHERNET && packet.data().len() >= 12);
         let cooking = self.cooked && link_type != LinkType::LINUX_SLL2;
         let rebuilt = if cooking {
@@ -228,7 +228,7 @@ impl CaptureOutput {
             false
         };
         let mut caplen = packet.data().len();
-        let mut len = packet.len;
+        let mut len = packet.len();
         if rebuilt {
             // The wire length grows or shrinks with the captured bytes.
             let grown = self.scratch.len() as i64 - caplen as i64;
@@ -260,18 +260,18 @@ impl CaptureOutput {
             None => true,
             Some(w) => self
                 .rotation
-                .due(w.bytes(), self.file_packets > 0, record, packet.ts_ns),
+                .due(w.bytes(), self.file_packets > 0, record, packet.ts_ns()),
         };
         if rotate {
-            self.start(packet.ts_ns, link_type)?;
+            self.start(packet.ts_ns(), link_type)?;
         }
         let record = Record {
-            ts_ns: packet.ts_ns,
+            ts_ns: packet.ts_ns(),
             caplen: caplen as u32,
             len,
-            interface: packet.ifindex,
+            interface: packet.ifindex(),
             ifname: packet.ifname(),
-            packet_type: PacketType::from_sll(packet.pkttype),
+            packet_type: packet.packet_type(),
             link_type,
         };
         let data = if rebuilt {

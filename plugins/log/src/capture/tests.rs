@@ -1,7 +1,8 @@
 //! The capture-file output's tests: names under rotation and time going back, header-only files, stripped tags put back, cooked records.
 
 use super::*;
-use plugin_api::StrippedVlan;
+use capture_file::PacketType;
+use plugin_api::{PacketHeader, StrippedVlan};
 
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("netraf-log-{tag}-{}", std::process::id()));
@@ -21,18 +22,18 @@ fn names(dir: &Path) -> Vec<String> {
 
 /// Writes a 60-byte Ethernet packet of time `ts_ns` on eth0.
 fn write_ethernet_60(out: &mut CaptureOutput, ts_ns: u64) {
-    let summary = plugin_api::PacketSummary {
-        link_type: 1,
-        ..Default::default()
-    };
     let data = [0u8; 60];
-    let packet = Packet {
+    let header = PacketHeader {
         ts_ns,
+        caplen: 60,
+        len: 60,
         ifindex: 1,
-        ifname: "eth0".into(),
-        ..Packet::new(&data, &summary)
+        ifname: "eth0",
+        pkttype: PacketType::Host,
+        link_type: LinkType::ETHERNET,
+        vlan: None,
     };
-    out.write(&packet).unwrap();
+    out.write(&Packet::decode(&header, &data)).unwrap();
 }
 
 /// Packet time that goes back to an earlier period must not start a
@@ -100,29 +101,25 @@ fn a_run_without_packets_leaves_a_header_only_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A packet of `data` whose stripped tag is `tag` (TPID 0: none).
-fn packet<'a>(
-    summary: &'a plugin_api::PacketSummary,
-    data: &'a [u8],
-    tag: StrippedVlan,
-) -> Packet<'a> {
-    Packet {
+/// A broadcast packet of `link_type` and `data` whose stripped tag is `tag` (TPID 0: none).
+fn packet(link_type: LinkType, data: &[u8], tag: StrippedVlan) -> Packet<'_> {
+    let header = PacketHeader {
         ts_ns: 951_827_696_000_000_000,
+        caplen: data.len() as u32,
         len: data.len() as u32 + 10,
         ifindex: 0x0102_0304,
-        pkttype: 1,
-        ifname: "eth0".into(),
-        vlan_tci: tag.tci,
-        vlan_tpid: tag.tpid,
-        ..Packet::new(data, summary)
-    }
+        ifname: "eth0",
+        pkttype: PacketType::Broadcast,
+        link_type,
+        vlan: (tag.tpid != 0).then_some(tag),
+    };
+    Packet::decode(&header, data)
 }
 
 fn cooked(link_type: u16, data: &[u8]) -> Option<Vec<u8>> {
-    let summary = plugin_api::PacketSummary::default();
     let untagged = StrippedVlan { tpid: 0, tci: 0 };
     let mut out = Vec::new();
-    let packet = packet(&summary, data, untagged);
+    let packet = packet(LinkType(link_type), data, untagged);
     cook(&packet, LinkType(link_type), None, &mut out).map(|_| out)
 }
 
@@ -140,10 +137,6 @@ fn ethernet() -> Vec<u8> {
 #[test]
 fn a_stripped_tag_goes_back_into_pcap_and_pcapng_records() {
     let dir = temp_dir("retag");
-    let summary = plugin_api::PacketSummary {
-        link_type: 1,
-        ..Default::default()
-    };
     let frame = ethernet();
     let tag = StrippedVlan {
         tpid: 0x8100,
@@ -155,10 +148,11 @@ fn a_stripped_tag_goes_back_into_pcap_and_pcapng_records() {
     for (kind, name, record) in [(Kind::Pcap, "t.pcap", 24), (Kind::Pcapng, "t.pcapng", 0)] {
         let path = dir.join(name);
         let mut out = CaptureOutput::new(kind, path.to_str().unwrap(), 0, 0, 1, false).unwrap();
-        out.write(&packet(&summary, &frame, tag)).unwrap();
+        out.write(&packet(LinkType::ETHERNET, &frame, tag)).unwrap();
         // Not every frame had a tag stripped.
         let plain = StrippedVlan { tpid: 0, tci: 0 };
-        out.write(&packet(&summary, &frame, plain)).unwrap();
+        out.write(&packet(LinkType::ETHERNET, &frame, plain))
+            .unwrap();
         out.finish().unwrap();
         let bytes = std::fs::read(&path).unwrap();
         let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
@@ -187,7 +181,6 @@ fn a_stripped_tag_goes_back_into_pcap_and_pcapng_records() {
 
 #[test]
 fn a_stripped_tag_is_cooked_as_linux_puts_a_tagged_frame() {
-    let summary = plugin_api::PacketSummary::default();
     let frame = ethernet();
     let tag = StrippedVlan {
         tpid: 0x88a8,
@@ -195,7 +188,7 @@ fn a_stripped_tag_is_cooked_as_linux_puts_a_tagged_frame() {
     };
     let mut out = Vec::new();
     cook(
-        &packet(&summary, &frame, tag),
+        &packet(LinkType::ETHERNET, &frame, tag),
         LinkType::ETHERNET,
         Some(tag),
         &mut out,
