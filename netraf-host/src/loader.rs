@@ -156,7 +156,12 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         )
     })?;
     let at = copy.path();
-    let header = lib_header_from_path(&at).map_err(|e| explain(path, &at, &e))?;
+    let header = lib_header_from_path(&at);
+    // Refused or not, the copy may now be loaded, and is never unloaded: its
+    // descriptor number stays taken, or the next copy would get the same
+    // `/proc/self/fd/N` path and the dynamic loader would hand back this one.
+    copy.keep();
+    let header = header.map_err(|e| explain(path, &at, &e))?;
     let module = header
         .init_root_module::<PluginMod_Ref>()
         .map_err(|e| explain(path, &at, &e))?;
@@ -175,7 +180,6 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         path.display(),
         at.display()
     );
-    copy.keep();
     loaded.insert(id, library);
     Ok(library)
 }

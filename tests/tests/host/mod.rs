@@ -545,6 +545,13 @@ fn a_plugin_built_against_a_changed_layout_is_refused_with_one_line() {
         ),
         "{line}"
     );
+    // The refused library stays mapped: a plugin loaded after it in the same
+    // process is itself, not the refused one again.
+    assert!(netraf_host::loader::load(&lib).is_err());
+    let count = plugin("netraf_count");
+    let library = netraf_host::loader::load(&count)
+        .unwrap_or_else(|e| panic!("{} after a refused plugin: {e}", count.display()));
+    assert_eq!(library.name(), "count");
 }
 
 /// plugin-api's own version, as its manifest says.
