@@ -1,12 +1,11 @@
-//! Fuzz target: netraf-wire's decode and the host's per-packet summary on any bytes under every link type netraf knows (the first input byte picks it); never panics, the layers lie inside the frame, and the summary is consistent.
+//! Fuzz target: netraf-wire's decode and plugin-api's `Packet::decode` (what the host hands every plugin) on any bytes under every link type netraf knows (the first input byte picks it); never panics, the layers lie inside the frame, and the packet is consistent and tells what the layers tell.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mycap_core::PacketHeader;
 use netraf_fuzz_corpus::Prefix;
-use netraf_host::decode::summarize;
 use netraf_wire::{decode, decode_inner, Layers, NetworkKind, TransportKind};
-use plugin_api::{Network, Transport};
+use plugin_api::{Network, Packet, Transport};
 
 fuzz_target!(|input: &[u8]| {
     let Some((&first, data)) = input.split_first() else {
@@ -29,65 +28,152 @@ fuzz_target!(|input: &[u8]| {
     if let Some(inner) = decode_inner(&layers, data) {
         check_layers(&inner, data);
     }
-    let s = summarize(&header, data);
-    assert_eq!(s, summarize(&header, data), "decoding is not deterministic");
-    assert_eq!(s.link_type, prefix.link_type.0);
+    let p = Packet::decode(&header, data);
+    assert_eq!(
+        fields(&p),
+        fields(&Packet::decode(&header, data)),
+        "decoding is not deterministic"
+    );
+    assert_eq!(p.link_type(), prefix.link_type);
+    assert_eq!(p.data(), data);
+    assert_eq!((p.caplen(), p.len()), (caplen, caplen));
+    assert_eq!(
+        (p.ts_ns(), p.ifindex(), p.ifname()),
+        (header.ts_ns, 1, "fuzz0")
+    );
+    assert_eq!(p.stripped_vlan(), prefix.vlan);
 
-    let ports = matches!(s.transport, Transport::Tcp | Transport::Udp);
-    let icmp = matches!(s.transport, Transport::Icmp | Transport::Icmpv6);
+    // What the layers tell, the packet tells.
+    assert_eq!(
+        [
+            p.link_span(),
+            p.network_span(),
+            p.transport_span(),
+            p.payload_span()
+        ],
+        [
+            layers.link,
+            layers.network,
+            layers.transport,
+            layers.payload
+        ],
+        "{p:?}"
+    );
+    assert_eq!((p.src_mac(), p.dst_mac()), (layers.src_mac, layers.dst_mac));
+    assert_eq!(p.ethertype(), layers.ethertype, "{p:?}");
+    assert_eq!(p.ip(), layers.ip, "{p:?}");
+    assert_eq!(p.ip_proto(), layers.protocol, "{p:?}");
+    assert_eq!(
+        (p.src_port(), p.dst_port()),
+        (layers.src_port, layers.dst_port)
+    );
+    assert_eq!(p.tcp(), layers.tcp, "{p:?}");
+    assert_eq!(p.arp(), layers.arp, "{p:?}");
+    assert_eq!(
+        (p.icmp_type(), p.icmp_code()),
+        (layers.icmp_type, layers.icmp_code)
+    );
+    assert_eq!(p.tunnel(), layers.tunnel, "{p:?}");
+    assert_eq!(p.vlans(), layers.vlans, "{p:?}");
+    assert_eq!(p.vlan_count(), layers.vlans.count(), "{p:?}");
+    assert_eq!(
+        p.vlan_id(),
+        layers.vlans.outermost().map(|tag| tag.id()),
+        "{p:?}"
+    );
+    assert_eq!(
+        p.payload().len(),
+        p.payload_span().map_or(0, |s| s.range().len())
+    );
+
+    let ports = matches!(p.transport(), Transport::Tcp | Transport::Udp);
+    let icmp = matches!(p.transport(), Transport::Icmp | Transport::Icmpv6);
     assert!(
-        ports || (s.src_port, s.dst_port) == (0, 0),
-        "ports without TCP/UDP: {s:?}"
+        ports || (p.src_port(), p.dst_port()) == (None, None),
+        "ports without TCP/UDP: {p:?}"
     );
     assert!(
-        icmp || (s.icmp_type, s.icmp_code) == (0, 0),
-        "ICMP fields without ICMP: {s:?}"
+        icmp || (p.icmp_type(), p.icmp_code()) == (None, None),
+        "ICMP fields without ICMP: {p:?}"
     );
-    let ip = matches!(s.network, Network::Ipv4 | Network::Ipv6);
+    let ip = matches!(p.network(), Network::Ipv4 | Network::Ipv6);
     assert!(
-        ip || s.transport == Transport::None,
-        "a transport without IP: {s:?}"
+        ip || p.transport() == Transport::None,
+        "a transport without IP: {p:?}"
     );
-    match s.ip_version {
-        0 => assert!(
-            s.src_ip == [0; 16] && s.dst_ip == [0; 16] && !ports && !icmp,
-            "addresses or a transport header without an IP version: {s:?}"
+    match p.ip() {
+        None => assert!(
+            p.src_ip().is_none() && p.dst_ip().is_none() && !ports && !icmp,
+            "addresses or a transport header without an IP header: {p:?}"
         ),
-        4 => {
-            assert_eq!(s.network, Network::Ipv4, "{s:?}");
-            assert!(
-                s.src_ip[4..] == [0; 12] && s.dst_ip[4..] == [0; 12],
-                "{s:?}"
-            );
+        Some(f) if f.version == 4 => {
+            assert_eq!(p.network(), Network::Ipv4, "{p:?}");
+            assert!(p.src_ip().is_some_and(|a| a.is_ipv4()), "{p:?}");
+            assert!(f.src[4..] == [0; 12] && f.dst[4..] == [0; 12], "{p:?}");
         }
-        6 => assert_eq!(s.network, Network::Ipv6, "{s:?}"),
-        v => panic!("IP version {v}: {s:?}"),
+        Some(f) if f.version == 6 => {
+            assert_eq!(p.network(), Network::Ipv6, "{p:?}");
+            assert!(p.dst_ip().is_some_and(|a| a.is_ipv6()), "{p:?}");
+        }
+        Some(f) => panic!("IP version {}: {p:?}", f.version),
     }
-    if s.network == Network::Arp {
-        assert_eq!(s.transport, Transport::None, "{s:?}");
+    if p.network() == Network::Arp {
+        assert_eq!(p.transport(), Transport::None, "{p:?}");
     }
-    if s.vlan_count == 0 {
-        assert_eq!(s.vlan_id, 0, "a VLAN id without a tag: {s:?}");
+    if p.vlan_count() == 0 {
+        assert_eq!(p.vlan_id(), None, "a VLAN id without a tag: {p:?}");
     }
-    assert!(s.vlan_id <= 0x0fff, "{s:?}");
+    assert!(p.vlan_id().map_or(true, |id| id <= 0x0fff), "{p:?}");
     if prefix.vlan.is_some() {
-        assert!(s.vlan_count >= 1, "the stripped tag is not counted: {s:?}");
+        assert!(
+            p.vlan_count() >= 1,
+            "the stripped tag is not counted: {p:?}"
+        );
     }
-    if !s.has_macs {
-        assert_eq!(s.dst_mac, [0; 6], "a destination MAC without MACs: {s:?}");
-    } else {
-        assert_eq!(s.broadcast, s.dst_mac == [0xff; 6], "{s:?}");
+    if let Some(dst) = p.dst_mac() {
+        assert_eq!(p.is_broadcast(), dst == [0xff; 6], "{p:?}");
     }
     // Ports come from the first bytes of a header that is all there, inside
     // the captured bytes.
-    let shown = [s.src_port.to_be_bytes(), s.dst_port.to_be_bytes()].concat();
-    if ports {
+    if let (Some(src), Some(dst)) = (p.src_port(), p.dst_port()) {
+        let shown = [src.to_be_bytes(), dst.to_be_bytes()].concat();
         assert!(
             data.windows(4).any(|w| w == shown.as_slice()),
-            "ports not in the frame: {s:?}"
+            "ports not in the frame: {p:?}"
         );
     }
 });
+
+/// Everything a plugin can read of `p`, to compare two decodes.
+fn fields<'a>(p: &Packet<'a>) -> impl PartialEq + std::fmt::Debug + 'a {
+    (
+        (p.ts_ns(), p.caplen(), p.len(), p.ifindex(), p.ifname()),
+        (
+            p.packet_type(),
+            p.link_type(),
+            p.is_broadcast(),
+            p.network(),
+            p.transport(),
+        ),
+        (p.vlans(), p.vlan_count(), p.vlan_id(), p.stripped_vlan()),
+        (
+            p.link_span(),
+            p.network_span(),
+            p.transport_span(),
+            p.payload_span(),
+        ),
+        (
+            p.src_mac(),
+            p.dst_mac(),
+            p.ethertype(),
+            p.ip(),
+            p.src_ip(),
+            p.dst_ip(),
+        ),
+        (p.ip_proto(), p.src_port(), p.dst_port(), p.tcp(), p.arp()),
+        (p.icmp_type(), p.icmp_code(), p.tunnel()),
+    )
+}
 
 /// What must hold of any decode: every span inside the frame, and fields
 /// only with the layer that carries them.

@@ -2,10 +2,10 @@
 //!
 //! `cargo build --release -p netraf-tests --example netraf_noop && cargo bench -p netraf-host --bench chain`
 //!
-//! The packet is decoded once outside the loop ([`Chain::deliver`]), so the
-//! figures are the dispatch alone: for every plugin, a call through the
-//! ABI-stable handler object into the library, its panic guard and the
-//! verdict. The summary line gives ns per plugin per packet over the direct call.
+//! The packet is decoded once outside the loop ([`Packet::decode`], then
+//! [`Chain::deliver`]), so the figures are the dispatch alone: for every
+//! plugin, a call through the plugin's hooks table into the library, its
+//! panic guard and the verdict. The summary line gives ns per plugin per packet over the direct call.
 
 // criterion's macros define the benchmark's `main` and group without docs.
 #![allow(missing_docs)]
@@ -16,8 +16,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use mycap_core::{LinkType, PacketHeader, PacketType};
-use netraf_host::chain::{packet_view, Chain};
-use netraf_host::decode::summarize;
+use netraf_host::chain::Chain;
 use netraf_host::loader;
 use plugin_api::{Packet, Verdict};
 
@@ -82,17 +81,16 @@ fn bench(c: &mut Criterion) {
         link_type: LinkType::ETHERNET,
         vlan: None,
     };
-    let summary = summarize(&header, &data);
+    let packet = Packet::decode(&header, &data);
     let mut group = c.benchmark_group("dispatch");
     group.bench_function("direct call", |b| {
-        let packet = packet_view(&header, &data, &summary);
         let call: fn(&Packet<'_>) -> Verdict = direct;
         b.iter(|| black_box(call)(black_box(&packet)));
     });
     for n in std::iter::once(0).chain(PLUGINS) {
         let mut chain = chain_of(n, &lib);
         group.bench_with_input(BenchmarkId::new("chain", n), &n, |b, _| {
-            b.iter(|| chain.deliver(black_box(&header), black_box(&data), black_box(&summary)));
+            b.iter(|| chain.deliver(black_box(&packet)));
         });
     }
     group.finish();

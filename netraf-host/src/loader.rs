@@ -156,7 +156,12 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         )
     })?;
     let at = copy.path();
-    let header = lib_header_from_path(&at).map_err(|e| explain(path, &at, &e))?;
+    let header = lib_header_from_path(&at);
+    // Refused or not, the copy may now be loaded, and is never unloaded: its
+    // descriptor number stays taken, or the next copy would get the same
+    // `/proc/self/fd/N` path and the dynamic loader would hand back this one.
+    copy.keep();
+    let header = header.map_err(|e| explain(path, &at, &e))?;
     let module = header
         .init_root_module::<PluginMod_Ref>()
         .map_err(|e| explain(path, &at, &e))?;
@@ -175,7 +180,6 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         path.display(),
         at.display()
     );
-    copy.keep();
     loaded.insert(id, library);
     Ok(library)
 }
@@ -293,7 +297,7 @@ fn one_line(text: &str) -> String {
 /// Picks the real cause out of abi_stable's layout report, which lists the
 /// nested fields from the root module down to the mismatch, then the layouts,
 /// then `Error:` lines; the last such block is the innermost cause. Gives e.g.
-/// `mismatched type at PacketSummary.vlan_id: host expects u16, plugin has u32`.
+/// `mismatched type at RawHandler.hooks: host expects c_void, plugin has u64`.
 fn summarize_layout_error(text: &str) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let block = lines
@@ -332,16 +336,20 @@ fn summarize_layout_error(text: &str) -> String {
         }
     }
     let mut out = what.to_string();
-    match trail.last() {
-        Some(("0", ty)) => out.push_str(&format!(" in type {ty}")),
-        Some((field, _)) => {
-            let owner = trail.iter().rev().find(|(n, _)| *n == "0").map(|(_, t)| *t);
-            match owner {
-                Some(owner) => out.push_str(&format!(" at {owner}.{field}")),
-                None => out.push_str(&format!(" at field {field}")),
-            }
+    // A pointee (`0` right after a named field) is reported as that field.
+    let mut end = trail.len();
+    if let [.., (field, _), ("0", _)] = trail.as_slice() {
+        if *field != "0" {
+            end -= 1;
         }
-        None => {}
+    }
+    match &trail[..end] {
+        [.., (_, owner), (field, _)] if *field != "0" => {
+            out.push_str(&format!(" at {owner}.{field}"));
+        }
+        [(field, _)] if *field != "0" => out.push_str(&format!(" at field {field}")),
+        [.., (_, ty)] => out.push_str(&format!(" in type {ty}")),
+        [] => {}
     }
     if let (Some(expected), Some(found)) = (after("Expected:"), after("Found:")) {
         out.push_str(&format!(": host expects {expected}, plugin has {found}"));
@@ -373,45 +381,68 @@ mod tests {
         <other>
         field_name:0
         type:PluginMod
-        size:72 align:8
-        field_name:0
-        type:PacketSummary
-        size:68 align:4
+        size:88 align:8
+        field_name:new
+        type:AFunctionPointer
+        field_name:__returns
+        type:RResult
+        field_name:field_0
+        type:RawHandler
+        size:24 align:8
     Layout of expected type:
-        type:PacketSummary
+        type:RawHandler
     Error:incompatible type size
     Expected:
-        64
+        16
     Found:
-        68
+        24
     1 error(s)inside:
         <other>
         field_name:0
         type:PluginMod
-        field_name:summary
-        type:&'a  PacketSummary
+        field_name:new
+        type:AFunctionPointer
+        fn pointer(s):
+            fn(config,: RStr<'a>)->RResult
+        field_name:__returns
+        type:RResult
+        field_name:field_0
+        type:RawHandler
+        field_name:hooks
+        type:*const u64
         field_name:0
-        type:PacketSummary
-        field_name:vlan_id
-        type:u32
+        type:u64
     Layout of expected type:
-        type:u16
+        type:c_void
     Layout of found type:
-        type:u32
+        type:u64
     Error:mismatched type
     Expected:
-        u16
+        c_void
     Found:
-        u32
+        u64
 ";
         assert_eq!(
             summarize_layout_error(text),
-            "mismatched type at PacketSummary.vlan_id: host expects u16, plugin has u32"
+            "mismatched type at RawHandler.hooks: host expects c_void, plugin has u64"
         );
         let first_block = &text[..text.find("    1 error(s)").unwrap()];
         assert_eq!(
             summarize_layout_error(first_block),
-            "incompatible type size in type PacketSummary: host expects 64, plugin has 68"
+            "incompatible type size at RResult.field_0: host expects 16, plugin has 24"
+        );
+        let whole_type = "
+    1 error(s)inside:
+        field_name:0
+        type:PluginMod
+        field_name:0
+        type:Hooks
+    Layout of expected type:
+    Error:incompatible type size
+";
+        assert_eq!(
+            summarize_layout_error(whole_type),
+            "incompatible type size in type Hooks"
         );
         assert_eq!(summarize_layout_error("garbage"), "layout mismatch");
     }

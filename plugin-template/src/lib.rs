@@ -22,7 +22,7 @@ impl Plugin for ArpWatch {
     }
 
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
-        if packet.summary.network == Network::Arp {
+        if packet.network() == Network::Arp {
             self.arp += 1;
         }
         Ok(Verdict::Continue)

@@ -69,7 +69,7 @@ impl Plugin for TestKit {
         }
         self.packets += 1;
         if self.seen.len() < 100_000 {
-            self.seen.push(packet.ts_ns);
+            self.seen.push(packet.ts_ns());
         }
         if self.settings.mode == Mode::StopEveryOther && self.packets % 2 == 0 {
             Ok(Verdict::Stop)

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use mycap_core::{Error, PacketHeader, Session, Verdict};
-use netraf_host::decode::summarize;
 use netraf_tests::corpus::{self, Csv, Differences};
-use plugin_api::{Network, Transport};
+use plugin_api::{Network, Packet, Transport};
 
 /// The per-frame columns of `outermost.csv`, in its order.
 pub(crate) const COLUMNS: [&str; 11] = [
@@ -53,20 +52,20 @@ fn read(path: &Path) -> Reading {
             "caplen is the slice length"
         );
         assert!(header.len >= header.caplen, "len at least caplen");
-        let s = summarize(header, data);
+        let packet = Packet::decode(header, data);
         let mut bump = |column: &'static str| *counts.entry(column).or_default() += 1;
         bump("packets");
         bytes += data.len() as u64;
-        if s.broadcast {
+        if packet.is_broadcast() {
             bump("broadcast");
         }
-        bump(match s.network {
+        bump(match packet.network() {
             Network::Arp => "arp",
             Network::Ipv4 => "ipv4",
             Network::Ipv6 => "ipv6",
             Network::Other => "l3_other",
         });
-        match s.transport {
+        match packet.transport() {
             Transport::None => {}
             Transport::Tcp => bump("tcp"),
             Transport::Udp => bump("udp"),

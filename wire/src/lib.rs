@@ -14,8 +14,8 @@
 //! - the rules of what a frame's layers are ([`decode`] into [`Layers`]):
 //!   which link framings, tags and tunnels are walked, which headers count
 //!   as all there, and where each layer starts. [`decode_with`] hands the
-//!   same fields to a [`Sink`] instead: netraf's host writes the few it
-//!   shares with plugins straight into their summary.
+//!   same fields to a [`Sink`] instead: plugin-api's `Packet::decode`
+//!   writes each straight into the packet that plugins see.
 //!
 //! No allocation, no unsafe code: only bounds-checked reads of the bytes.
 

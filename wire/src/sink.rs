@@ -1,7 +1,7 @@
 //! Where [`crate::decode_with`] writes what it finds: one method per field, so that a caller keeps only what it reads.
 //!
 //! [`Layers`] keeps everything. A caller that needs a few fields (netraf's
-//! host, filling the plugins' summary) implements [`Sink`] with just those
+//! plugin-api, filling the packet plugins see) implements [`Sink`] with just those
 //! methods; the others default to doing nothing, and as the walk is inlined
 //! into the caller, what nobody keeps is never read from the frame.
 //!

@@ -58,10 +58,13 @@ pub struct Broadcast {
 }
 
 fn protocol(packet: &Packet<'_>) -> usize {
-    let s = packet.summary;
-    let udp = s.transport == Transport::Udp;
-    let ports = |a: u16, b: u16| udp && [s.src_port, s.dst_port].iter().any(|&p| p == a || p == b);
-    if s.network == Network::Arp {
+    let udp = packet.transport() == Transport::Udp;
+    let ports = |a: u16, b: u16| {
+        udp && [packet.src_port(), packet.dst_port()]
+            .iter()
+            .any(|&p| p == Some(a) || p == Some(b))
+    };
+    if packet.network() == Network::Arp {
         0
     } else if ports(67, 68) {
         1
@@ -93,17 +96,19 @@ impl Plugin for Broadcast {
     }
 
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
-        let s = packet.summary;
-        if !s.broadcast {
+        if !packet.is_broadcast() {
             return Ok(Verdict::Continue);
         }
+        // A broadcast without a source address (a raw IP capture) counts
+        // under 00:00:00:00:00:00.
+        let src_mac = packet.src_mac().unwrap_or_default();
         let proto = protocol(packet);
         self.frames += 1;
         self.by_protocol[proto] += 1;
         let tracked = self.sources.len() < self.settings.max_sources;
-        let source = match self.sources.get_mut(&s.src_mac) {
+        let source = match self.sources.get_mut(&src_mac) {
             Some(source) => source,
-            None if tracked => self.sources.entry(s.src_mac).or_default(),
+            None if tracked => self.sources.entry(src_mac).or_default(),
             None => {
                 self.untracked_frames += 1;
                 return Ok(Verdict::Continue);
@@ -111,7 +116,7 @@ impl Plugin for Broadcast {
         };
         source.frames += 1;
         source.by_protocol[proto] += 1;
-        let second = packet.ts_ns / 1_000_000_000;
+        let second = packet.ts_ns() / 1_000_000_000;
         if second != source.second {
             source.second = second;
             source.in_second = 0;
@@ -123,7 +128,7 @@ impl Plugin for Broadcast {
             self.storm_warnings += 1;
             eprintln!(
                 "broadcast: storm: {} sent more than {} broadcast frames in one second (on {}, latest {})",
-                mac_text(&s.src_mac),
+                mac_text(&src_mac),
                 self.settings.storm_pps,
                 plugin_api::escape(packet.ifname()),
                 PROTOCOLS[proto]
@@ -274,30 +279,55 @@ plugin_api::export_plugin! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugin_api::PacketSummary;
+    use plugin_api::{LinkType, PacketHeader, PacketType};
 
-    fn feed(b: &mut Broadcast, summary: &PacketSummary, ts_ns: u64) {
-        let packet = Packet {
+    /// Hands `frame` to `b` as a broadcast captured on eth0 at `ts_ns`.
+    fn feed(b: &mut Broadcast, frame: &[u8], ts_ns: u64) {
+        let caplen = u32::try_from(frame.len()).unwrap();
+        let header = PacketHeader {
             ts_ns,
+            caplen,
+            len: caplen,
             ifindex: 2,
-            pkttype: 1,
-            ifname: "eth0".into(),
-            ..Packet::new(&[0u8; 60], summary)
+            ifname: "eth0",
+            pkttype: PacketType::Broadcast,
+            link_type: LinkType::ETHERNET,
+            vlan: None,
         };
-        assert_eq!(b.on_packet(&packet), Ok(Verdict::Continue));
+        assert_eq!(
+            b.on_packet(&Packet::decode(&header, frame)),
+            Ok(Verdict::Continue)
+        );
     }
 
-    fn bcast(src: u8, network: Network, transport: Transport, port: u16) -> PacketSummary {
-        PacketSummary {
-            broadcast: true,
-            src_mac: [2, 0, 0, 0, 0, src],
-            dst_mac: [0xff; 6],
-            network,
-            transport,
-            dst_port: port,
-            src_port: 40000,
-            ..Default::default()
+    /// A 60-byte Ethernet frame from 02:00:00:00:00:`src` to `dst`: ARP
+    /// for `Network::Arp`, IPv4 for `Network::Ipv4` (UDP from port 40000 to
+    /// `port` for `Transport::Udp`), and a local experimental EtherType for
+    /// `Network::Other`.
+    fn frame(src: u8, dst: [u8; 6], network: Network, transport: Transport, port: u16) -> Vec<u8> {
+        let mut f = dst.to_vec();
+        f.extend([2, 0, 0, 0, 0, src]);
+        match network {
+            Network::Arp => {
+                f.extend([0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, src]);
+                f.extend([10, 0, 0, src, 0, 0, 0, 0, 0, 0, 10, 0, 0, 254]);
+            }
+            Network::Ipv4 | Network::Ipv6 => {
+                assert_eq!(transport, Transport::Udp, "only UDP is built");
+                f.extend([0x08, 0x00, 0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0]);
+                f.extend([10, 0, 0, src, 255, 255, 255, 255]);
+                f.extend([0x9c, 0x40]);
+                f.extend(port.to_be_bytes());
+                f.extend([0, 8, 0, 0]);
+            }
+            Network::Other => f.extend([0x88, 0xb5]),
         }
+        f.resize(60, 0);
+        f
+    }
+
+    fn bcast(src: u8, network: Network, transport: Transport, port: u16) -> Vec<u8> {
+        frame(src, [0xff; 6], network, transport, port)
     }
 
     #[test]
@@ -306,7 +336,7 @@ mod tests {
         let arp = bcast(1, Network::Arp, Transport::None, 0);
         let dhcp = bcast(2, Network::Ipv4, Transport::Udp, 67);
         let nb = bcast(3, Network::Ipv4, Transport::Udp, 137);
-        let unicast = PacketSummary::default();
+        let unicast = frame(4, [2, 0, 0, 0, 0, 9], Network::Ipv4, Transport::Udp, 67);
         for i in 0..5 {
             feed(&mut b, &arp, 1_000_000_000 + i);
         }
@@ -352,8 +382,8 @@ mod tests {
         let arp = |src| bcast(src, Network::Arp, Transport::None, 0);
         let dhcp = |src| bcast(src, Network::Ipv4, Transport::Udp, 67);
         // Source 1 sends on both workers, 2 on the first, 3 and 4 on the second.
-        let w0: Vec<PacketSummary> = vec![arp(1), arp(1), dhcp(2), dhcp(2), dhcp(2)];
-        let w1: Vec<PacketSummary> = vec![dhcp(1), dhcp(1), arp(3), arp(4)];
+        let w0: Vec<Vec<u8>> = vec![arp(1), arp(1), dhcp(2), dhcp(2), dhcp(2)];
+        let w1: Vec<Vec<u8>> = vec![dhcp(1), dhcp(1), arp(3), arp(4)];
         let mut all = Broadcast::new(config).unwrap();
         let mut parts = [
             Broadcast::new(config).unwrap(),

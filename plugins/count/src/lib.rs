@@ -83,15 +83,16 @@ impl Plugin for Count {
     }
 
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
-        let s = packet.summary;
-        self.total.add(packet.caplen);
-        self.wire_bytes += u64::from(packet.len);
-        self.network[s.network.index()] += 1;
+        let caplen = packet.caplen();
+        self.total.add(caplen);
+        self.wire_bytes += u64::from(packet.len());
+        let network = packet.network();
+        self.network[network.index()] += 1;
         // Only frames whose network header is IP have a transport column.
-        if let (Some(i), Network::Ipv4 | Network::Ipv6) = (s.transport.ip_index(), s.network) {
+        if let (Some(i), Network::Ipv4 | Network::Ipv6) = (packet.transport().ip_index(), network) {
             self.transport[i] += 1;
         }
-        if s.broadcast {
+        if packet.is_broadcast() {
             self.broadcast += 1;
         }
         self.pkttypes[packet.packet_type().index()] += 1;
@@ -101,16 +102,16 @@ impl Plugin for Count {
             _ => self.by_name.get(ifname).copied(),
         };
         if let Some(i) = known {
-            self.interfaces[i].1.add(packet.caplen);
+            self.interfaces[i].1.add(caplen);
             self.last_interface = Some(i);
         } else if self.interfaces.len() < MAX_INTERFACES {
             let i = self.interfaces.len();
             self.by_name.insert(ifname.to_string(), i);
             self.interfaces.push((ifname.to_string(), Tally::default()));
-            self.interfaces[i].1.add(packet.caplen);
+            self.interfaces[i].1.add(caplen);
             self.last_interface = Some(i);
         } else {
-            self.others.add(packet.caplen);
+            self.others.add(caplen);
         }
         Ok(Verdict::Continue)
     }
@@ -185,43 +186,66 @@ plugin_api::export_plugin! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugin_api::PacketSummary;
+    use plugin_api::{LinkType, PacketHeader};
 
-    fn feed(count: &mut Count, summary: &PacketSummary, ifname: &str, pkttype: u8, caplen: u32) {
-        let data = vec![0u8; caplen as usize];
-        let packet = Packet {
+    /// Ethernet from 02:00:00:00:00:01 to `dst`, of EtherType `ethertype`.
+    fn ethernet(dst: [u8; 6], ethertype: u16) -> Vec<u8> {
+        let mut frame = dst.to_vec();
+        frame.extend([2, 0, 0, 0, 0, 1]);
+        frame.extend(ethertype.to_be_bytes());
+        frame
+    }
+
+    /// A frame of `caplen` bytes: IPv4 10.0.0.1 → 10.0.0.2, TCP 40000 → 80
+    /// (ACK), and zeros as the payload.
+    fn tcp(caplen: usize) -> Vec<u8> {
+        let mut frame = ethernet([2, 0, 0, 0, 0, 2], 0x0800);
+        let ip_len = u16::try_from(caplen - 14).unwrap().to_be_bytes();
+        frame.extend([0x45, 0, ip_len[0], ip_len[1], 0, 1, 0x40, 0, 64, 6, 0, 0]);
+        frame.extend([10, 0, 0, 1, 10, 0, 0, 2]);
+        frame.extend([
+            0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff,
+        ]);
+        frame.extend([0, 0, 0, 0]);
+        frame.resize(caplen, 0);
+        frame
+    }
+
+    /// A broadcast ARP request (42 bytes): who has 10.0.0.2, tell 10.0.0.1.
+    fn arp() -> Vec<u8> {
+        let mut frame = ethernet([0xff; 6], 0x0806);
+        frame.extend([0, 1, 0x08, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1]);
+        frame.extend([0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
+        frame
+    }
+
+    /// Hands `frame` to `count` as captured on `ifname`, with packet type
+    /// `pkttype` (the kernel's number), 4 bytes longer on the wire.
+    fn feed(count: &mut Count, frame: &[u8], ifname: &str, pkttype: u8) {
+        let caplen = u32::try_from(frame.len()).unwrap();
+        let header = PacketHeader {
             ts_ns: 1,
+            caplen,
             len: caplen + 4,
             ifindex: 1,
-            pkttype,
-            ifname: ifname.into(),
-            ..Packet::new(&data, summary)
+            ifname,
+            pkttype: PacketType::from_sll(pkttype),
+            link_type: LinkType::ETHERNET,
+            vlan: None,
         };
+        let packet = Packet::decode(&header, frame);
         assert_eq!(count.on_packet(&packet), Ok(Verdict::Continue));
     }
 
     #[test]
     fn counts_by_protocol_pkttype_and_interface() {
         let mut c = Count::new("").unwrap();
-        let tcp = PacketSummary {
-            network: Network::Ipv4,
-            transport: Transport::Tcp,
-            ..Default::default()
-        };
-        let arp = PacketSummary {
-            network: Network::Arp,
-            broadcast: true,
-            ..Default::default()
-        };
-        let odd = PacketSummary {
-            network: Network::Other,
-            transport: Transport::Other,
-            ..Default::default()
-        };
-        feed(&mut c, &tcp, "eth0", 0, 100);
-        feed(&mut c, &tcp, "eth1", 4, 60);
-        feed(&mut c, &arp, "eth0", 1, 42);
-        feed(&mut c, &odd, "eth0", 9, 10);
+        // Cut short before the EtherType: no network header.
+        let odd = [2u8, 0, 0, 0, 0, 2, 2, 0, 0, 0];
+        feed(&mut c, &tcp(100), "eth0", 0);
+        feed(&mut c, &tcp(60), "eth1", 4);
+        feed(&mut c, &arp(), "eth0", 1);
+        feed(&mut c, &odd, "eth0", 9);
         let r: Value = serde_json::from_str(&c.report().unwrap()).unwrap();
         assert_eq!(r["packets"], 4);
         assert_eq!(r["bytes"], 212);
@@ -230,7 +254,7 @@ mod tests {
             r["network"],
             json!({"arp": 1, "ipv4": 2, "ipv6": 0, "other": 1})
         );
-        // The non-IP frame has no transport column even if the summary says Other.
+        // Only the IP frames have a transport column.
         assert_eq!(
             r["transport"],
             json!({"tcp": 2, "udp": 0, "icmp": 0, "icmpv6": 0, "other": 0})
@@ -247,10 +271,10 @@ mod tests {
     #[test]
     fn rate_lines_follow_ticks_and_skip_time_jumps() {
         let mut c = Count::new("interval = 2").unwrap();
-        let s = PacketSummary::default();
+        let frame = tcp(100);
         let sec = 1_000_000_000;
         c.on_tick(10 * sec).unwrap();
-        feed(&mut c, &s, "eth0", 0, 100);
+        feed(&mut c, &frame, "eth0", 0);
         c.on_tick(11 * sec).unwrap();
         assert_eq!(c.last_ns, 10 * sec, "no line before the interval");
         c.on_tick(12 * sec).unwrap();
@@ -259,7 +283,7 @@ mod tests {
             (12 * sec, 1),
             "a line at the interval"
         );
-        feed(&mut c, &s, "eth0", 0, 100);
+        feed(&mut c, &frame, "eth0", 0);
         c.on_tick(1_000 * sec).unwrap();
         assert_eq!(
             (c.last_ns, c.last.packets),

@@ -527,23 +527,32 @@ fn refused_line(lib: &Path) -> (String, String) {
 
 #[test]
 fn a_plugin_built_against_a_changed_layout_is_refused_with_one_line() {
+    // The constructor's result, which abi_stable checks: its pointer to the
+    // hooks table changes type.
     let lib = build_fixture_plugin("abi-mismatch", "layout", |file, text| {
-        if file != "summary.rs" {
+        if file != "handler.rs" {
             return text;
         }
-        let changed = text.replace("pub vlan_id: u16,", "pub vlan_id: u32,");
-        assert_ne!(changed, text, "the field to change is gone from summary.rs");
+        let changed = text.replace("    hooks: *const c_void,\n}", "    hooks: *const u64,\n}");
+        assert_ne!(changed, text, "the field to change is gone from handler.rs");
         changed
     });
     let (line, debug) = refused_line(&lib);
     assert!(debug.contains("Layout of expected type"), "{debug}");
     assert!(
         line.contains(
-            "incompatible plugin ABI (mismatched type at PacketSummary.vlan_id: \
-             host expects u16, plugin has u32)"
+            "incompatible plugin ABI (mismatched type at RawHandler.hooks: \
+             host expects c_void, plugin has u64)"
         ),
         "{line}"
     );
+    // The refused library stays mapped: a plugin loaded after it in the same
+    // process is itself, not the refused one again.
+    assert!(netraf_host::loader::load(&lib).is_err());
+    let count = plugin("netraf_count");
+    let library = netraf_host::loader::load(&count)
+        .unwrap_or_else(|e| panic!("{} after a refused plugin: {e}", count.display()));
+    assert_eq!(library.name(), "count");
 }
 
 /// plugin-api's own version, as its manifest says.
@@ -559,22 +568,22 @@ fn plugin_api_version() -> String {
 }
 
 #[test]
-fn a_plugin_built_against_an_older_plugin_api_is_refused_with_one_line() {
-    // 0.1: the layout before `Packet` carried the stripped VLAN tag.
+fn a_plugin_built_against_another_major_plugin_api_is_refused_with_one_line() {
+    // A later major version: a 1.x host runs no plugin of 2.x.
     let version = plugin_api_version();
     assert!(version.starts_with(plugin_api::ABI_VERSION), "{version}");
     let lib = build_fixture_plugin("abi-mismatch", "version", |file, text| {
         if file != "Cargo.toml" {
             return text;
         }
-        let changed = text.replace(&format!("version = \"{version}\""), "version = \"0.1.0\"");
+        let changed = text.replace(&format!("version = \"{version}\""), "version = \"2.0.0\"");
         assert_ne!(changed, text, "plugin-api's version line not found");
         changed
     });
     let (line, _) = refused_line(&lib);
     assert!(
         line.contains(&format!(
-            "built against plugin-api 0.1.0, which is incompatible with this host's plugin-api {version}"
+            "built against plugin-api 2.0.0, which is incompatible with this host's plugin-api {version}"
         )),
         "{line}"
     );

@@ -297,7 +297,7 @@ fn standalone_plugin_api_manifest() -> String {
 }
 
 /// Builds `tests/fixtures/<fixture>` against a copy of plugin-api whose files
-/// went through `change(file name, text)`; `variant` names this copy (and the
+/// went through `change(path under src/, text)`; `variant` names this copy (and the
 /// package, so that variants do not overwrite each other's library).
 pub fn build_fixture_plugin(
     fixture: &str,
@@ -310,13 +310,12 @@ pub fn build_fixture_plugin(
         &root.join("plugin-api/Cargo.toml"),
         &change("Cargo.toml", standalone_plugin_api_manifest()),
     );
-    for entry in std::fs::read_dir(api.join("src")).expect("plugin-api/src") {
-        let path = entry.expect("dir entry").path();
-        let text = std::fs::read_to_string(&path).expect("plugin-api source");
-        let file = path.file_name().expect("file name").to_string_lossy();
+    for file in source_files(&api.join("src"), Path::new("")) {
+        let text = std::fs::read_to_string(api.join("src").join(&file)).expect("plugin-api source");
+        let name = file.to_string_lossy();
         write_if_changed(
-            &root.join("plugin-api/src").join(&*file),
-            &change(&file, text),
+            &root.join("plugin-api/src").join(&file),
+            &change(&name, text),
         );
     }
     let fixture = workspace_dir().join("tests/fixtures").join(fixture);
@@ -339,6 +338,21 @@ pub fn build_fixture_plugin(
         &std::fs::read_to_string(fixture.join("src/lib.rs")).expect("fixture source"),
     );
     cargo_build(&root.join("plugin"), &package)
+}
+
+/// The files under `dir`, at any depth, as paths from `dir` (under `prefix`).
+fn source_files(dir: &Path, prefix: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("plugin-api source folder") {
+        let entry = entry.expect("dir entry");
+        let relative = prefix.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            files.extend(source_files(&entry.path(), &relative));
+        } else {
+            files.push(relative);
+        }
+    }
+    files
 }
 
 /// Follows the README's plugin section literally: beside a `netraf/` folder
