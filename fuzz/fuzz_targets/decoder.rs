@@ -36,7 +36,7 @@ fuzz_target!(|input: &[u8]| {
     );
     assert_eq!(p.link_type(), prefix.link_type);
     assert_eq!(p.data(), data);
-    assert_eq!((p.caplen(), p.len()), (caplen, caplen));
+    assert_eq!((p.caplen(), p.wire_len()), (caplen, caplen));
     assert_eq!(
         (p.ts_ns(), p.ifindex(), p.ifname()),
         (header.ts_ns, 1, "fuzz0")
@@ -147,7 +147,7 @@ fuzz_target!(|input: &[u8]| {
 /// Everything a plugin can read of `p`, to compare two decodes.
 fn fields<'a>(p: &Packet<'a>) -> impl PartialEq + std::fmt::Debug + 'a {
     (
-        (p.ts_ns(), p.caplen(), p.len(), p.ifindex(), p.ifname()),
+        (p.ts_ns(), p.caplen(), p.wire_len(), p.ifindex(), p.ifname()),
         (
             p.packet_type(),
             p.link_type(),

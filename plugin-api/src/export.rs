@@ -20,8 +20,8 @@
 /// The plugin's version is its crate's `CARGO_PKG_VERSION`.
 ///
 /// `requires` says which plugin-api a host must have at least for the
-/// plugin to work; without it, `1.0`: the plugin then loads into every
-/// 1.x host, and what its build knows of a later minor release (a packet
+/// plugin to work; without it, nothing beyond the major version: the plugin
+/// then loads into every 1.x host, and what its build knows of a later minor release (a packet
 /// field, a hook) reads as absent, or is not called, in an older host. A
 /// plugin that cannot work without a later addition says so here, and an
 /// older host refuses it with one line naming both versions.
@@ -32,10 +32,15 @@ macro_rules! export_plugin {
             plugin: $ty,
             name: $name,
             description: $description,
-            requires: "1.0",
+            requires: "",
         }
     };
     (plugin: $ty:ty, name: $name:expr, description: $description:expr, requires: $requires:expr $(,)?) => {
+        const _: () = assert!(
+            $requires.is_empty() || $crate::__private::version_met($requires, $crate::ABI_VERSION),
+            "export_plugin!: `requires` must be a MAJOR.MINOR that the plugin-api this plugin \
+             is built against meets"
+        );
         /// The plugin's root module, as the host loads it.
         pub fn netraf_plugin_root_module() -> $crate::PluginMod_Ref {
             use $crate::__private::abi_stable::prefix_type::PrefixTypeTrait;

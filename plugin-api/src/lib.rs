@@ -91,6 +91,7 @@ pub use netraf_wire as wire;
 /// The crates the plugin-side macro expansion names; not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::module::version_met;
     pub use abi_stable;
 }
 

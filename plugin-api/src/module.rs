@@ -47,8 +47,9 @@ pub struct PluginMod {
     /// The `MAJOR.MINOR` of the plugin-api the plugin was built against.
     pub abi_version: RStr<'static>,
     /// The least `MAJOR.MINOR` of plugin-api a host must have for the plugin
-    /// to work: what it cannot do without (by default `1.0`; see
-    /// [`export_plugin!`](crate::export_plugin)'s `requires`).
+    /// to work: what it cannot do without; empty (the default of
+    /// [`export_plugin!`](crate::export_plugin)'s `requires`) for nothing
+    /// beyond the major version, which abi_stable checks.
     pub requires: RStr<'static>,
     /// The plugin's name, e.g. `count`.
     pub name: RStr<'static>,
@@ -79,7 +80,7 @@ impl PluginMod_Ref {
     pub fn check_requires(self) -> Result<(), String> {
         let requires = self.requires().as_str();
         let built = self.abi_version().as_str();
-        if version_met(requires, ABI_VERSION) {
+        if requires.is_empty() || version_met(requires, ABI_VERSION) {
             Ok(())
         } else {
             Err(format!(
@@ -106,16 +107,45 @@ impl PluginMod_Ref {
     }
 }
 
-/// `MAJOR.MINOR` of a version string (`"1.2"` or `"1.2.3"`).
-fn major_minor(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
+/// `MAJOR.MINOR` of a version string (`"1.2"` or `"1.2.3"`): two decimal
+/// numbers before the end or a dot.
+const fn major_minor(version: &str) -> Option<(u32, u32)> {
+    let bytes = version.as_bytes();
+    let mut numbers = [0u32; 2];
+    let mut which = 0;
+    let mut digits = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'.' {
+            if digits == 0 {
+                return None;
+            }
+            if which == 1 {
+                return Some((numbers[0], numbers[1]));
+            }
+            which += 1;
+            digits = 0;
+        } else if b.is_ascii_digit() && digits < 9 {
+            numbers[which] = numbers[which] * 10 + (b - b'0') as u32;
+            digits += 1;
+        } else {
+            return None;
+        }
+        i += 1;
+    }
+    if which == 1 && digits > 0 {
+        Some((numbers[0], numbers[1]))
+    } else {
+        None
+    }
 }
 
-/// Whether a host of plugin-api `host` meets a plugin's requirement `requires`.
-pub(crate) fn version_met(requires: &str, host: &str) -> bool {
+/// Whether a host of plugin-api `host` meets a plugin's requirement
+/// `requires`: the same major version, and a minor version at least the
+/// required one. `export_plugin!` also checks at compile time that a
+/// plugin's `requires` is met by the plugin-api it is built against.
+pub const fn version_met(requires: &str, host: &str) -> bool {
     match (major_minor(requires), major_minor(host)) {
         (Some((rm, rn)), Some((hm, hn))) => rm == hm && rn <= hn,
         _ => false,
@@ -142,6 +172,10 @@ mod tests {
         assert!(!version_met("2.0", "1.9"));
         assert!(!version_met("1.0", "2.0"));
         assert!(!version_met("one", "1.0"));
+        assert!(!version_met("1.", "1.0"));
+        assert!(!version_met("1", "1.0"));
+        assert!(version_met("1.2.3", "1.10"));
+        assert!(!version_met("1.10", "1.9"));
         assert!(version_met(ABI_VERSION, ABI_VERSION));
     }
 }

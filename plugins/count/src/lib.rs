@@ -85,7 +85,7 @@ impl Plugin for Count {
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
         let caplen = packet.caplen();
         self.total.add(caplen);
-        self.wire_bytes += u64::from(packet.len());
+        self.wire_bytes += u64::from(packet.wire_len());
         let network = packet.network();
         self.network[network.index()] += 1;
         // Only frames whose network header is IP have a transport column.

@@ -465,7 +465,7 @@ fn a_1_0_plugin_gives_the_same_answers_in_a_1_0_host_a_1_1_host_and_netraf_host(
     let config = dir.write(
         "census.toml",
         &format!(
-            "[[plugin]]\npath = {:?}\n",
+            "[[plugin]]\nname = \"census\"\npath = {:?}\n",
             lab.plugin_1_0.display().to_string()
         ),
     );

@@ -195,7 +195,10 @@ fn standard_input_count_limit_and_text_log() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 5, "{out}");
     assert!(
-        lines[0].contains(" 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff ARP len 42/42"),
+        lines[0].contains(
+            " 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff ARP Request who-has 10.0.0.254 tell 10.0.0.1 \
+             len 42/42"
+        ),
         "{out}"
     );
     assert!(
@@ -362,7 +365,10 @@ fn a_reader_that_closes_the_log_pipe_ends_the_run_cleanly() {
     let mut first = String::new();
     reader.read_line(&mut first).expect("read the first line");
     drop(reader);
-    assert!(first.contains(" ARP len 42/42"), "{first:?}");
+    assert!(
+        first.contains(" ARP Request who-has 10.0.0.254 tell 10.0.0.1 len 42/42"),
+        "{first:?}"
+    );
 
     let started = Instant::now();
     let status = loop {

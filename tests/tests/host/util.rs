@@ -310,6 +310,11 @@ pub fn build_fixture_plugin(
         &root.join("plugin-api/Cargo.toml"),
         &change("Cargo.toml", standalone_plugin_api_manifest()),
     );
+    // The crate's front page is its README.
+    write_if_changed(
+        &root.join("plugin-api/README.md"),
+        &std::fs::read_to_string(api.join("README.md")).expect("plugin-api/README.md"),
+    );
     for file in source_files(&api.join("src"), Path::new("")) {
         let text = std::fs::read_to_string(api.join("src").join(&file)).expect("plugin-api source");
         let name = file.to_string_lossy();

@@ -228,7 +228,7 @@ impl CaptureOutput {
             false
         };
         let mut caplen = packet.data().len();
-        let mut len = packet.len();
+        let mut len = packet.wire_len();
         if rebuilt {
             // The wire length grows or shrinks with the captured bytes.
             let grown = self.scratch.len() as i64 - caplen as i64;

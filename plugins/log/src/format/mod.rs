@@ -182,7 +182,7 @@ pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
     out.write_all(b" len ")?;
     write_dec(out, u64::from(packet.caplen()))?;
     out.write_all(b"/")?;
-    write_dec(out, u64::from(packet.len()))?;
+    write_dec(out, u64::from(packet.wire_len()))?;
     out.write_all(b"\n")
 }
 
@@ -456,7 +456,7 @@ pub fn write_json(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
         }
     }
     json_num(out, "caplen", u64::from(packet.caplen()))?;
-    json_num(out, "len", u64::from(packet.len()))?;
+    json_num(out, "len", u64::from(packet.wire_len()))?;
     out.write_all(b"}\n")
 }
 

@@ -27,5 +27,6 @@ pub use tick_clock::{TickClock, TICK_NS};
 /// The crates the plugin-side macro expansion names.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::module::version_met;
     pub use abi_stable;
 }

@@ -85,7 +85,7 @@ impl From<RawSpan> for Span {
 /// Since plugin-api 1.0 (every accessor here).
 #[repr(C)]
 pub struct Packet<'a> {
-    /// `size_of::<Packet>()` in the host's build: the fields past it are not there.
+    /// [`SIZE`] in the host's build: the fields past it are not there.
     pub(crate) size: u32,
     /// Which optional fields hold a value ([`bit`]).
     pub(crate) present: u32,
@@ -143,7 +143,10 @@ pub struct Packet<'a> {
     pub(crate) tunnel_kind: u8,
     pub(crate) tunnel_link_type: u8,
     pub(crate) tunnel_inner: RawSpan,
-    pub(crate) _bytes: PhantomData<&'a [u8]>,
+    /// Where the fields end: [`SIZE`] is this marker's offset, not the
+    /// struct's size, which may hold tail padding that a later field would
+    /// fill. Fields are added right before it.
+    pub(crate) _end: PhantomData<&'a [u8]>,
 }
 
 // SAFETY: a `Packet` is a view of borrowed bytes and a borrowed name, like
@@ -154,8 +157,11 @@ unsafe impl Send for Packet<'_> {}
 #[allow(unsafe_code)]
 unsafe impl Sync for Packet<'_> {}
 
-/// The struct's size in this build, as its `size` field says it.
-pub(crate) const SIZE: u32 = std::mem::size_of::<Packet<'static>>() as u32;
+/// The bytes that hold the struct's fields in this build, as its `size`
+/// field says it: up to its last field, without tail padding, so that a
+/// field a later release puts there counts as missing in a packet of this
+/// build.
+pub(crate) const SIZE: u32 = std::mem::offset_of!(Packet<'static>, _end) as u32;
 
 impl<'a> Packet<'a> {
     /// Decodes `data`, captured as `header` says, into the packet every
@@ -229,7 +235,7 @@ impl<'a> Packet<'a> {
             tunnel_kind: 0,
             tunnel_link_type: 0,
             tunnel_inner: RawSpan::default(),
-            _bytes: PhantomData,
+            _end: PhantomData,
         }
     }
 
@@ -262,14 +268,8 @@ impl<'a> Packet<'a> {
 
     /// Length of the packet on the wire (at least [`Packet::caplen`]).
     #[inline]
-    pub fn len(&self) -> u32 {
+    pub fn wire_len(&self) -> u32 {
         self.len
-    }
-
-    /// Whether nothing was captured of the packet.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.data_len == 0
     }
 
     /// Interface index (for files: the pcapng interface id, or 0).
@@ -563,7 +563,7 @@ impl std::fmt::Debug for Packet<'_> {
         f.debug_struct("Packet")
             .field("ts_ns", &self.ts_ns())
             .field("caplen", &self.caplen())
-            .field("len", &self.len())
+            .field("wire_len", &self.wire_len())
             .field("ifname", &self.ifname())
             .field("packet_type", &self.packet_type())
             .field("link_type", &self.link_type())
