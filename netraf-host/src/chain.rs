@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use mycap_core::PacketHeader;
-use plugin_api::{Handler, Packet, TickClock, Verdict};
+use plugin_api::{Handler, Packet, PacketDecoder, TickClock, Verdict};
 
 use crate::config::PluginEntry;
 use crate::loader::{self, Library, LoadError};
@@ -204,10 +204,43 @@ struct Slot {
     failed: Option<String>,
 }
 
+/// Hands `packet` to every enabled plugin of `slots` in order, until one
+/// answers [`Verdict::Stop`] or [`Verdict::End`] (the first to end is
+/// kept in `ended_by`); how many plugins saw it.
+#[inline]
+fn deliver(slots: &mut [Slot], ended_by: &mut Option<usize>, packet: &Packet<'_>) -> usize {
+    let mut seen = 0;
+    for (i, slot) in slots.iter_mut().enumerate() {
+        if slot.failed.is_some() {
+            continue;
+        }
+        seen += 1;
+        match slot.handler.on_packet(packet) {
+            Ok(Verdict::Continue) => {}
+            Ok(Verdict::Stop) => break,
+            Ok(Verdict::End) => {
+                if ended_by.is_none() {
+                    log::info!(
+                        "plugin '{}' ({}) ended the run",
+                        slot.name,
+                        slot.path.display()
+                    );
+                    *ended_by = Some(i);
+                }
+                break;
+            }
+            Err(message) => disable(slot, "on_packet", message),
+        }
+    }
+    seen
+}
+
 /// One instance of every plugin, in order, with the tick clock.
 pub struct Chain {
     slots: Vec<Slot>,
     clock: TickClock,
+    /// Where each packet is decoded, once for every plugin.
+    decoder: PacketDecoder,
     /// The plugin that answered [`Verdict::End`], if one did.
     ended_by: Option<usize>,
     /// Whether [`Chain::shutdown`] ran: it runs once, at the latest when the
@@ -227,6 +260,7 @@ impl Chain {
         Chain {
             slots: Vec::new(),
             clock: TickClock::new(),
+            decoder: PacketDecoder::new(),
             ended_by: None,
             shut_down: false,
         }
@@ -276,35 +310,13 @@ impl Chain {
             return 0;
         }
         self.advance(header.ts_ns);
-        self.deliver(&Packet::decode(header, data))
+        let packet = self.decoder.decode(header, data);
+        deliver(&mut self.slots, &mut self.ended_by, packet)
     }
 
     /// Hands an already decoded packet to the chain (no tick).
     pub fn deliver(&mut self, packet: &Packet<'_>) -> usize {
-        let mut seen = 0;
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            if slot.failed.is_some() {
-                continue;
-            }
-            seen += 1;
-            match slot.handler.on_packet(packet) {
-                Ok(Verdict::Continue) => {}
-                Ok(Verdict::Stop) => break,
-                Ok(Verdict::End) => {
-                    if self.ended_by.is_none() {
-                        log::info!(
-                            "plugin '{}' ({}) ended the run",
-                            slot.name,
-                            slot.path.display()
-                        );
-                        self.ended_by = Some(i);
-                    }
-                    break;
-                }
-                Err(message) => disable(slot, "on_packet", message),
-            }
-        }
-        seen
+        deliver(&mut self.slots, &mut self.ended_by, packet)
     }
 
     /// Moves the chain's clock to `now_ns` (packet time, or wall time on an

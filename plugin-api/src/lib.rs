@@ -76,7 +76,7 @@ pub use handler::{Handler, Hooks, RawHandler, Verdict};
 pub use kinds::{Network, Transport};
 pub use mac_text::MacText;
 pub use module::{PluginMod, PluginMod_Ref, ABI_VERSION};
-pub use packet::Packet;
+pub use packet::{Packet, PacketDecoder};
 pub use panic_guard::guard;
 pub use plugin::Plugin;
 pub use test_kit::TestKit;

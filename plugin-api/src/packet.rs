@@ -558,6 +558,77 @@ impl<'a> Packet<'a> {
     }
 }
 
+/// Decodes packet after packet into one [`Packet`] it keeps: what the host
+/// does for every packet, cheaper than [`Packet::decode`] because only the
+/// header fields and the markers of what is present are written anew (a
+/// field whose presence bit is clear is never read).
+pub struct PacketDecoder {
+    /// The last packet decoded; its borrowed pointers are stale between
+    /// calls, and nothing reads them then (the field is private and only
+    /// [`PacketDecoder::decode`] lends it out, after rewriting them).
+    packet: Packet<'static>,
+}
+
+impl Default for PacketDecoder {
+    fn default() -> Self {
+        PacketDecoder::new()
+    }
+}
+
+impl std::fmt::Debug for PacketDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PacketDecoder").finish_non_exhaustive()
+    }
+}
+
+impl PacketDecoder {
+    /// A decoder with nothing decoded yet.
+    pub fn new() -> PacketDecoder {
+        PacketDecoder {
+            packet: Packet::empty(&header_for(&[], LinkType::ETHERNET), &[]),
+        }
+    }
+
+    /// Decodes `data`, captured as `header` says, exactly as
+    /// [`Packet::decode`] does, into the decoder's packet, and lends it.
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    pub fn decode<'s, 'a>(
+        &'s mut self,
+        header: &PacketHeader<'a>,
+        data: &'a [u8],
+    ) -> &'s Packet<'a> {
+        // SAFETY: `Packet` holds its borrows as raw pointers; its lifetime
+        // parameter only marks them. Seen as a `Packet<'a>` for `'s`, the
+        // packet gets pointers into `header` and `data` below, and is lent
+        // out for `'s` only, during which the caller keeps both alive. Its
+        // stale pointers are never read after `'s`: the next call rewrites
+        // them before lending it again, and nothing else reads it.
+        let p: &'s mut Packet<'a> =
+            unsafe { &mut *std::ptr::from_mut(&mut self.packet).cast::<Packet<'a>>() };
+        let stripped = header.vlan;
+        p.present = 0;
+        p.ts_ns = header.ts_ns;
+        p.data = data.as_ptr();
+        p.data_len = data.len();
+        p.ifname = header.ifname.as_ptr();
+        p.ifname_len = header.ifname.len();
+        p.len = header
+            .len
+            .max(u32::try_from(data.len()).unwrap_or(u32::MAX));
+        p.ifindex = header.ifindex;
+        p.link_type = header.link_type.0;
+        p.pkttype = header.pkttype.to_sll();
+        p.vlan_count = 0;
+        p.stripped_tpid = stripped.map_or(0, |t| t.tpid);
+        p.stripped_tci = stripped.map_or(0, |t| t.tci);
+        p.network = Network::Other as u8;
+        p.transport = Transport::None as u8;
+        crate::decoding::decode_into(header, data, p);
+        p
+    }
+}
+
 impl std::fmt::Debug for Packet<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Packet")

@@ -45,14 +45,15 @@ use capture_file::{LinkType, Never, Next, PacketHeader, Reader};
 use crate::adapter::construct;
 use crate::handler::Handler;
 use crate::packet::header_for;
-use crate::{Packet, Plugin, TickClock, Verdict};
+use crate::{PacketDecoder, Plugin, TickClock, Verdict};
 
 /// One plugin instance, driven as netraf's host drives it: made through
 /// the plugin's exported constructor, handed packets decoded by
-/// [`Packet::decode`], ticked once a second of packet time, shut down
+/// a [`PacketDecoder`] as the host's, ticked once a second of packet time, shut down
 /// before its last report.
 pub struct TestKit {
     handler: Handler,
+    decoder: PacketDecoder,
     clock: TickClock,
     ticks: u64,
 }
@@ -77,6 +78,7 @@ impl TestKit {
                 // SAFETY: `construct` made it, in this very program.
                 #[allow(unsafe_code)]
                 handler: unsafe { Handler::from_raw(raw) },
+                decoder: PacketDecoder::new(),
                 clock: TickClock::new(),
                 ticks: 0,
             }),
@@ -94,7 +96,7 @@ impl TestKit {
             self.ticks += 1;
             self.handler.on_tick(at)?;
         }
-        self.handler.on_packet(&Packet::decode(header, data))
+        self.handler.on_packet(self.decoder.decode(header, data))
     }
 
     /// Hands the plugin `data`, a whole frame of `link_type`, at time 0 on

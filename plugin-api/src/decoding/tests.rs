@@ -2,6 +2,8 @@
 
 use super::*;
 use capture_file::StrippedVlan;
+
+use crate::PacketDecoder;
 use netraf_wire::ethertype::{ARP as ETH_ARP, IPV4 as ETH_IPV4};
 
 /// LINKTYPE_NFLOG.
@@ -112,6 +114,53 @@ fn summarize(header: &PacketHeader<'_>, data: &[u8]) -> Seen {
         icmp_type: p.icmp_type().unwrap_or_default(),
         icmp_code: p.icmp_code().unwrap_or_default(),
     }
+}
+
+/// Every accessor's answer.
+fn view(p: &Packet<'_>) -> String {
+    format!(
+        "{:?}",
+        (
+            (
+                p.ts_ns(),
+                p.data(),
+                p.caplen(),
+                p.wire_len(),
+                p.ifindex(),
+                p.ifname()
+            ),
+            (
+                p.packet_type(),
+                p.link_type(),
+                p.is_broadcast(),
+                p.vlans(),
+                p.vlan_count()
+            ),
+            (
+                p.vlan_id(),
+                p.stripped_vlan(),
+                p.link_span(),
+                p.network_span()
+            ),
+            (
+                p.transport_span(),
+                p.payload_span(),
+                p.payload(),
+                p.src_mac(),
+                p.dst_mac()
+            ),
+            (
+                p.ethertype(),
+                p.network(),
+                p.transport(),
+                p.ip(),
+                p.src_ip(),
+                p.dst_ip()
+            ),
+            (p.ip_proto(), p.src_port(), p.dst_port(), p.tcp(), p.arp()),
+            (p.icmp_type(), p.icmp_code(), p.tunnel()),
+        )
+    )
 }
 
 fn decode(link_type: LinkType, data: &[u8]) -> Seen {
@@ -492,7 +541,20 @@ fn garbage_and_truncations_never_panic() {
             &ipv6(58, &[1, 0, 0, 0]),
         ]),
     ];
-    let check = |lt: u16, data: &[u8]| {
+    // One decoder for every frame, as the host keeps one: what it lends
+    // must equal a fresh decode, whatever the frames before it held.
+    let mut decoder = PacketDecoder::new();
+    let mut check = |lt: u16, data: &[u8]| {
+        let mut h = header(LinkType(lt), data);
+        h.vlan = (data.len() % 3 == 0).then_some(StrippedVlan {
+            tpid: 0x8100,
+            tci: data.len() as u16,
+        });
+        assert_eq!(
+            view(decoder.decode(&h, data)),
+            view(&Packet::decode(&h, data)),
+            "linktype {lt}, {data:02x?}"
+        );
         let s = decode(LinkType(lt), data);
         let is_ip = matches!(s.network, Network::Ipv4 | Network::Ipv6);
         assert_eq!(
