@@ -10,10 +10,11 @@ use mycap_core::Session;
 use crate::chain::{Chain, ChainSpec};
 use crate::cli::Cli;
 use crate::config::{Config, Source};
-use crate::control::Control;
+use crate::control::{Control, Reloads};
 pub use crate::failure::Failure;
 use crate::plugin_list;
-use crate::report::{print_reports, CaptureReport, PluginReport, Report};
+use crate::reload::Generations;
+use crate::report::{print_generation, print_reports, CaptureReport, PluginReport, Report};
 use crate::sessions::{check_source, open_sessions};
 use crate::signals::{self, Requests};
 use crate::workers::{print_progress, worker_chains, Shared, Worker};
@@ -162,12 +163,15 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result
         limit: cli.count.map(|n| (n, AtomicU64::new(0))),
         report_round: AtomicU64::new(0),
     });
+    let shared_spec = Arc::new(spec.clone());
     let mut workers: Vec<Worker> = sessions
         .into_iter()
         .zip(chains)
         .map(|(session, chain)| Worker {
             session,
             chain,
+            generation: 0,
+            spec: Arc::clone(&shared_spec),
             signals: Arc::default(),
             packets: 0,
             bytes: 0,
@@ -176,7 +180,16 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result
         .collect();
     let signals = workers.iter().map(|w| Arc::clone(&w.signals)).collect();
     let report = Arc::clone(&requests.report);
-    let mut control = Control::start(&shared, signals, report, live, duration)?;
+    let (retire, retired) = mpsc::channel();
+    let reload_cli = cli.clone();
+    let reloads = Reloads {
+        request: Arc::clone(&requests.reload),
+        load: Box::new(move || load_config(&reload_cli).map_err(|f| f.message().to_string())),
+        running: config.capture.clone(),
+        generations: Generations::new(config.file.clone(), spec.clone(), workers.len()),
+        retired,
+    };
+    let mut control = Control::start(&shared, signals, report, live, duration, reloads)?;
     match group {
         Some(group) => log::info!(
             "capturing from {source} with {} plugin(s) in {} workers (fanout {}, group {group})",
@@ -198,25 +211,33 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result
             let (sender, progress) = mpsc::channel();
             for (i, worker) in workers.iter_mut().enumerate() {
                 let (shared, source, sender) = (&shared, source.as_str(), sender.clone());
+                let retire = retire.clone();
                 let spawned = std::thread::Builder::new()
                     .name(format!("netraf-worker-{i}"))
-                    .spawn_scoped(scope, move || worker.run(shared, source, i, &sender));
+                    .spawn_scoped(scope, move || {
+                        worker.run(shared, source, i, &sender, &retire)
+                    });
                 if let Err(e) = spawned {
                     failure.get_or_insert(format!("cannot start capture worker {i}: {e}"));
                     shared.end_all();
                 }
             }
             drop(sender);
-            print_progress(&progress, count, spec);
+            print_progress(&progress, count);
         });
     }
-    control.finish();
+    drop(retire);
+    let (mut generations, printed) = control.finish().unwrap_or_else(|| {
+        log::error!("the control thread failed: the reports of earlier generations are lost");
+        (
+            Generations::new(config.file.clone(), spec.clone(), workers.len()),
+            0,
+        )
+    });
     let seconds = started.elapsed().as_secs_f64();
 
     let (mut packets, mut bytes, mut received, mut dropped) = (0u64, 0u64, 0u64, 0u64);
-    let mut per_worker = Vec::with_capacity(workers.len());
-    let mut failed: Vec<String> = Vec::new();
-    for mut w in workers {
+    for (i, mut w) in workers.into_iter().enumerate() {
         let stats = w.session.stats().unwrap_or_else(|e| {
             log::warn!("cannot read the kernel's packet statistics: {e}");
             mycap_core::Stats::default()
@@ -231,14 +252,19 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result
         if let Some(f) = w.failure.take() {
             failure.get_or_insert(f);
         }
-        // Shut down first (flush, close), then report the final state.
-        w.chain.shutdown();
-        per_worker.push(w.chain.reports());
-        for (name, _) in w.chain.failures() {
-            if !failed.iter().any(|f| f == name) {
-                failed.push(name.to_string());
-            }
+        // A reload's chain the worker did not get to: it saw nothing.
+        let untaken = w
+            .signals
+            .handoff
+            .lock()
+            .map(|mut h| h.take())
+            .ok()
+            .flatten();
+        if let Some(handoff) = untaken {
+            generations.retire(handoff.generation, i, handoff.chain);
         }
+        // Shut down (flush, close), then the reports of the final state.
+        generations.retire(w.generation, i, w.chain);
     }
     log::debug!(
         "{} packets ({bytes} bytes) in {seconds:.3} s: {:.0} packets/s, {:.1} MB/s",
@@ -246,8 +272,23 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result
         packets as f64 / seconds.max(1e-9),
         bytes as f64 / 1e6 / seconds.max(1e-9)
     );
-    let reports = spec.merge_reports(per_worker);
+    let (mut all, failed) = generations.finish();
+    let last = all.pop();
+    for ended in all.get(printed..).unwrap_or_default() {
+        print_generation(ended);
+    }
+    let reports: Vec<(String, serde_json::Value)> = last
+        .as_ref()
+        .map(|g| {
+            g.plugins
+                .iter()
+                .map(|p| (p.name.clone(), p.report.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     print_reports(&reports, packets, received, dropped);
+    let reloaded = !all.is_empty();
+    all.extend(last);
     let report = Report {
         capture: CaptureReport {
             source,
@@ -260,6 +301,7 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result
             .into_iter()
             .map(|(name, report)| PluginReport { name, report })
             .collect(),
+        generations: reloaded.then_some(all),
     };
     if let Some(path) = &cli.report_json {
         if let Err(e) = report.write_to(path) {

@@ -241,6 +241,8 @@ pub struct Chain {
     clock: TickClock,
     /// Where each packet is decoded, once for every plugin.
     decoder: PacketDecoder,
+    /// Packets handed to the chain.
+    packets: u64,
     /// The plugin that answered [`Verdict::End`], if one did.
     ended_by: Option<usize>,
     /// Whether [`Chain::shutdown`] ran: it runs once, at the latest when the
@@ -261,6 +263,7 @@ impl Chain {
             slots: Vec::new(),
             clock: TickClock::new(),
             decoder: PacketDecoder::new(),
+            packets: 0,
             ended_by: None,
             shut_down: false,
         }
@@ -274,6 +277,12 @@ impl Chain {
             handler,
             failed: None,
         });
+    }
+
+    /// Packets handed to the chain by [`Chain::on_packet`] (none are
+    /// counted while it has no plugin).
+    pub fn packets(&self) -> u64 {
+        self.packets
     }
 
     /// Number of plugins in the chain (disabled ones included).
@@ -309,6 +318,7 @@ impl Chain {
             // Capture alone: nothing to decode for.
             return 0;
         }
+        self.packets += 1;
         self.advance(header.ts_ns);
         let packet = self.decoder.decode(header, data);
         deliver(&mut self.slots, &mut self.ended_by, packet)

@@ -1,6 +1,7 @@
-//! The control thread beside the capture workers: ending signals and the `--duration` deadline end every loop, SIGUSR1 asks for the reports, and an idle live link gets wall-clock ticks.
+//! The control thread beside the capture workers: ending signals and the `--duration` deadline end every loop, SIGUSR1 asks for the reports, SIGHUP reloads the config, and an idle live link gets wall-clock ticks.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -8,8 +9,89 @@ use std::time::{Duration, Instant};
 use plugin_api::wall_ns;
 
 use crate::chain::TICK_NS;
+use crate::config::{Capture, Config};
 use crate::failure::Failure;
-use crate::workers::{Shared, WorkerSignals};
+use crate::reload::{self, Generations, Handoff};
+use crate::report::print_generation;
+use crate::workers::{Retired, Shared, WorkerSignals};
+
+/// What the control thread needs to reload the config.
+pub(crate) struct Reloads {
+    /// Set by SIGHUP.
+    pub(crate) request: Arc<AtomicBool>,
+    /// Reads the config as at the start (the command line's overrides applied).
+    pub(crate) load: Box<dyn Fn() -> Result<Config, String> + Send>,
+    /// The running `[capture]` section, which a reload may not change.
+    pub(crate) running: Capture,
+    /// Every generation of the chains.
+    pub(crate) generations: Generations,
+    /// The chains the workers are done with.
+    pub(crate) retired: Receiver<Retired>,
+}
+
+impl Reloads {
+    /// Takes back the chains the workers are done with, ending (and
+    /// printing) every generation that is over; `printed` counts the
+    /// generations printed so far.
+    fn take_back(&mut self, printed: &mut usize, switch: &mut Option<(u64, Instant)>) {
+        while let Ok((number, worker, chain)) = self.retired.try_recv() {
+            if !self.generations.retire(number, worker, chain) {
+                continue;
+            }
+            if let Some((newest, started)) = switch.take_if(|s| s.0 == number + 1) {
+                log::info!(
+                    "reload: every worker runs generation {newest}, {:.1} ms after the reload began",
+                    started.elapsed().as_secs_f64() * 1e3
+                );
+            }
+            for ended in self.generations.ended_since(*printed) {
+                print_generation(ended);
+            }
+            *printed = self.generations.ended_since(0).len();
+        }
+    }
+
+    /// Reads the config again and hands each worker its chain, or logs why
+    /// not (the running chain goes on).
+    fn reload(
+        &mut self,
+        signals: &[Arc<WorkerSignals>],
+        shared: &Shared,
+    ) -> Option<(u64, Instant)> {
+        let started = Instant::now();
+        match reload::prepare(&*self.load, &self.running, signals.len()) {
+            Err(problems) => {
+                for problem in &problems {
+                    log::error!("reload: {problem}");
+                }
+                log::warn!(
+                    "reload refused ({} problem(s) above): the running chain goes on unchanged",
+                    problems.len()
+                );
+                None
+            }
+            Ok(prepared) => {
+                let number = self
+                    .generations
+                    .begin(prepared.config.file.clone(), prepared.spec.clone());
+                reload::log_prepared(&prepared, number, started);
+                let spec = Arc::new(prepared.spec);
+                for ((signal, breaker), chain) in
+                    signals.iter().zip(&shared.breakers).zip(prepared.chains)
+                {
+                    *signal.handoff.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handoff {
+                        generation: number,
+                        chain,
+                        spec: Arc::clone(&spec),
+                    });
+                    signal.switch_due.store(true, Ordering::Release);
+                    breaker.end();
+                }
+                Some((number, started))
+            }
+        }
+    }
+}
 
 /// The thread beside the capture workers: turns ending signals and the
 /// `--duration` deadline into the end of every loop, SIGUSR1 into a request
@@ -17,7 +99,8 @@ use crate::workers::{Shared, WorkerSignals};
 /// ticks when its share of a live link is idle.
 pub(crate) struct Control {
     pub(crate) done: Arc<AtomicBool>,
-    pub(crate) thread: Option<JoinHandle<()>>,
+    /// Gives back the generations when it ends.
+    pub(crate) thread: Option<JoinHandle<(Generations, usize)>>,
 }
 
 impl Control {
@@ -28,6 +111,7 @@ impl Control {
         report: Arc<AtomicBool>,
         live: bool,
         duration: Option<Duration>,
+        mut reloads: Reloads,
     ) -> Result<Control, Failure> {
         let done = Arc::new(AtomicBool::new(false));
         let deadline = duration.map(|d| Instant::now() + d);
@@ -37,6 +121,8 @@ impl Control {
             .spawn(move || {
                 let mut last_tick_ns = vec![wall_ns(); signals.len()];
                 let mut ended = false;
+                let mut printed = 0;
+                let mut switch = None;
                 while !d.load(Ordering::Acquire) {
                     // `finish` unparks the thread, so that the end waits for no sleep.
                     std::thread::park_timeout(Duration::from_millis(20));
@@ -49,6 +135,13 @@ impl Control {
                             ended = true;
                         }
                         continue;
+                    }
+                    reloads.take_back(&mut printed, &mut switch);
+                    // One reload at a time: a SIGHUP during a switch waits for it.
+                    if !reloads.generations.switching()
+                        && reloads.request.swap(false, Ordering::AcqRel)
+                    {
+                        switch = reloads.reload(&signals, &shared);
                     }
                     if report.swap(false, Ordering::AcqRel) {
                         // Each worker answers between two packets (or in
@@ -77,6 +170,9 @@ impl Control {
                         }
                     }
                 }
+                // The workers have ended: what they sent back last.
+                reloads.take_back(&mut printed, &mut switch);
+                (reloads.generations, printed)
             })
             .map_err(|e| Failure::Setup(format!("cannot start the control thread: {e}")))?;
         Ok(Control {
@@ -85,17 +181,19 @@ impl Control {
         })
     }
 
-    pub(crate) fn finish(&mut self) {
+    /// Ends the thread (once the workers have ended); the generations, and
+    /// how many of them were printed during the run.
+    pub(crate) fn finish(&mut self) -> Option<(Generations, usize)> {
         self.done.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
-            let _ = thread.join();
-        }
+        let thread = self.thread.take()?;
+        thread.thread().unpark();
+        thread.join().ok()
     }
 }
 
 impl Drop for Control {
     fn drop(&mut self) {
-        self.finish();
+        // The generations' chains are shut down as they drop.
+        drop(self.finish());
     }
 }

@@ -184,6 +184,16 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
     Ok(library)
 }
 
+/// How many plugin libraries this process loaded so far: all stay mapped
+/// (abi_stable never unloads a library), one per distinct file loaded.
+pub fn mapped() -> usize {
+    LOADED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map_or(0, HashMap::len)
+}
+
 /// Libraries loaded so far, by the identity of the file they were copied
 /// from: the same unchanged file is loaded once.
 static LOADED: Mutex<Option<HashMap<FileId, Library>>> = Mutex::new(None);

@@ -31,14 +31,34 @@ pub struct PluginReport {
     pub report: serde_json::Value,
 }
 
+/// One generation of the run's chains (see [`crate::reload`]): what the
+/// plugins made from one reading of the config reported when it ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GenerationReport {
+    /// 0 for the config read at the start, then one more per reload.
+    pub generation: u64,
+    /// The config file it was read from.
+    pub config: String,
+    /// Packets this generation's chains were handed.
+    pub packets: u64,
+    /// Its plugin reports in chain order.
+    pub plugins: Vec<PluginReport>,
+}
+
 /// The document `--report-json` writes:
 /// `{"capture": {...}, "plugins": [{"name": ..., "report": {...}}, ...]}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     /// Capture totals.
     pub capture: CaptureReport,
-    /// Plugin reports in chain order.
+    /// Plugin reports in chain order: those of the last generation when
+    /// the config was reloaded.
     pub plugins: Vec<PluginReport>,
+    /// Every generation of the chain, oldest first, the last one included;
+    /// only when the config was reloaded (a counter summed over them counts
+    /// the whole run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generations: Option<Vec<GenerationReport>>,
 }
 
 impl Report {
@@ -103,6 +123,25 @@ pub fn print_reports(
     eprint!("{text}");
 }
 
+/// Prints the reports of a generation that ended (on a reload, or at the
+/// end of a run that reloaded) on standard error, under a line naming it.
+pub fn print_generation(generation: &GenerationReport) {
+    let mut text = format!(
+        "generation {} ({}) ended after {} packets:\n",
+        generation.generation,
+        plugin_api::escape(&generation.config),
+        generation.packets
+    );
+    for plugin in &generation.plugins {
+        text.push_str(&format!(
+            "{}: {}\n",
+            plugin_api::escape(&plugin.name),
+            plugin_api::json_for_terminal(&plugin.report.to_string())
+        ));
+    }
+    eprint!("{text}");
+}
+
 /// tcpdump's exit lines, so that scripts parsing tcpdump read them too.
 pub fn exit_lines(captured: u64, received: u64, dropped: u64) -> String {
     format!(
@@ -128,6 +167,7 @@ mod tests {
                 name: "count".into(),
                 report: serde_json::json!({"packets": 3}),
             }],
+            generations: None,
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(
@@ -137,6 +177,30 @@ mod tests {
                 "plugins": [{"name": "count", "report": {"packets": 3}}]
             })
         );
+        // After a reload: every generation, the last one's plugins as today's.
+        let plugins = r.plugins.clone();
+        let reloaded = Report {
+            generations: Some(vec![
+                GenerationReport {
+                    generation: 0,
+                    config: "a.toml".into(),
+                    packets: 1,
+                    plugins: plugins.clone(),
+                },
+                GenerationReport {
+                    generation: 1,
+                    config: "a.toml".into(),
+                    packets: 2,
+                    plugins,
+                },
+            ]),
+            ..r
+        };
+        let v = serde_json::to_value(&reloaded).unwrap();
+        assert_eq!(v["generations"][1]["generation"], 1);
+        assert_eq!(v["generations"][0]["plugins"][0]["name"], "count");
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["capture", "generations", "plugins"]);
     }
 
     /// A link planted after the start's check, at the report or at the old

@@ -1,4 +1,4 @@
-//! What each signal does to a run: end it cleanly, or print the reports while it goes on.
+//! What each signal does to a run: end it cleanly, print the reports while it goes on, or reload the config (SIGHUP).
 //!
 //! Every signal whose default action would kill the process and that a
 //! handler can take is in [`actions`]. The others keep their default, on
@@ -42,15 +42,17 @@ pub enum Action {
     /// Print every plugin's report and the capture counters on standard
     /// error, as at the end; the run goes on.
     Report,
+    /// Read the config again and switch every worker to the new chain
+    /// between two packets; the run goes on (see [`crate::reload`]).
+    Reload,
 }
 
 /// Every signal that ends the process by default and can be handled, with
 /// what it does instead.
 pub fn actions() -> Vec<(c_int, Action)> {
-    use Action::{End, EndOnce, Report};
+    use Action::{End, EndOnce, Reload, Report};
     let mut table = vec![
-        // Reloading the config is to come here; until then, the end.
-        (libc::SIGHUP, End),
+        (libc::SIGHUP, Reload),
         (libc::SIGINT, End),
         (libc::SIGQUIT, End),
         (libc::SIGTERM, End),
@@ -77,16 +79,19 @@ pub struct Requests {
     pub end: Arc<AtomicBool>,
     /// Set by SIGUSR1: the reports are due on standard error.
     pub report: Arc<AtomicBool>,
+    /// Set by SIGHUP: the config is to be read again.
+    pub reload: Arc<AtomicBool>,
 }
 
 /// Installs a handler for every signal of [`actions`]; an ending signal
 /// sets `end` (or exits with [`INSISTED_STATUS`] when `end` is already set,
-/// for [`Action::End`]), SIGUSR1 sets `report`.
+/// for [`Action::End`]), SIGUSR1 sets `report`, SIGHUP `reload`.
 ///
 /// # Errors
 /// The one-line reason when a handler cannot be installed.
 pub fn install(end: Arc<AtomicBool>) -> Result<Requests, String> {
     let report = Arc::new(AtomicBool::new(false));
+    let reload = Arc::new(AtomicBool::new(false));
     for (signal, action) in actions() {
         let installed = match action {
             // The exit check goes first, so that it sees the flag as the
@@ -99,6 +104,7 @@ pub fn install(end: Arc<AtomicBool>) -> Result<Requests, String> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&end))),
             Action::EndOnce => signal_hook::flag::register(signal, Arc::clone(&end)),
             Action::Report => signal_hook::flag::register(signal, Arc::clone(&report)),
+            Action::Reload => signal_hook::flag::register(signal, Arc::clone(&reload)),
         };
         match installed {
             // A debugger or valgrind may keep real-time signals for itself:
@@ -111,7 +117,11 @@ pub fn install(end: Arc<AtomicBool>) -> Result<Requests, String> {
             }
         }
     }
-    Ok(Requests { end, report })
+    Ok(Requests {
+        end,
+        report,
+        reload,
+    })
 }
 
 #[cfg(test)]
@@ -155,5 +165,11 @@ mod tests {
             .map(|(s, _)| *s)
             .collect();
         assert_eq!(report, [libc::SIGUSR1]);
+        let reload: Vec<c_int> = table
+            .iter()
+            .filter(|(_, a)| *a == Action::Reload)
+            .map(|(s, _)| *s)
+            .collect();
+        assert_eq!(reload, [libc::SIGHUP]);
     }
 }

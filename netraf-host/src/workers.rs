@@ -2,13 +2,14 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mycap_core::{Breaker, LoopEnd, PacketHeader, Session, Verdict};
 use plugin_api::wall_ns;
 
 use crate::chain::{Chain, ChainSpec};
 use crate::failure::Failure;
+use crate::reload::Handoff;
 use crate::report::print_reports;
 
 /// What the control thread and one capture worker share.
@@ -20,7 +21,16 @@ pub(crate) struct WorkerSignals {
     pub(crate) report_due: AtomicBool,
     /// Packet time of the worker's latest packet.
     pub(crate) last_packet_ns: AtomicU64,
+    /// The chain of a reload, for the worker to switch to between two
+    /// packets (see [`crate::reload`]).
+    pub(crate) handoff: Mutex<Option<Handoff>>,
+    /// Set when `handoff` holds a chain.
+    pub(crate) switch_due: AtomicBool,
 }
+
+/// A worker's chain it is done with, after a reload: its generation, the
+/// worker, the chain.
+pub(crate) type Retired = (u64, usize, Chain);
 
 /// What every worker shares: the end of the run and the packet budget.
 pub(crate) struct Shared {
@@ -38,6 +48,9 @@ pub(crate) struct Shared {
 /// One worker's reports and counters so far, sent when asked during the run.
 pub(crate) struct Progress {
     pub(crate) worker: usize,
+    /// The worker's chain's generation, and its spec, which merges its reports.
+    pub(crate) generation: u64,
+    pub(crate) spec: Arc<ChainSpec>,
     /// The request ([`Shared::report_round`]) this answers.
     pub(crate) round: u64,
     pub(crate) reports: Vec<(String, serde_json::Value)>,
@@ -49,7 +62,7 @@ pub(crate) struct Progress {
 /// Prints the reports asked for during the run as the workers send them:
 /// once every worker answered a request, their reports merged as at the end.
 /// Returns when every worker has ended.
-pub(crate) fn print_progress(progress: &Receiver<Progress>, workers: usize, spec: &ChainSpec) {
+pub(crate) fn print_progress(progress: &Receiver<Progress>, workers: usize) {
     let mut round = 0;
     let mut answers: Vec<Option<Progress>> = (0..workers).map(|_| None).collect();
     for answer in progress {
@@ -67,7 +80,21 @@ pub(crate) fn print_progress(progress: &Receiver<Progress>, workers: usize, spec
             let sum = |f: fn(&Progress) -> u64| done.iter().map(f).sum::<u64>();
             let (packets, received, dropped) =
                 (sum(|p| p.packets), sum(|p| p.received), sum(|p| p.dropped));
-            let merged = spec.merge_reports(done.into_iter().map(|p| p.reports).collect());
+            let same = done.iter().all(|p| p.generation == done[0].generation);
+            let spec = Arc::clone(&done[0].spec);
+            let merged: Vec<(String, serde_json::Value)> = if same {
+                spec.merge_reports(done.into_iter().map(|p| p.reports).collect())
+            } else {
+                // Asked in the middle of a reload: each worker's own, by worker.
+                done.into_iter()
+                    .flat_map(|p| {
+                        let worker = p.worker;
+                        p.reports
+                            .into_iter()
+                            .map(move |(name, r)| (format!("{name} (worker {worker})"), r))
+                    })
+                    .collect()
+            };
             print_reports(&merged, packets, received, dropped);
             round += 1; // this request is answered
         }
@@ -89,6 +116,10 @@ impl Shared {
 pub(crate) struct Worker {
     pub(crate) session: Session,
     pub(crate) chain: Chain,
+    /// The generation `chain` belongs to (0 until a reload).
+    pub(crate) generation: u64,
+    /// What `chain` was made from.
+    pub(crate) spec: Arc<ChainSpec>,
     pub(crate) signals: Arc<WorkerSignals>,
     pub(crate) packets: u64,
     pub(crate) bytes: u64,
@@ -97,17 +128,21 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Runs the capture loop until the end of the run (or of the file);
-    /// sends its reports so far to `progress` when asked.
+    /// sends its reports so far to `progress` when asked, and its old
+    /// chain to `retired` when it switches to a reload's.
     pub(crate) fn run(
         &mut self,
         shared: &Shared,
         source: &str,
         index: usize,
         progress: &Sender<Progress>,
+        retired: &Sender<Retired>,
     ) {
         let Worker {
             session,
             chain,
+            generation,
+            spec,
             signals,
             packets,
             bytes,
@@ -151,6 +186,23 @@ impl Worker {
                     if shared.stop.load(Ordering::Acquire) {
                         break;
                     }
+                    if signals.switch_due.swap(false, Ordering::AcqRel) {
+                        let handoff = signals
+                            .handoff
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .take();
+                        if let Some(next) = handoff {
+                            // Between two packets: the next one goes to the new chain.
+                            let old = std::mem::replace(chain, next.chain);
+                            let old_generation = std::mem::replace(generation, next.generation);
+                            *spec = next.spec;
+                            // The control thread shuts it down; gone only at the end.
+                            if let Err(back) = retired.send((old_generation, index, old)) {
+                                drop(back);
+                            }
+                        }
+                    }
                     if signals.tick_due.swap(false, Ordering::AcqRel) {
                         chain.advance(wall_ns());
                     }
@@ -162,6 +214,8 @@ impl Worker {
                         // The main thread prints it; gone only at the end of the run.
                         let _ = progress.send(Progress {
                             worker: index,
+                            generation: *generation,
+                            spec: Arc::clone(spec),
                             round: shared.report_round.load(Ordering::Acquire),
                             reports: chain.reports(),
                             packets: *packets,

@@ -160,10 +160,9 @@ fn end_replays_with(signals: &[(&str, i32)], check_tshark: bool) {
 }
 
 #[test]
-fn hangup_quit_user2_and_alarm_end_a_replay_with_reports_and_complete_logs() {
+fn quit_user2_and_alarm_end_a_replay_with_reports_and_complete_logs() {
     end_replays_with(
         &[
-            ("hup", libc::SIGHUP),
             ("quit", libc::SIGQUIT),
             ("usr2", libc::SIGUSR2),
             ("alrm", libc::SIGALRM),
