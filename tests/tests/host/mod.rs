@@ -9,6 +9,7 @@ mod live;
 mod logcap;
 mod names;
 mod outputs;
+mod privileges;
 mod replay;
 mod running;
 mod sections;
