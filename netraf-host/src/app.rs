@@ -1,4 +1,4 @@
-//! The program's flow: read the config, load the chain, capture until the end, shut the plugins down and report.
+//! The program's flow: read the config, load the plugins, open the capture, drop privileges, start the plugins, capture until the end, shut them down and report.
 
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::mpsc;
@@ -13,6 +13,7 @@ use crate::config::{Config, Source};
 use crate::control::{Control, Reloads};
 pub use crate::failure::Failure;
 use crate::plugin_list;
+use crate::privileges;
 use crate::reload::Generations;
 use crate::report::{print_generation, print_reports, CaptureReport, PluginReport, Report};
 use crate::sessions::{check_source, open_sessions};
@@ -37,8 +38,8 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     }
     let config = load_config(cli)?;
     let spec = load_chain(&config)?;
-    let chain = instantiate(&spec)?;
     if cli.check_config {
+        let chain = instantiate(&spec)?;
         if let Err(e) = check_source(&config.capture) {
             drop(chain);
             return Err(Failure::Setup(format!("{}: {e}", config.file.display())));
@@ -57,7 +58,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         drop(chain);
         return Ok(());
     }
-    capture(cli, &config, &spec, chain)
+    capture(cli, &config, &spec)
 }
 
 /// Reads the config and applies the command line's overrides.
@@ -75,6 +76,9 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
     }
     if let Some(workers) = cli.workers {
         config.capture.workers = usize::from(workers);
+    }
+    if let Some(user) = &cli.user {
+        config.capture.user = Some(user.clone());
     }
     let chain: Vec<&str> = config
         .plugins
@@ -131,7 +135,7 @@ fn install_signal_handlers() -> Result<Requests, Failure> {
     signals::install(Arc::new(AtomicBool::new(false))).map_err(Failure::Setup)
 }
 
-fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result<(), Failure> {
+fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> {
     let source = config.capture.source.to_string();
     let live = matches!(config.capture.source, Source::Interface(_));
     let mut workers = config.capture.workers;
@@ -151,12 +155,16 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec, chain: Chain) -> Result
         Some(secs) => Some(Duration::from_secs_f64(secs)),
         None => None,
     };
-    // Every way out below drops the chains, which shuts their plugins down.
-    let chains = worker_chains(spec, chain, workers)?;
+    let user = privileges::plan(config.capture.user.as_deref()).map_err(Failure::Setup)?;
     // Before opening: a signal while the capture starts still ends it cleanly.
     let requests = install_signal_handlers()?;
     let (sessions, group) = open_sessions(&config.capture, workers)
         .map_err(|e| Failure::Run(format!("cannot capture from {source}: {e}")))?;
+    // Open as root, go on as the user: the plugins start (and create their
+    // files) after the switch. Every way out below drops the chains, which
+    // shuts their plugins down.
+    privileges::switch(user.as_ref()).map_err(Failure::Setup)?;
+    let chains = worker_chains(spec, instantiate(spec)?, workers)?;
     let shared = Arc::new(Shared {
         stop: Arc::clone(&requests.end),
         breakers: sessions.iter().map(Session::breaker).collect(),

@@ -18,6 +18,8 @@ use clap::Parser;
       1000 packets on eth0, then write the machine-readable report
   netraf-host --config configs/analyzers.toml -i eth0 --workers 2
       two capture threads sharing eth0's packets, flow by flow
+  netraf-host --config configs/analyzers.toml -i eth0 -Z nobody
+      open the capture as root, then go on (plugins included) as user nobody
   netraf-host --config configs/analyzers.toml -r trace.pcap
       analyze a capture file (`-r -` reads standard input)
   netraf-host --config configs/analyzers.toml --check-config
@@ -45,6 +47,14 @@ pub struct Cli {
         conflicts_with = "interface"
     )]
     pub read: Option<PathBuf>,
+
+    /// Once the capture is open (sockets bound, or the file opened) and
+    /// before any plugin starts, switch to USER for good, like tcpdump -Z:
+    /// USER's uid and primary group, no supplementary groups, no
+    /// capabilities. The plugins then create their output files as USER.
+    /// Overrides the config's `user`.
+    #[arg(short = 'Z', long = "user", value_name = "USER")]
+    pub user: Option<String>,
 
     /// Stop after this many packets.
     #[arg(short = 'c', long, value_name = "N")]
@@ -99,6 +109,8 @@ mod tests {
         assert_eq!(cli.count, Some(5));
         let cli = Cli::try_parse_from(["netraf-host", "--config", "a", "--workers", "2"]).unwrap();
         assert_eq!(cli.workers, Some(2));
+        let cli = Cli::try_parse_from(["netraf-host", "--config", "a", "-Z", "nobody"]).unwrap();
+        assert_eq!(cli.user.as_deref(), Some("nobody"));
         assert!(Cli::try_parse_from(["netraf-host", "--config", "a", "--workers", "0"]).is_err());
         // A file and an interface at once make no sense.
         assert!(

@@ -1,4 +1,4 @@
-//! netraf-host's library side: config, plugin loading, the chain, the report, the signals and the program's flow, for the binary, tests and benchmarks.
+//! netraf-host's library side: config, plugin loading, the chain, the report, the signals, dropping privileges and the program's flow, for the binary, tests and benchmarks.
 
 pub mod app;
 pub mod chain;
@@ -11,6 +11,8 @@ pub mod library_copy;
 pub mod loader;
 pub mod merge;
 mod plugin_list;
+#[allow(unsafe_code)]
+pub mod privileges;
 pub mod reload;
 pub mod report;
 mod sessions;

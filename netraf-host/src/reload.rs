@@ -3,7 +3,7 @@
 //! - **Prepared whole, or not at all**: the config is read with the same
 //!   command-line overrides as at the start; a `[capture]` section that
 //!   differs from the running one (source, snaplen, ring, workers, fanout,
-//!   netns, ...) is refused with a line saying a restart is needed; then
+//!   netns, user) is refused with a line saying a restart is needed; then
 //!   every plugin library is loaded and one chain made per worker. Any
 //!   failure is logged, one line per problem, and the running chain goes on
 //!   untouched.

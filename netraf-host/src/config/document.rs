@@ -28,6 +28,7 @@ pub(super) struct RawCapture {
     pub(super) netns: Option<Spanned<String>>,
     pub(super) workers: Option<Spanned<i64>>,
     pub(super) fanout: Option<Spanned<String>>,
+    pub(super) user: Option<Spanned<String>>,
 }
 
 /// One `[[plugin]]` table as written.

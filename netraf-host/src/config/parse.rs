@@ -170,6 +170,19 @@ impl Config {
                 Path::new("/var/run/netns").join(n)
             }
         });
+        let user = match &capture_raw.user {
+            Some(user) if user.get_ref().is_empty() || user.get_ref().contains('\0') => {
+                return Err(error(
+                    Some(user.span()),
+                    Some("user"),
+                    "not a user name (give the account to run as once the capture is open, \
+                     e.g. \"nobody\")"
+                        .into(),
+                ))
+            }
+            Some(user) => Some(user.get_ref().clone()),
+            None => None,
+        };
         let capture = Capture {
             source,
             snaplen,
@@ -178,6 +191,7 @@ impl Config {
             netns,
             workers,
             fanout,
+            user,
         };
 
         let plugin_dir = match (plugin_dir, &raw.plugin_dir) {

@@ -196,6 +196,20 @@ fn workers_and_fanout_default_and_are_checked() {
 }
 
 #[test]
+fn the_user_to_switch_to_is_a_name_checked_at_its_line() {
+    assert_eq!(parse("").unwrap().capture.user, None);
+    let c = parse("[capture]\nuser = \"nobody\"\n").unwrap();
+    assert_eq!(c.capture.user.as_deref(), Some("nobody"));
+    for bad in ["\"\"", "\"a\\u0000b\""] {
+        let e = parse(&format!("[capture]\ninterface = \"lo\"\nuser = {bad}\n")).unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (3, Some("user")), "{e}");
+        assert!(e.message.contains("not a user name"), "{e}");
+    }
+    let e = parse("[capture]\nuser = 65534\n").unwrap_err();
+    assert_eq!(e.line, 2, "{e}");
+}
+
+#[test]
 fn a_plugins_refusal_points_at_the_key_it_names() {
     let c = parse(
         "[[plugin]]\nname = \"a\"\npath = \"x\"\n\n[plugin.config]\nformat = \"json\"\n\

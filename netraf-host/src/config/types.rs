@@ -43,6 +43,9 @@ pub struct Capture {
     pub workers: usize,
     /// How the fanout group spreads packets over the workers.
     pub fanout: FanoutMode,
+    /// The user to switch to once the capture is open, before the plugins
+    /// are constructed (tcpdump's `-Z`; see [`crate::privileges`]).
+    pub user: Option<String>,
 }
 
 /// The most capture workers (the kernel's fanout groups take at most 256 sockets).

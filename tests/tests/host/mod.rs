@@ -9,6 +9,7 @@ mod live;
 mod logcap;
 mod names;
 mod outputs;
+mod privileges;
 mod reload;
 mod replay;
 mod running;

@@ -49,6 +49,11 @@ impl Running {
         }
     }
 
+    /// The host's process id.
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the host wrote on standard error so far.
     pub(super) fn stderr(&self) -> String {
         std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
