@@ -329,3 +329,30 @@ fn with_two_workers_each_switches_and_every_frame_is_seen_once() {
     assert_eq!(lines, FRAMES as usize, "a frame logged twice or lost");
     assert_eq!(all.len(), FRAMES as usize);
 }
+
+#[test]
+fn a_reload_after_dash_z_runs_as_that_user() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let dir = TempDir::new("reload-user");
+    let nobody = netraf_host::privileges::User::lookup("nobody").expect("user nobody exists");
+    std::os::unix::fs::chown(&dir.path, Some(nobody.uid), Some(nobody.gid)).expect("chown");
+    let config = live_config(&dir, &pair, &count_and_log("gen0.jsonl"));
+    let report_path = dir.path.join("report.json");
+    let mut args = super::util::config_and_report(&config, &report_path).to_vec();
+    args.extend(["-Z", "nobody"]);
+    let mut host = Running::start(&dir, &args);
+    host.wait_capturing();
+    send_burst(&pair, 0, 5);
+    reload(&host, &dir, &pair, &count_and_log("gen1.jsonl"));
+    host.wait_for("every worker runs generation 1");
+    send_burst(&pair, 5, 5);
+    let out = host.signal_and_wait(libc::SIGTERM);
+    assert_eq!(out.code, Some(0), "{out}");
+    for log in ["gen0.jsonl", "gen1.jsonl"] {
+        let path = dir.path.join(log);
+        assert_eq!(logged_ports(&path).len(), 5, "{log}");
+        let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&path).expect("log"));
+        assert_eq!(owner, nobody.uid, "{log} made by the reload as the user");
+    }
+}
