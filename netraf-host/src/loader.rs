@@ -115,7 +115,8 @@ impl std::error::Error for LoadError {}
 /// file again returns the same module (libraries are never unloaded).
 ///
 /// # Errors
-/// A missing file, a file that is not a shared library, a library without
+/// A missing file, a file the host does not trust (see
+/// [`crate::plugin_trust`]), a file that is not a shared library, a library without
 /// netraf's root module, or one built against an incompatible plugin-api.
 pub fn load(path: &Path) -> Result<Library, LoadError> {
     let fail = |reason: String, detail: Option<String>| LoadError {
@@ -140,6 +141,8 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         Ok(m) if !m.is_file() => return Err(fail("not a regular file".into(), None)),
         Ok(m) => m,
     };
+    // Before anything of the file is loaded, on the file that is copied.
+    crate::plugin_trust::check(path, &meta).map_err(|reason| fail(reason, None))?;
     let id = FileId::of(&meta);
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     let loaded = loaded.get_or_insert_with(HashMap::new);
