@@ -96,6 +96,9 @@ pub struct LoadError {
     pub at: Option<String>,
     /// The file is not there (the reason says where it was looked for).
     pub missing: bool,
+    /// The file was refused as unsafe (see [`crate::plugin_trust`]): others
+    /// could have changed it.
+    pub untrusted: bool,
 }
 
 impl fmt::Display for LoadError {
@@ -125,6 +128,7 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         detail,
         at: None,
         missing: false,
+        untrusted: false,
     };
     let mut file = match File::open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -142,7 +146,10 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         Ok(m) => m,
     };
     // Before anything of the file is loaded, on the file that is copied.
-    crate::plugin_trust::check(path, &meta).map_err(|reason| fail(reason, None))?;
+    crate::plugin_trust::check(path, &meta).map_err(|reason| LoadError {
+        untrusted: true,
+        ..fail(reason, None)
+    })?;
     let id = FileId::of(&meta);
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     let loaded = loaded.get_or_insert_with(HashMap::new);
@@ -289,6 +296,7 @@ fn explain(path: &Path, copy: &Path, error: &LibraryError) -> LoadError {
         detail: Some(detail),
         at: None,
         missing: false,
+        untrusted: false,
     }
 }
 

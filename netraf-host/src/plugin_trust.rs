@@ -134,11 +134,9 @@ fn foreign_owner(uid: u32, euid: u32) -> Option<String> {
     if uid == 0 || uid == euid {
         return None;
     }
-    let name = |uid| user_name(uid).map_or_else(String::new, |n| format!(" ({n})"));
+    let name = user_name(uid).map_or_else(String::new, |n| format!(" ({n})"));
     Some(format!(
-        "owned by uid {uid}{}, not by root or the user running netraf-host (uid {euid}{})",
-        name(uid),
-        name(euid)
+        "owned by uid {uid}{name}, not by root or the user running netraf-host (uid {euid})"
     ))
 }
 

@@ -158,7 +158,7 @@ fn a_plugin_owned_by_another_user_is_refused() {
     let line = refusal(&dir, &lib);
     let start = format!("{}: owned by uid 65534", lib.display());
     let end = format!(
-        "not by root or the user running netraf-host (uid 0 (root)): chown root {}",
+        "not by root or the user running netraf-host (uid 0): chown root {}",
         lib.display()
     );
     assert!(
@@ -200,4 +200,21 @@ fn a_link_is_judged_by_the_file_and_directories_it_leads_to() {
     std::os::unix::fs::symlink(&lib, &link).expect("symlink");
     let out = list(&dir, &link, &[]);
     assert!(out.ok() && listed(&out, &link), "{out}");
+}
+
+#[test]
+fn list_plugins_says_why_an_unsafe_library_in_the_plugin_dir_is_not_listed() {
+    let dir = TempDir::new("trust-listdir");
+    let lib = plugin_copy(&dir, "plugins", 0o755);
+    set_mode(&lib, 0o775);
+    let plugins = lib.parent().unwrap().to_str().unwrap();
+    let out = run_host(&dir.path, &["--list-plugins", "--plugin-dir", plugins]);
+    assert!(out.ok(), "{out}");
+    assert!(!listed(&out, &lib), "{out}");
+    let want = format!(
+        "not listing {}: writable by group: chmod g-w {}",
+        lib.display(),
+        lib.display()
+    );
+    assert!(out.stderr.contains(&want), "want {want:?} in {out}");
 }
