@@ -25,6 +25,9 @@ use crate::workers::{print_progress, worker_chains, Shared, Worker};
 /// # Errors
 /// A [`Failure`] with its one-line reason; details were logged before.
 pub fn run(cli: &Cli) -> Result<(), Failure> {
+    if cli.insecure_plugins {
+        crate::plugin_trust::trust_every_plugin();
+    }
     if cli.list_plugins {
         let config = match cli.config {
             Some(_) => Some(load_config(cli)?),

@@ -27,6 +27,10 @@ use clap::Parser;
   netraf-host --list-plugins
       list the plugins next to netraf-host (and those a --config names)
 
+Plugin files: a library writable by group or others, owned by a user other
+than root or the one running netraf-host, or in a directory others can write
+to (without the sticky bit) is refused; --insecure-plugins loads it anyway.
+
 Logging: RUST_LOG=debug for details (e.g. abi_stable's full layout report)."
 )]
 pub struct Cli {
@@ -83,6 +87,12 @@ pub struct Cli {
     /// the config names or that stands in the plugin directory, then exit.
     #[arg(long)]
     pub list_plugins: bool,
+
+    /// Load plugin libraries even when they are not safe (writable by group
+    /// or others, owned by another user, or in a directory others can write
+    /// to), with a warning for each: for development only.
+    #[arg(long)]
+    pub insecure_plugins: bool,
 
     /// At exit, write `{"capture": {...}, "plugins": [...]}` to this file.
     #[arg(long, value_name = "PATH")]

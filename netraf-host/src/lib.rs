@@ -11,6 +11,7 @@ pub mod library_copy;
 pub mod loader;
 pub mod merge;
 mod plugin_list;
+pub mod plugin_trust;
 #[allow(unsafe_code)]
 pub mod privileges;
 pub mod reload;

@@ -96,6 +96,9 @@ pub struct LoadError {
     pub at: Option<String>,
     /// The file is not there (the reason says where it was looked for).
     pub missing: bool,
+    /// The file was refused as unsafe (see [`crate::plugin_trust`]): others
+    /// could have changed it.
+    pub untrusted: bool,
 }
 
 impl fmt::Display for LoadError {
@@ -115,7 +118,8 @@ impl std::error::Error for LoadError {}
 /// file again returns the same module (libraries are never unloaded).
 ///
 /// # Errors
-/// A missing file, a file that is not a shared library, a library without
+/// A missing file, a file the host does not trust (see
+/// [`crate::plugin_trust`]), a file that is not a shared library, a library without
 /// netraf's root module, or one built against an incompatible plugin-api.
 pub fn load(path: &Path) -> Result<Library, LoadError> {
     let fail = |reason: String, detail: Option<String>| LoadError {
@@ -124,6 +128,7 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         detail,
         at: None,
         missing: false,
+        untrusted: false,
     };
     let mut file = match File::open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -140,6 +145,11 @@ pub fn load(path: &Path) -> Result<Library, LoadError> {
         Ok(m) if !m.is_file() => return Err(fail("not a regular file".into(), None)),
         Ok(m) => m,
     };
+    // Before anything of the file is loaded, on the file that is copied.
+    crate::plugin_trust::check(path, &meta).map_err(|reason| LoadError {
+        untrusted: true,
+        ..fail(reason, None)
+    })?;
     let id = FileId::of(&meta);
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     let loaded = loaded.get_or_insert_with(HashMap::new);
@@ -296,6 +306,7 @@ fn explain(path: &Path, copy: &Path, error: &LibraryError) -> LoadError {
         detail: Some(detail),
         at: None,
         missing: false,
+        untrusted: false,
     }
 }
 

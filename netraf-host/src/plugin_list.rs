@@ -50,11 +50,13 @@ pub(crate) fn list(cli: &Cli, config: Option<&Config>) -> Result<(), Failure> {
                 ]
                 .map(|cell| plugin_api::escape(&cell).to_string()),
             ),
-            // Other libraries in the folder that are not plugins are not listed.
             Err(e) if *named => {
                 failed += 1;
                 log::error!("cannot load plugin: {e}");
             }
+            // Likely a plugin, which would vanish from the list unexplained.
+            Err(e) if e.untrusted => log::warn!("not listing {e}"),
+            // Other libraries in the folder that are not plugins are not listed.
             Err(e) => log::debug!("skipping {}: {}", path.display(), e.reason),
         }
     }

@@ -15,6 +15,7 @@ mod replay;
 mod running;
 mod sections;
 mod signals;
+mod trust;
 mod util;
 
 use std::path::Path;
