@@ -8,50 +8,24 @@
 
 use crate::Error;
 
-/// The kernel's limit on program length (`BPF_MAXINSNS`).
-pub const BPF_MAXINSNS: usize = 4096;
-
-/// One classic BPF instruction, laid out as the kernel's `struct sock_filter`
-/// (the same four fields `tcpdump -dd` prints).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct BpfInsn {
-    /// Opcode (`BPF_LD | BPF_H | BPF_ABS`, ...).
-    pub code: u16,
-    /// Jump offset if true.
-    pub jt: u8,
-    /// Jump offset if false.
-    pub jf: u8,
-    /// Constant operand.
-    pub k: u32,
-}
-
-impl BpfInsn {
-    /// An instruction from its four fields, in `tcpdump -dd` order.
-    pub const fn new(code: u16, jt: u8, jf: u8, k: u32) -> BpfInsn {
-        BpfInsn { code, jt, jf, k }
-    }
-
-    /// `ret #k`: accept `k` bytes of the packet (0 rejects it).
-    pub const fn ret(k: u32) -> BpfInsn {
-        BpfInsn::new(BPF_RET_K, 0, 0, k)
-    }
-
-    fn to_sock_filter(self) -> libc::sock_filter {
-        libc::sock_filter {
-            code: self.code,
-            jt: self.jt,
-            jf: self.jf,
-            k: self.k,
-        }
-    }
-}
+pub use netraf_bpf::{Insn as BpfInsn, BPF_MAXINSNS};
 
 /// `BPF_RET | BPF_K`.
-const BPF_RET_K: u16 = 0x06;
+const BPF_RET_K: u16 = netraf_bpf::opcode::RET | netraf_bpf::opcode::K;
+
+/// `insn` as the kernel's `struct sock_filter`.
+fn to_sock_filter(insn: BpfInsn) -> libc::sock_filter {
+    libc::sock_filter {
+        code: insn.code,
+        jt: insn.jt,
+        jf: insn.jf,
+        k: insn.k,
+    }
+}
 
 /// The program that accepts every packet, cut to `snaplen`.
 pub(crate) fn accept_all(snaplen: u32) -> Vec<libc::sock_filter> {
-    vec![BpfInsn::ret(snaplen).to_sock_filter()]
+    vec![to_sock_filter(BpfInsn::ret(snaplen))]
 }
 
 /// `program` ready for the kernel, with every non-zero `ret #k` clamped to `snaplen`.
@@ -76,7 +50,7 @@ pub(crate) fn clamp_to_snaplen(
             if insn.code == BPF_RET_K && insn.k != 0 {
                 insn.k = insn.k.min(snaplen);
             }
-            insn.to_sock_filter()
+            to_sock_filter(insn)
         })
         .collect())
 }
