@@ -1,5 +1,6 @@
 //! netraf's end-to-end tests, built as one binary: real packets on real sockets, real capture files.
 
+mod bpf_vm;
 mod capi;
 mod capture;
 mod corpus;
