@@ -31,7 +31,9 @@ pub(crate) fn accept_all(snaplen: u32) -> Vec<libc::sock_filter> {
 /// `program` ready for the kernel, with every non-zero `ret #k` clamped to `snaplen`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for an empty program or one longer than [`BPF_MAXINSNS`].
+/// [`Error::InvalidConfig`] for an empty program or one longer than
+/// [`BPF_MAXINSNS`], or one the kernel would refuse ([`netraf_bpf::validate`]:
+/// bad jumps, no final `ret`, division by 0, ...), with the reason.
 pub(crate) fn clamp_to_snaplen(
     program: &[BpfInsn],
     snaplen: u32,
@@ -43,6 +45,8 @@ pub(crate) fn clamp_to_snaplen(
             program.len()
         )));
     }
+    netraf_bpf::validate(program)
+        .map_err(|reason| Error::InvalidConfig(format!("invalid BPF program: {reason}")))?;
     Ok(program
         .iter()
         .map(|insn| {
@@ -83,5 +87,16 @@ mod tests {
         let long = vec![BpfInsn::ret(1); BPF_MAXINSNS + 1];
         assert!(clamp_to_snaplen(&long, 96).is_err());
         assert_eq!(accept_all(64)[0].k, 64);
+    }
+
+    #[test]
+    fn programs_the_kernel_refuses_are_refused_with_the_reason() {
+        let no_ret = [BpfInsn::new(0x28, 0, 0, 12)];
+        match clamp_to_snaplen(&no_ret, 96) {
+            Err(Error::InvalidConfig(reason)) => assert!(reason.contains("ret"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        let far_jump = [BpfInsn::new(0x15, 5, 0, 0), BpfInsn::ret(1)];
+        assert!(clamp_to_snaplen(&far_jump, 96).is_err());
     }
 }
