@@ -1,0 +1,171 @@
+//! Code layout: a tree of tests with true/false edges flattened into classic BPF jumps, with `ja` for jumps beyond 255.
+
+use netraf_bpf::opcode::*;
+use netraf_bpf::Insn;
+
+/// A boolean tree of tests, as gencode's blocks.
+#[derive(Debug, Clone)]
+pub(crate) enum Cond {
+    True,
+    False,
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+    /// Statements, then a conditional jump (`code` = JMP | JEQ/JGT/JGE/JSET | K/X).
+    Test {
+        stmts: Vec<Insn>,
+        code: u16,
+        k: u32,
+    },
+}
+
+impl Cond {
+    pub(crate) fn and(a: Cond, b: Cond) -> Cond {
+        Cond::And(Box::new(a), Box::new(b))
+    }
+    pub(crate) fn or(a: Cond, b: Cond) -> Cond {
+        Cond::Or(Box::new(a), Box::new(b))
+    }
+    pub(crate) fn not(a: Cond) -> Cond {
+        Cond::Not(Box::new(a))
+    }
+}
+
+type Label = usize;
+
+enum Item {
+    Plain(Insn),
+    Jump {
+        code: u16,
+        k: u32,
+        t: Label,
+        f: Label,
+        far: bool,
+    },
+    Ja(Label),
+    Here(Label),
+}
+
+struct Emitter {
+    items: Vec<Item>,
+    labels: usize,
+}
+
+impl Emitter {
+    fn label(&mut self) -> Label {
+        self.labels += 1;
+        self.labels - 1
+    }
+
+    fn gen(&mut self, c: &Cond, t: Label, f: Label) {
+        match c {
+            Cond::True => self.items.push(Item::Ja(t)),
+            Cond::False => self.items.push(Item::Ja(f)),
+            Cond::And(a, b) => {
+                let l = self.label();
+                self.gen(a, l, f);
+                self.items.push(Item::Here(l));
+                self.gen(b, t, f);
+            }
+            Cond::Or(a, b) => {
+                let l = self.label();
+                self.gen(a, t, l);
+                self.items.push(Item::Here(l));
+                self.gen(b, t, f);
+            }
+            Cond::Not(a) => self.gen(a, f, t),
+            Cond::Test { stmts, code, k } => {
+                self.items.extend(stmts.iter().map(|i| Item::Plain(*i)));
+                self.items.push(Item::Jump {
+                    code: *code,
+                    k: *k,
+                    t,
+                    f,
+                    far: false,
+                });
+            }
+        }
+    }
+}
+
+/// Lays out `cond` as a program accepting `snaplen` bytes when it holds.
+pub(crate) fn emit(cond: &Cond, snaplen: u32) -> Vec<Insn> {
+    let mut e = Emitter {
+        items: Vec::new(),
+        labels: 0,
+    };
+    let (t, f) = (e.label(), e.label());
+    e.gen(cond, t, f);
+    e.items.push(Item::Here(t));
+    e.items.push(Item::Plain(Insn::ret(snaplen)));
+    e.items.push(Item::Here(f));
+    e.items.push(Item::Plain(Insn::ret(0)));
+    // Drop `ja` to the very next instruction.
+    let raw = std::mem::take(&mut e.items);
+    let keeps: Vec<bool> = (0..raw.len())
+        .map(|idx| match &raw[idx] {
+            Item::Ja(l) => !raw[idx + 1..]
+                .iter()
+                .take_while(|i| matches!(i, Item::Here(_)))
+                .any(|i| matches!(i, Item::Here(h) if h == l)),
+            _ => true,
+        })
+        .collect();
+    let mut items: Vec<Item> = raw
+        .into_iter()
+        .zip(keeps)
+        .filter_map(|(i, keep)| keep.then_some(i))
+        .collect();
+    // Widen the jumps that do not fit in 8 bits, until all fit.
+    let mut addr = vec![0usize; e.labels];
+    loop {
+        let mut pc = 0;
+        let mut pcs = Vec::with_capacity(items.len());
+        for i in &items {
+            pcs.push(pc);
+            match i {
+                Item::Here(l) => addr[*l] = pc,
+                Item::Jump { far: true, .. } => pc += 3,
+                _ => pc += 1,
+            }
+        }
+        let mut changed = false;
+        for (i, item) in items.iter_mut().enumerate() {
+            if let Item::Jump { t, f, far, .. } = item {
+                if !*far && (addr[*t] - pcs[i] - 1 > 255 || addr[*f] - pcs[i] - 1 > 255) {
+                    *far = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            let mut out = Vec::with_capacity(pc);
+            for (i, item) in items.iter().enumerate() {
+                let pc = pcs[i];
+                match item {
+                    Item::Here(_) => {}
+                    Item::Plain(insn) => out.push(*insn),
+                    Item::Ja(l) => out.push(Insn::new(JMP | JA, 0, 0, (addr[*l] - pc - 1) as u32)),
+                    Item::Jump {
+                        code,
+                        k,
+                        t,
+                        f,
+                        far: false,
+                    } => out.push(Insn::new(
+                        *code,
+                        (addr[*t] - pc - 1) as u8,
+                        (addr[*f] - pc - 1) as u8,
+                        *k,
+                    )),
+                    Item::Jump { code, k, t, f, .. } => {
+                        out.push(Insn::new(*code, 0, 1, *k));
+                        out.push(Insn::new(JMP | JA, 0, 0, (addr[*t] - pc - 2) as u32));
+                        out.push(Insn::new(JMP | JA, 0, 0, (addr[*f] - pc - 3) as u32));
+                    }
+                }
+            }
+            return out;
+        }
+    }
+}

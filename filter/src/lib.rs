@@ -1,0 +1,67 @@
+//! netraf's compiler of tcpdump filter expressions (pcap-filter(7)) to classic BPF, in Rust, without libpcap.
+//!
+//! The modules follow libpcap's gencode: the [`lexer`](crate) cuts words,
+//! the parser applies tcpdump's grammar (one precedence for `and`/`or`, left
+//! associative; qualifiers repeated on a bare value: `host a or b`), code
+//! generation turns each primitive into tests at the link type's offsets, and
+//! the layout flattens the tests' true/false edges into jumps.
+//!
+//! What is not supported is refused with [`FilterError::Unsupported`], never
+//! compiled into a different filter. `vlan` is compiled for capture files
+//! (tags in the frame); a live capture on Linux sees the tag stripped into
+//! the kernel's ancillary data, so [`Options::live`] refuses `vlan`.
+
+mod ast;
+mod emit;
+mod error;
+mod gen;
+mod lexer;
+mod parser;
+
+pub use error::FilterError;
+pub use netraf_bpf::Insn;
+
+use capture_file::LinkType;
+
+/// Compile options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The program filters a live Linux capture (VLAN tags stripped by the
+    /// kernel), not a file: primitives that would need the kernel's ancillary
+    /// loads (`vlan`) are refused.
+    pub live: bool,
+}
+
+/// Compiles `expression` for packets of `link_type`, accepting `snaplen`
+/// bytes of a matching packet. The empty expression accepts every packet.
+pub fn compile(
+    expression: &str,
+    link_type: LinkType,
+    snaplen: u32,
+) -> Result<Vec<Insn>, FilterError> {
+    compile_with(expression, link_type, snaplen, Options::default())
+}
+
+/// [`compile`] with options.
+pub fn compile_with(
+    expression: &str,
+    link_type: LinkType,
+    snaplen: u32,
+    options: Options,
+) -> Result<Vec<Insn>, FilterError> {
+    let mut generator = gen::Gen::new(link_type, options.live)?;
+    let tokens = lexer::lex(expression)?;
+    if tokens.is_empty() {
+        return Ok(vec![Insn::ret(snaplen)]);
+    }
+    let expr = parser::parse(&tokens, expression.chars().count())?;
+    let cond = generator.expr(&expr)?;
+    let program = emit::emit(&cond, snaplen);
+    if program.len() > netraf_bpf::BPF_MAXINSNS {
+        return Err(FilterError::unsupported(
+            format!("a program of {} instructions", program.len()),
+            1,
+        ));
+    }
+    Ok(program)
+}
