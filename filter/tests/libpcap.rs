@@ -275,7 +275,14 @@ const EXPRESSIONS: &[&str] = &[
     "vlan and arp",
 ];
 
-fn check(expressions: &[&str], lt: LinkType, packets: &[Vec<u8>], print: bool) -> Vec<f64> {
+/// Compares our verdicts with libpcap's on `packets`; the program lengths within `max_ratio` of libpcap's.
+fn check(
+    expressions: &[&str],
+    lt: LinkType,
+    packets: &[Vec<u8>],
+    print: bool,
+    max_ratio: f64,
+) -> Vec<f64> {
     let mut ratios = Vec::new();
     let mut failures = Vec::new();
     for expr in expressions {
@@ -316,12 +323,13 @@ fn check(expressions: &[&str], lt: LinkType, packets: &[Vec<u8>], print: bool) -
                 break;
             }
         }
-        assert!(
-            ratio <= 4.0,
-            "{expr:?}: {} vs libpcap's {}",
-            ours.len(),
-            theirs.len()
-        );
+        if ratio > max_ratio {
+            failures.push(format!(
+                "{expr:?}: {} vs libpcap's {}",
+                ours.len(),
+                theirs.len()
+            ));
+        }
     }
     assert!(
         failures.is_empty(),
@@ -335,7 +343,13 @@ fn check(expressions: &[&str], lt: LinkType, packets: &[Vec<u8>], print: bool) -
 #[test]
 fn ethernet_matches_libpcap() {
     println!("ours libpcap ratio  expression (Ethernet)");
-    let ratios = check(EXPRESSIONS, LinkType::ETHERNET, &ethernet_packets(), true);
+    let ratios = check(
+        EXPRESSIONS,
+        LinkType::ETHERNET,
+        &ethernet_packets(),
+        true,
+        4.0,
+    );
     let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
     let max = ratios.iter().cloned().fold(0.0, f64::max);
     println!(
@@ -360,6 +374,7 @@ fn linux_sll_matches_libpcap() {
         LinkType::LINUX_SLL,
         &sll_packets(false),
         false,
+        4.0,
     );
 }
 
@@ -370,6 +385,7 @@ fn linux_sll2_matches_libpcap() {
         LinkType::LINUX_SLL2,
         &sll_packets(true),
         false,
+        4.0,
     );
 }
 
@@ -379,5 +395,29 @@ fn raw_ip_matches_libpcap() {
         .into_iter()
         .filter(|e| !e.contains("arp"))
         .collect();
-    check(&exprs, LinkType::RAW, &raw_packets(), false);
+    check(&exprs, LinkType::RAW, &raw_packets(), false, 4.0);
+}
+
+#[test]
+fn long_jumps_match_libpcap() {
+    let hosts = (1..=40)
+        .map(|i| format!("host 2001:db8::{i:x}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let nets = (0..30)
+        .map(|i| format!("net 10.{i}.0.0/16"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let e1 = format!("({hosts}) and tcp");
+    let e2 = format!("not ({nets}) and (udp or icmp)");
+    let e3 = format!("({hosts}) or ({nets}) or port 80");
+    // Long chains of host/net repeat the EtherType test libpcap's optimizer
+    // hoists: the length is printed, not bounded.
+    check(
+        &[&e1, &e2, &e3],
+        LinkType::ETHERNET,
+        &ethernet_packets(),
+        true,
+        f64::INFINITY,
+    );
 }
