@@ -18,6 +18,10 @@ enum LinkKind {
     RawV4,
     /// IPv6 only.
     RawV6,
+    /// A 4-byte address family (BSD loopback): in network order for `LOOP`,
+    /// little-endian for `NULL` (the capturing host's order; libpcap swaps it
+    /// for a file written big-endian, which netraf does not know here).
+    Family { big_endian: bool },
 }
 
 /// The generator's state: the link, the offset shift of `vlan` tags parsed so far.
@@ -96,6 +100,8 @@ impl Gen {
                 },
                 20,
             ),
+            LinkType::NULL => (LinkKind::Family { big_endian: false }, 4),
+            LinkType::LOOP => (LinkKind::Family { big_endian: true }, 4),
             LinkType::IPV4 => (LinkKind::RawV4, 0),
             LinkType::IPV6 => (LinkKind::RawV6, 0),
             l if l.is_raw_ip() => (LinkKind::Raw, 0),
@@ -135,6 +141,21 @@ impl Gen {
                 ),
                 _ => Cond::False,
             },
+            LinkKind::Family { big_endian } => {
+                let family = |af: u32| {
+                    test(
+                        vec![ld(4, 0)],
+                        JEQ,
+                        if big_endian { af } else { af.swap_bytes() },
+                    )
+                };
+                match t {
+                    // AF_INET; AF_INET6 of FreeBSD, Darwin and NetBSD/OpenBSD.
+                    0x0800 => family(2),
+                    0x86dd => any(vec![family(30), family(24), family(28)]),
+                    _ => Cond::False,
+                }
+            }
             LinkKind::RawV4 => {
                 if t == 0x0800 {
                     Cond::True

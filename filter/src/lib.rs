@@ -6,6 +6,17 @@
 //! generation turns each primitive into tests at the link type's offsets, and
 //! the layout flattens the tests' true/false edges into jumps.
 //!
+//! Link types: Ethernet, Linux cooked v1 (`LINUX_SLL`) and v2
+//! (`LINUX_SLL2`), raw IP (`RAW`, 12, 14, `IPV4`, `IPV6`), BSD loopback
+//! (`NULL`, its address family read little-endian, and `LOOP`).
+//!
+//! Where libpcap 1.10 deviates from the obvious, its behaviour is kept: TCP,
+//! UDP and SCTP are IPv4 or IPv6 (IPv6 checking the next header, or that of
+//! one fragment header); `tcp[...]` is IPv4 only and skips non-first
+//! fragments; `host` with an IPv4 address also matches ARP and RARP; `vlan`
+//! shifts the offsets of everything parsed after it; in arithmetic, only
+//! the left operand's protocol checks are kept (`ip[0] - tcp[12]` checks IPv4).
+//!
 //! What is not supported is refused with [`FilterError::Unsupported`], never
 //! compiled into a different filter. `vlan` is compiled for capture files
 //! (tags in the frame); a live capture on Linux sees the tag stripped into

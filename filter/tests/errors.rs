@@ -84,7 +84,7 @@ fn errors_name_the_word_and_its_column() {
 #[test]
 fn unsupported_link_types_and_live_vlan_are_refused() {
     for lt in [
-        LinkType::NULL,
+        LinkType::IEEE802_11_RADIOTAP,
         LinkType::IEEE802_11,
         LinkType::C_HDLC,
         LinkType(9999),

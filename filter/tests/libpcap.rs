@@ -439,6 +439,32 @@ fn raw_ip_matches_libpcap() {
 }
 
 #[test]
+fn bsd_loopback_matches_libpcap() {
+    let exprs: Vec<&str> = network_expressions()
+        .into_iter()
+        .filter(|e| !e.contains("arp"))
+        .collect();
+    for (lt, big_endian) in [(LinkType::NULL, false), (LinkType::LOOP, true)] {
+        let packets: Vec<Vec<u8>> = l3_packets()
+            .into_iter()
+            .filter(|(t, _)| *t == 0x0800 || *t == 0x86dd)
+            .enumerate()
+            .map(|(i, (t, p))| {
+                let af: u32 = if t == 0x0800 { 2 } else { [24, 28, 30][i % 3] };
+                let mut h = if big_endian {
+                    af.to_be_bytes().to_vec()
+                } else {
+                    af.to_le_bytes().to_vec()
+                };
+                h.extend_from_slice(&p);
+                h
+            })
+            .collect();
+        check(&exprs, lt, &packets, false, 4.0);
+    }
+}
+
+#[test]
 fn long_jumps_match_libpcap() {
     let hosts = (1..=40)
         .map(|i| format!("host 2001:db8::{i:x}"))
