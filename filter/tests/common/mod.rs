@@ -119,8 +119,20 @@ fn empty_pcap(lt: LinkType) -> std::path::PathBuf {
 
 /// libpcap's program for `expr` on `lt` (`tcpdump -dd`), or `None` if tcpdump rejects it.
 pub fn libpcap(expr: &str, lt: LinkType) -> Option<Vec<Insn>> {
+    libpcap_with(expr, lt, true)
+}
+
+/// libpcap's program before its optimizer (`tcpdump -O -dd`).
+pub fn libpcap_unoptimized(expr: &str, lt: LinkType) -> Option<Vec<Insn>> {
+    libpcap_with(expr, lt, false)
+}
+
+fn libpcap_with(expr: &str, lt: LinkType, optimize: bool) -> Option<Vec<Insn>> {
     let mut cmd = Command::new("tcpdump");
     cmd.arg("-dd");
+    if !optimize {
+        cmd.arg("-O");
+    }
     if lt != LinkType::ETHERNET {
         cmd.arg("-r").arg(empty_pcap(lt));
     }
