@@ -8,6 +8,16 @@ use std::process::Command;
 
 /// Runs `prog` on `pkt` as the kernel does: the accepted length, 0 on reject or fault.
 pub fn run(prog: &[Insn], pkt: &[u8]) -> u32 {
+    run_checked(prog, pkt).unwrap_or(0)
+}
+
+/// Whether `prog` stops on `pkt` at a load beyond its end (or a division by zero).
+pub fn faults(prog: &[Insn], pkt: &[u8]) -> bool {
+    run_checked(prog, pkt).is_none()
+}
+
+/// The accepted length, or `None` on a fault.
+fn run_checked(prog: &[Insn], pkt: &[u8]) -> Option<u32> {
     let (mut a, mut x, mut mem, mut pc) = (0u32, 0u32, [0u32; 16], 0usize);
     let load = |k: u64, size: u64| -> Option<u32> {
         let end = k.checked_add(size)?;
@@ -18,7 +28,7 @@ pub fn run(prog: &[Insn], pkt: &[u8]) -> u32 {
         Some(b.iter().fold(0u32, |v, x| (v << 8) | u32::from(*x)))
     };
     loop {
-        let Some(i) = prog.get(pc) else { return 0 };
+        let i = prog.get(pc)?;
         pc += 1;
         let size = match i.code & 0x18 {
             W => 4,
@@ -29,14 +39,8 @@ pub fn run(prog: &[Insn], pkt: &[u8]) -> u32 {
             LD => {
                 a = match i.code & 0xe0 {
                     IMM => i.k,
-                    ABS => match load(u64::from(i.k), size) {
-                        Some(v) => v,
-                        None => return 0,
-                    },
-                    IND => match load(u64::from(x) + u64::from(i.k), size) {
-                        Some(v) => v,
-                        None => return 0,
-                    },
+                    ABS => load(u64::from(i.k), size)?,
+                    IND => load(u64::from(x) + u64::from(i.k), size)?,
                     MEM => mem[i.k as usize],
                     LEN => pkt.len() as u32,
                     _ => panic!("bad ld {:#x}", i.code),
@@ -47,10 +51,7 @@ pub fn run(prog: &[Insn], pkt: &[u8]) -> u32 {
                     IMM => i.k,
                     MEM => mem[i.k as usize],
                     LEN => pkt.len() as u32,
-                    MSH => match load(u64::from(i.k), 1) {
-                        Some(v) => 4 * (v & 0xf),
-                        None => return 0,
-                    },
+                    MSH => 4 * (load(u64::from(i.k), 1)? & 0xf),
                     _ => panic!("bad ldx {:#x}", i.code),
                 }
             }
@@ -62,7 +63,7 @@ pub fn run(prog: &[Insn], pkt: &[u8]) -> u32 {
                     ADD => a.wrapping_add(v),
                     SUB => a.wrapping_sub(v),
                     MUL => a.wrapping_mul(v),
-                    DIV | MOD if v == 0 => return 0,
+                    DIV | MOD if v == 0 => return None,
                     DIV => a / v,
                     MOD => a % v,
                     OR => a | v,
@@ -89,7 +90,7 @@ pub fn run(prog: &[Insn], pkt: &[u8]) -> u32 {
                 };
                 pc += usize::from(if taken { i.jt } else { i.jf });
             }
-            RET => return if i.code & 0x18 == A { a } else { i.k },
+            RET => return Some(if i.code & 0x18 == A { a } else { i.k }),
             _ => {
                 if i.code & 0xf8 == TXA {
                     a = x
