@@ -189,7 +189,9 @@ struct Parser<'a> {
     toks: &'a [Token],
     pos: usize,
     end_column: usize,
-    last: Quals,
+    /// `None` at the start and after a primitive without a value (`tcp`,
+    /// `less 10`, a relation): a bare value there is a syntax error, as in libpcap.
+    last: Option<Quals>,
 }
 
 /// Parses the tokens of a non-empty expression.
@@ -198,7 +200,7 @@ pub(crate) fn parse(toks: &[Token], input_len: usize) -> Result<Expr, FilterErro
         toks,
         pos: 0,
         end_column: input_len + 1,
-        last: Quals::default(),
+        last: None,
     };
     let e = p.expr()?;
     if p.pos < toks.len() {
@@ -315,12 +317,18 @@ impl Parser<'_> {
 
     /// A bare id after `and`/`or`/`not`: it takes the last primitive's qualifiers.
     fn bare_id(&mut self, column: usize) -> Result<Expr, FilterError> {
-        let q = self.last;
+        let q = self.last.ok_or_else(|| {
+            FilterError::syntax(
+                "a qualifier (host, net, port, ...) before the value",
+                column,
+            )
+        })?;
         let prim = self.id(q, column)?;
         Ok(Expr::Prim(prim, column))
     }
 
     fn primitive(&mut self, column: usize) -> Result<Expr, FilterError> {
+        self.last = None;
         let mut q = Quals::default();
         let w = self.word().unwrap_or_default().to_string();
         match w.as_str() {
@@ -476,7 +484,7 @@ impl Parser<'_> {
                 },
             ));
         }
-        self.last = q;
+        self.last = Some(q);
         let prim = self.id(q, column)?;
         Ok(Expr::Prim(prim, column))
     }
@@ -595,9 +603,9 @@ impl Parser<'_> {
                     return Err(FilterError::invalid("MAC address as a net", vcol));
                 }
                 match q.proto {
-                    None | Some(Proto::Ether) => Ok(Prim::EtherHost { dir, mac }),
-                    Some(_) => Err(FilterError::invalid(
-                        "MAC address with a non-ether qualifier",
+                    Some(Proto::Ether) => Ok(Prim::EtherHost { dir, mac }),
+                    _ => Err(FilterError::invalid(
+                        "MAC address without the ether qualifier",
                         vcol,
                     )),
                 }
@@ -732,6 +740,7 @@ impl Parser<'_> {
         };
         self.pos += 1;
         let rhs = self.arith()?;
+        self.last = None;
         Ok(Expr::Rel { op, lhs, rhs })
     }
 
