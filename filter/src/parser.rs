@@ -521,13 +521,26 @@ impl Parser<'_> {
                 };
                 Tok::Ipv4(bytes[4 - len..].to_vec())
             }
-            (None | Some(Kind::Host), Tok::Num(n)) => Tok::Ipv4(n.to_be_bytes().to_vec()),
+            (Some(Kind::Host), Tok::Num(n)) => Tok::Ipv4(n.to_be_bytes().to_vec()),
+            (None, Tok::Num(_)) => {
+                return Err(FilterError::syntax(
+                    "'host', 'net', 'port' or 'proto' before a number",
+                    vcol,
+                ))
+            }
             (_, tok) => tok,
         };
         match (q.kind, tok) {
             (Some(Kind::Proto), tok) => {
                 let n = match tok {
                     Tok::Num(n) => n,
+                    // The names are keywords: libpcap takes them escaped only (`\tcp`).
+                    Tok::Word {
+                        text,
+                        escaped: false,
+                    } if proto_word(&text).is_some() => {
+                        return Err(FilterError::syntax(format!("'\\{text}'"), vcol));
+                    }
                     Tok::Word { text, .. } => match (q.proto, text.as_str()) {
                         (Some(Proto::Ether), "ip") => 0x0800,
                         (Some(Proto::Ether), "ip6") => 0x86dd,

@@ -3,7 +3,7 @@
 mod common;
 
 use capture_file::LinkType;
-use common::libpcap;
+use common::{libpcap, libpcap_error};
 use netraf_bpf::opcode::*;
 use netraf_bpf::Insn;
 use netraf_filter::{compile, compile_with, FilterError, Options};
@@ -39,6 +39,21 @@ const REJECTED: &[&str] = &[
     "net 10 mask 255.255.255.300",
     "ether src or",
     "host 1.2.3.4.5",
+    "00:11:22:33:44:55",
+    "host 00:11:22:33:44:55",
+    "2001:db8::1",
+    "10.0.0.1",
+    "ip and 10.0.0.1",
+    "tcp[0]=1 and 10.0.0.1",
+    "host 10.0.0.1 and tcp or 10.1.2.3",
+    "less 10 or 10.0.0.1",
+    "not 10.0.0.1",
+    "(10.0.0.1)",
+    "vlan 10 or 10.0.0.1",
+    "proto udp",
+    "ether proto ip",
+    "ip 2",
+    "arp 2",
     "00:11:22:33:44:55",
     "2001:db8::1",
     "10.0.0.1",
@@ -243,4 +258,79 @@ fn long_programs_use_ja_and_stay_well_formed() {
     assert!(p.len() > 300, "{}", p.len());
     assert!(well_formed(&p));
     assert!(p.iter().any(|i| i.code == JMP | JA));
+}
+
+/// Random token strings: what tcpdump refuses, we refuse too (except the
+/// filters libpcap's optimizer finds match nothing, which we compile).
+#[test]
+fn random_token_strings_rejected_like_tcpdump() {
+    const PIECES: &[&str] = &[
+        "tcp",
+        "ip",
+        "ip6",
+        "host",
+        "net",
+        "port",
+        "src",
+        "dst",
+        "and",
+        "or",
+        "not",
+        "(",
+        ")",
+        "[",
+        "]",
+        ":",
+        "=",
+        ">",
+        "+",
+        "&",
+        "10.0.0.1",
+        "10",
+        "::1",
+        "00:11:22:33:44:55",
+        "/",
+        "mask",
+        "255.0.0.0",
+        "len",
+        "vlan",
+        "ether",
+        "proto",
+        "udp",
+        "arp",
+        "less",
+        "2",
+        "4",
+        "portrange",
+        "1-2",
+        "broadcast",
+        "multicast",
+    ];
+    let mut state = 0x0123_4567_89ab_cdefu64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut both, mut ours_only) = (0, 0);
+    let mut failures = Vec::new();
+    for _ in 0..400 {
+        let n = 1 + (next() % 5) as usize;
+        let s = (0..n)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let ours = compile(&s, E, 65535);
+        match (libpcap_error(&s), ours) {
+            (Some(msg), Ok(_)) if !msg.contains("rejects all packets") => {
+                failures.push(format!("{s:?}: tcpdump: {}", msg.trim()));
+            }
+            (Some(_), _) => both += 1,
+            (None, Err(_)) => ours_only += 1,
+            (None, Ok(_)) => {}
+        }
+    }
+    println!("{both} rejected by both, {ours_only} refused by netraf only");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

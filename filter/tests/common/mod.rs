@@ -123,6 +123,15 @@ pub fn libpcap(expr: &str, lt: LinkType) -> Option<Vec<Insn>> {
     libpcap_with(expr, lt, true)
 }
 
+/// tcpdump's error message for `expr` on Ethernet, `None` if it compiles it.
+pub fn libpcap_error(expr: &str) -> Option<String> {
+    let out = Command::new("tcpdump")
+        .args(["-d", "--", expr])
+        .output()
+        .expect("tcpdump runs");
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// libpcap's program before its optimizer (`tcpdump -O -dd`).
 pub fn libpcap_unoptimized(expr: &str, lt: LinkType) -> Option<Vec<Insn>> {
     libpcap_with(expr, lt, false)
