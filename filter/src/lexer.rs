@@ -154,6 +154,12 @@ pub(crate) fn lex(input: &str) -> Result<Vec<Token>, FilterError> {
             '>' => Some(Tok::Op(">")),
             _ => None,
         };
+        // `::1` starts an IPv6 address, not a ':'.
+        let single = if c == ':' && chars.get(i + 1) == Some(&':') {
+            None
+        } else {
+            single
+        };
         if let Some(tok) = single {
             push(&mut out, tok);
             i += 1;

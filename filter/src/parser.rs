@@ -474,6 +474,12 @@ impl Parser<'_> {
             }
             return Ok(Expr::Prim(Prim::Proto(p), column));
         }
+        if q.dir.is_none() && q.kind.is_none() {
+            return Err(FilterError::syntax(
+                "'and', 'or', a direction or 'host', 'net', 'port', 'proto'",
+                self.column(),
+            ));
+        }
         if ends {
             return Err(FilterError::syntax(
                 "a value",
@@ -522,6 +528,7 @@ impl Parser<'_> {
                 Tok::Ipv4(bytes[4 - len..].to_vec())
             }
             (Some(Kind::Host), Tok::Num(n)) => Tok::Ipv4(n.to_be_bytes().to_vec()),
+            (None, Tok::Num(n)) if q.dir.is_some() => Tok::Ipv4(n.to_be_bytes().to_vec()),
             (None, Tok::Num(_)) => {
                 return Err(FilterError::syntax(
                     "'host', 'net', 'port' or 'proto' before a number",
@@ -579,12 +586,14 @@ impl Parser<'_> {
             }
             (Some(Kind::Port) | Some(Kind::Portrange), Tok::Num(n)) => {
                 let (lo, hi) = if q.kind == Some(Kind::Portrange) {
-                    if self.peek() != Some(&Tok::Op("-")) {
-                        return Err(FilterError::syntax("'-' in a port range", self.column()));
+                    // `portrange 80` is the range 80-80.
+                    if self.peek() == Some(&Tok::Op("-")) {
+                        self.pos += 1;
+                        let m = self.number("the end of the port range")?;
+                        (n, m)
+                    } else {
+                        (n, n)
                     }
-                    self.pos += 1;
-                    let m = self.number("the end of the port range")?;
-                    (n, m)
                 } else {
                     (n, n)
                 };
