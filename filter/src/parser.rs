@@ -766,64 +766,63 @@ impl Parser<'_> {
         Ok(Expr::Rel { op, lhs, rhs })
     }
 
-    /// Binary operators by libpcap's precedence, lowest first; `^` has none in
-    /// libpcap's grammar, so it is refused next to another operator unless parenthesized.
+    /// Binary operators by libpcap's precedences, lowest first: `|`, `&`,
+    /// shifts, `+ -`, `* /`. `%` and `^` have none in libpcap 1.10's grammar:
+    /// yacc shifts, so their right operand runs to the end of the arithmetic
+    /// (`a % b - 3` is `a % (b - 3)`), as [`Parser::arith_operand`] does.
     fn arith(&mut self) -> Result<Arith, FilterError> {
-        let (a, _) = self.arith_level(0)?;
-        Ok(a)
+        self.arith_level(0)
     }
 
-    fn arith_level(&mut self, level: usize) -> Result<(Arith, bool), FilterError> {
-        const LEVELS: &[&[&str]] = &[
-            &["^"],
-            &["|"],
-            &["&"],
-            &["<<", ">>"],
-            &["+", "-"],
-            &["*", "/", "%"],
-        ];
+    fn arith_level(&mut self, level: usize) -> Result<Arith, FilterError> {
+        const LEVELS: &[&[&str]] = &[&["|"], &["&"], &["<<", ">>"], &["+", "-"], &["*", "/"]];
         if level == LEVELS.len() {
-            return self.arith_unary();
+            return self.arith_operand();
         }
-        let start_col = self.column();
-        let (mut left, mut left_bin) = self.arith_level(level + 1)?;
+        let mut left = self.arith_level(level + 1)?;
         loop {
             let op = match self.peek() {
                 Some(Tok::Op(op)) if LEVELS[level].contains(op) => *op,
-                _ => return Ok((left, left_bin)),
+                _ => return Ok(left),
             };
-            let ocol = self.column();
             self.pos += 1;
-            let (right, right_bin) = self.arith_level(level + 1)?;
-            if op == "^" && (left_bin || right_bin) {
-                return Err(FilterError::unsupported(
-                    "'^' next to another operator without parentheses",
-                    ocol,
-                ));
-            }
-            let _ = start_col;
+            let right = self.arith_level(level + 1)?;
             left = Arith::Bin(op, Box::new(left), Box::new(right));
-            left_bin = true;
         }
     }
 
-    fn arith_unary(&mut self) -> Result<(Arith, bool), FilterError> {
+    /// A value, then `%` or `^` and all the arithmetic after it, if any.
+    fn arith_operand(&mut self) -> Result<Arith, FilterError> {
+        let a = self.arith_unary()?;
+        match self.peek() {
+            Some(Tok::Op(op @ ("%" | "^"))) => {
+                let op = *op;
+                self.pos += 1;
+                let b = self.arith()?;
+                Ok(Arith::Bin(op, Box::new(a), Box::new(b)))
+            }
+            _ => Ok(a),
+        }
+    }
+
+    fn arith_unary(&mut self) -> Result<Arith, FilterError> {
         let column = self.column();
         match self.peek().cloned() {
             Some(Tok::Op("-")) => {
                 self.pos += 1;
-                let (a, _) = self.arith_unary()?;
-                Ok((Arith::Neg(Box::new(a)), false))
+                // Unary minus takes a following `%` or `^` in (yacc shifts).
+                let a = self.arith_operand()?;
+                Ok(Arith::Neg(Box::new(a)))
             }
             Some(Tok::Num(n)) => {
                 self.pos += 1;
-                Ok((Arith::Num(n), false))
+                Ok(Arith::Num(n))
             }
             Some(Tok::LParen) => {
                 self.pos += 1;
                 let a = self.arith()?;
                 self.expect(&Tok::RParen, "')'")?;
-                Ok((a, false))
+                Ok(a)
             }
             Some(Tok::Word {
                 text,
@@ -831,10 +830,10 @@ impl Parser<'_> {
             }) => {
                 self.pos += 1;
                 if text == "len" {
-                    return Ok((Arith::Len, false));
+                    return Ok(Arith::Len);
                 }
                 if let Some(n) = named_constant(&text) {
-                    return Ok((Arith::Num(n), false));
+                    return Ok(Arith::Num(n));
                 }
                 if self.peek() != Some(&Tok::LBracket) {
                     return Err(FilterError::syntax("an arithmetic value", column));
@@ -855,14 +854,11 @@ impl Parser<'_> {
                     }
                 }
                 self.expect(&Tok::RBracket, "']'")?;
-                Ok((
-                    Arith::Load {
-                        proto,
-                        idx: Box::new(idx),
-                        size,
-                    },
-                    false,
-                ))
+                Ok(Arith::Load {
+                    proto,
+                    idx: Box::new(idx),
+                    size,
+                })
             }
             _ => Err(FilterError::syntax("an arithmetic value", column)),
         }
