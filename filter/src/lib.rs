@@ -1,6 +1,6 @@
 //! netraf's compiler of tcpdump filter expressions (pcap-filter(7)) to classic BPF, in Rust, without libpcap.
 //!
-//! The modules follow libpcap's gencode: the [`lexer`](crate) cuts words,
+//! The modules follow libpcap's gencode: the lexer cuts words,
 //! the parser applies tcpdump's grammar (one precedence for `and`/`or`, left
 //! associative; qualifiers repeated on a bare value: `host a or b`), code
 //! generation turns each primitive into tests at the link type's offsets, and
@@ -44,7 +44,9 @@ pub struct Options {
 }
 
 /// Compiles `expression` for packets of `link_type`, accepting `snaplen`
-/// bytes of a matching packet. The empty expression accepts every packet.
+/// bytes of a matching packet. The empty expression accepts every packet,
+/// on any link type; otherwise a link type other than those listed in the
+/// crate's documentation is refused.
 pub fn compile(
     expression: &str,
     link_type: LinkType,
@@ -60,11 +62,12 @@ pub fn compile_with(
     snaplen: u32,
     options: Options,
 ) -> Result<Vec<Insn>, FilterError> {
-    let mut generator = gen::Gen::new(link_type, options.live)?;
     let tokens = lexer::lex(expression)?;
     if tokens.is_empty() {
+        // Accepting all needs no knowledge of the link type.
         return Ok(vec![Insn::ret(snaplen)]);
     }
+    let mut generator = gen::Gen::new(link_type, options.live)?;
     let expr = parser::parse(&tokens, expression.chars().count())?;
     let cond = generator.expr(&expr)?;
     let program = emit::emit(&cond, snaplen);

@@ -136,6 +136,8 @@ fn unsupported_link_types_and_live_vlan_are_refused() {
 fn the_empty_expression_accepts_all() {
     assert_eq!(compile("", E, 1234).unwrap(), vec![Insn::ret(1234)]);
     assert_eq!(compile("   ", E, 99).unwrap(), vec![Insn::ret(99)]);
+    let wifi = LinkType::IEEE802_11_RADIOTAP;
+    assert_eq!(compile("", wifi, 7).unwrap(), vec![Insn::ret(7)]);
 }
 
 /// Every jump lands inside the program and the program ends with a return.
