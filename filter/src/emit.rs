@@ -111,11 +111,12 @@ pub(crate) fn emit(cond: &Cond, snaplen: u32) -> Vec<Insn> {
             _ => true,
         })
         .collect();
-    let mut items: Vec<Item> = raw
+    let items: Vec<Item> = raw
         .into_iter()
         .zip(keeps)
         .filter_map(|(i, keep)| keep.then_some(i))
         .collect();
+    let mut items = drop_reloads(items, e.labels);
     // Widen the jumps that do not fit in 8 bits, until all fit.
     let mut addr = vec![0usize; e.labels];
     loop {
@@ -168,4 +169,64 @@ pub(crate) fn emit(cond: &Cond, snaplen: u32) -> Vec<Insn> {
             return out;
         }
     }
+}
+
+/// Whether `insn` loads A from the packet at a fixed place, its length, or a
+/// constant: a load that gives the same value wherever it runs.
+fn is_fixed_load(insn: &Insn) -> bool {
+    insn.code & 7 == LD && matches!(insn.code & 0xe0, ABS | LEN | IMM)
+}
+
+/// Drops the fixed loads of a value A already holds on every path to them
+/// (the EtherType reloaded by each primitive, say).
+fn drop_reloads(items: Vec<Item>, labels: usize) -> Vec<Item> {
+    // What A holds: `None` unknown; per label, `None` until a path reaches it.
+    let meet = |a: Option<Insn>, b: Option<Insn>| if a == b { a } else { None };
+    let mut at_label: Vec<Option<Option<Insn>>> = vec![None; labels];
+    let reach = |at: &mut Vec<Option<Option<Insn>>>, l: Label, a: Option<Insn>| {
+        at[l] = Some(match at[l] {
+            None => a,
+            Some(b) => meet(a, b),
+        });
+    };
+    // `current`: `None` when unreachable by falling through.
+    let mut current: Option<Option<Insn>> = Some(None);
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match &item {
+            Item::Here(l) => {
+                current = match (current, at_label[*l]) {
+                    (Some(a), Some(b)) => Some(meet(a, b)),
+                    (Some(a), None) | (None, Some(a)) => Some(a),
+                    (None, None) => None,
+                };
+            }
+            Item::Plain(insn) => {
+                let a = current.flatten();
+                if is_fixed_load(insn) && a == Some(*insn) {
+                    continue;
+                }
+                current = match insn.code & 7 {
+                    RET => None,
+                    LD if is_fixed_load(insn) => Some(Some(*insn)),
+                    LD | ALU => Some(None),
+                    MISC if insn.code & 0xf8 == TXA => Some(None),
+                    _ => current,
+                };
+            }
+            Item::Jump { t, f, .. } => {
+                let a = current.flatten();
+                reach(&mut at_label, *t, a);
+                reach(&mut at_label, *f, a);
+                current = None;
+            }
+            Item::Ja(l) => {
+                let a = current.flatten();
+                reach(&mut at_label, *l, a);
+                current = None;
+            }
+        }
+        out.push(item);
+    }
+    out
 }
