@@ -1,0 +1,607 @@
+//! Code generation: each primitive and relation of an [`Expr`] into tests at the link type's offsets, as libpcap's gencode.
+
+use crate::ast::{Arith, Dir, Expr, NetAddr, Prim, Proto};
+use crate::emit::Cond;
+use crate::error::FilterError;
+use capture_file::LinkType;
+use netraf_bpf::opcode::*;
+use netraf_bpf::Insn;
+
+/// How the link header says what follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkKind {
+    /// A 16-bit EtherType at a fixed offset (Ethernet, Linux cooked v1 and v2).
+    EtherType { off: u32, ethernet: bool },
+    /// The IP header first, its version in the first nibble.
+    Raw,
+    /// IPv4 only.
+    RawV4,
+    /// IPv6 only.
+    RawV6,
+    /// A 4-byte address family (BSD loopback): in network order for `LOOP`,
+    /// little-endian for `NULL` (the capturing host's order; libpcap swaps it
+    /// for a file written big-endian, which netraf does not know here).
+    Family { big_endian: bool },
+}
+
+/// The generator's state: the link, the offset shift of `vlan` tags parsed so far.
+pub(crate) struct Gen {
+    link: LinkKind,
+    /// Offset of the network layer header.
+    nl: u32,
+    /// Bytes added by the `vlan` primitives met so far, in parse order (as libpcap).
+    shift: u32,
+    live: bool,
+}
+
+fn stmt(code: u16, k: u32) -> Insn {
+    Insn::new(code, 0, 0, k)
+}
+
+fn test(stmts: Vec<Insn>, jmp: u16, k: u32) -> Cond {
+    Cond::Test {
+        stmts,
+        code: JMP | jmp | K,
+        k,
+    }
+}
+
+fn size_code(size: u32) -> u16 {
+    match size {
+        1 => B,
+        2 => H,
+        _ => W,
+    }
+}
+
+fn ld(size: u32, k: u32) -> Insn {
+    stmt(LD | size_code(size) | ABS, k)
+}
+
+fn all(conds: Vec<Cond>) -> Cond {
+    conds.into_iter().reduce(Cond::and).unwrap_or(Cond::True)
+}
+
+fn any(conds: Vec<Cond>) -> Cond {
+    conds.into_iter().reduce(Cond::or).unwrap_or(Cond::False)
+}
+
+fn by_dir(dir: Dir, src: Cond, dst: Cond) -> Cond {
+    match dir {
+        Dir::Src => src,
+        Dir::Dst => dst,
+        Dir::Either => Cond::or(src, dst),
+        Dir::Both => Cond::and(src, dst),
+    }
+}
+
+impl Gen {
+    /// A generator for `link`; `live` refuses what needs the kernel's ancillary loads.
+    pub(crate) fn new(link: LinkType, live: bool) -> Result<Gen, FilterError> {
+        let (kind, nl) = match link {
+            LinkType::ETHERNET => (
+                LinkKind::EtherType {
+                    off: 12,
+                    ethernet: true,
+                },
+                14,
+            ),
+            LinkType::LINUX_SLL => (
+                LinkKind::EtherType {
+                    off: 14,
+                    ethernet: false,
+                },
+                16,
+            ),
+            LinkType::LINUX_SLL2 => (
+                LinkKind::EtherType {
+                    off: 0,
+                    ethernet: false,
+                },
+                20,
+            ),
+            LinkType::NULL => (LinkKind::Family { big_endian: false }, 4),
+            LinkType::LOOP => (LinkKind::Family { big_endian: true }, 4),
+            LinkType::IPV4 => (LinkKind::RawV4, 0),
+            LinkType::IPV6 => (LinkKind::RawV6, 0),
+            l if l.is_raw_ip() => (LinkKind::Raw, 0),
+            l => {
+                return Err(FilterError::unsupported(
+                    format!("link type {} ({})", l, l.0),
+                    1,
+                ))
+            }
+        };
+        Ok(Gen {
+            link: kind,
+            nl,
+            shift: 0,
+            live,
+        })
+    }
+
+    fn is_ethernet(&self) -> bool {
+        matches!(self.link, LinkKind::EtherType { ethernet: true, .. })
+    }
+
+    /// Offset `k` of the network layer header.
+    fn nl(&self, k: u32) -> u32 {
+        self.nl + self.shift + k
+    }
+
+    /// The link layer says EtherType `t` follows.
+    fn ethertype(&self, t: u32) -> Cond {
+        match self.link {
+            LinkKind::EtherType { off, .. } => test(vec![ld(2, off + self.shift)], JEQ, t),
+            LinkKind::Raw => match t {
+                0x0800 | 0x86dd => test(
+                    vec![ld(1, 0), stmt(ALU | AND | K, 0xf0)],
+                    JEQ,
+                    if t == 0x0800 { 0x40 } else { 0x60 },
+                ),
+                _ => Cond::False,
+            },
+            LinkKind::Family { big_endian } => {
+                let family = |af: u32| {
+                    test(
+                        vec![ld(4, 0)],
+                        JEQ,
+                        if big_endian { af } else { af.swap_bytes() },
+                    )
+                };
+                match t {
+                    // AF_INET; AF_INET6 of FreeBSD, Darwin and NetBSD/OpenBSD.
+                    0x0800 => family(2),
+                    0x86dd => any(vec![family(30), family(24), family(28)]),
+                    _ => Cond::False,
+                }
+            }
+            LinkKind::RawV4 => {
+                if t == 0x0800 {
+                    Cond::True
+                } else {
+                    Cond::False
+                }
+            }
+            LinkKind::RawV6 => {
+                if t == 0x86dd {
+                    Cond::True
+                } else {
+                    Cond::False
+                }
+            }
+        }
+    }
+
+    /// IPv4 with protocol `p`.
+    fn ip_proto(&self, p: u32) -> Cond {
+        Cond::and(
+            self.ethertype(0x0800),
+            test(vec![ld(1, self.nl(9))], JEQ, p),
+        )
+    }
+
+    /// IPv6 with next header `p`, directly or after a fragment header (as libpcap without protochain).
+    fn ip6_proto(&self, p: u32) -> Cond {
+        let nh = |v| test(vec![ld(1, self.nl(6))], JEQ, v);
+        Cond::and(
+            self.ethertype(0x86dd),
+            Cond::or(
+                nh(p),
+                Cond::and(nh(44), test(vec![ld(1, self.nl(40))], JEQ, p)),
+            ),
+        )
+    }
+
+    /// The IPv4 fragment offset is zero (first or only fragment).
+    fn not_fragment(&self) -> Cond {
+        Cond::not(test(vec![ld(2, self.nl(6))], JSET, 0x1fff))
+    }
+
+    fn proto(&self, p: Proto, column: usize) -> Result<Cond, FilterError> {
+        Ok(match p {
+            Proto::Ip => self.ethertype(0x0800),
+            Proto::Ip6 => self.ethertype(0x86dd),
+            Proto::Arp => self.ethertype(0x0806),
+            Proto::Rarp => self.ethertype(0x8035),
+            Proto::Tcp => Cond::or(self.ip_proto(6), self.ip6_proto(6)),
+            Proto::Udp => Cond::or(self.ip_proto(17), self.ip6_proto(17)),
+            Proto::Sctp => Cond::or(self.ip_proto(132), self.ip6_proto(132)),
+            Proto::Icmp => self.ip_proto(1),
+            Proto::Icmp6 => self.ip6_proto(58),
+            Proto::Ether => return Err(FilterError::syntax("a qualifier after 'ether'", column)),
+        })
+    }
+
+    fn require_ethernet(&self, what: &str, column: usize) -> Result<(), FilterError> {
+        if self.is_ethernet() {
+            Ok(())
+        } else {
+            Err(FilterError::unsupported(
+                format!("{what} on this link type"),
+                column,
+            ))
+        }
+    }
+
+    fn port(&self, proto: Option<Proto>, dir: Dir, lo: u16, hi: u16) -> Cond {
+        let protos: Vec<u32> = match proto {
+            Some(Proto::Tcp) => vec![6],
+            Some(Proto::Udp) => vec![17],
+            Some(Proto::Sctp) => vec![132],
+            _ => vec![132, 6, 17],
+        };
+        let cmp = |load: Vec<Insn>| {
+            if lo == hi {
+                test(load, JEQ, u32::from(lo))
+            } else {
+                Cond::and(
+                    test(load.clone(), JGE, u32::from(lo)),
+                    Cond::not(test(load, JGT, u32::from(hi))),
+                )
+            }
+        };
+        let v4load = |off: u32| {
+            vec![
+                stmt(LDX | B | MSH, self.nl(0)),
+                stmt(LD | H | IND, self.nl(off)),
+            ]
+        };
+        let v4 = all(vec![
+            self.ethertype(0x0800),
+            any(protos
+                .iter()
+                .map(|p| test(vec![ld(1, self.nl(9))], JEQ, *p))
+                .collect()),
+            self.not_fragment(),
+            by_dir(dir, cmp(v4load(0)), cmp(v4load(2))),
+        ]);
+        let v6 = all(vec![
+            self.ethertype(0x86dd),
+            any(protos
+                .iter()
+                .map(|p| test(vec![ld(1, self.nl(6))], JEQ, *p))
+                .collect()),
+            by_dir(
+                dir,
+                cmp(vec![ld(2, self.nl(40))]),
+                cmp(vec![ld(2, self.nl(42))]),
+            ),
+        ]);
+        Cond::or(v4, v6)
+    }
+
+    fn net(&self, proto: Option<Proto>, dir: Dir, net: NetAddr) -> Cond {
+        match net {
+            NetAddr::V4 { addr, mask } => {
+                let cmp = |off: u32| {
+                    let mut stmts = vec![ld(4, self.nl(off))];
+                    if mask != u32::MAX {
+                        stmts.push(stmt(ALU | AND | K, mask));
+                    }
+                    test(stmts, JEQ, addr)
+                };
+                let part = |t: u32, src: u32, dst: u32| {
+                    Cond::and(self.ethertype(t), by_dir(dir, cmp(src), cmp(dst)))
+                };
+                match proto {
+                    Some(Proto::Ip) => part(0x0800, 12, 16),
+                    Some(Proto::Arp) => part(0x0806, 14, 24),
+                    Some(Proto::Rarp) => part(0x8035, 14, 24),
+                    _ => any(vec![
+                        part(0x0800, 12, 16),
+                        part(0x0806, 14, 24),
+                        part(0x8035, 14, 24),
+                    ]),
+                }
+            }
+            NetAddr::V6 { addr, mask } => {
+                let cmp = |off: u32| {
+                    all((0..4)
+                        .filter_map(|w| {
+                            let m = u32::from_be_bytes([
+                                mask[4 * w],
+                                mask[4 * w + 1],
+                                mask[4 * w + 2],
+                                mask[4 * w + 3],
+                            ]);
+                            let a = u32::from_be_bytes([
+                                addr[4 * w],
+                                addr[4 * w + 1],
+                                addr[4 * w + 2],
+                                addr[4 * w + 3],
+                            ]);
+                            if m == 0 {
+                                return None;
+                            }
+                            let mut stmts = vec![ld(4, self.nl(off + 4 * w as u32))];
+                            if m != u32::MAX {
+                                stmts.push(stmt(ALU | AND | K, m));
+                            }
+                            Some(test(stmts, JEQ, a))
+                        })
+                        .collect())
+                };
+                Cond::and(self.ethertype(0x86dd), by_dir(dir, cmp(8), cmp(24)))
+            }
+        }
+    }
+
+    fn prim(&mut self, p: &Prim, column: usize) -> Result<Cond, FilterError> {
+        Ok(match *p {
+            Prim::Proto(p) => self.proto(p, column)?,
+            Prim::Net { proto, dir, net } => self.net(proto, dir, net),
+            Prim::Port { proto, dir, lo, hi } => self.port(proto, dir, lo, hi),
+            Prim::ProtoNum { proto, n } => match proto {
+                Some(Proto::Ether) => self.ethertype(n),
+                Some(Proto::Ip) => self.ip_proto(n),
+                Some(Proto::Ip6) => self.ip6_proto(n),
+                _ => Cond::or(self.ip_proto(n), self.ip6_proto(n)),
+            },
+            Prim::EtherHost { dir, mac } => {
+                self.require_ethernet("ether host", column)?;
+                let cmp = |off: u32| {
+                    Cond::and(
+                        test(
+                            vec![ld(4, off + 2)],
+                            JEQ,
+                            u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]),
+                        ),
+                        test(
+                            vec![ld(2, off)],
+                            JEQ,
+                            u32::from(u16::from_be_bytes([mac[0], mac[1]])),
+                        ),
+                    )
+                };
+                by_dir(dir, cmp(6), cmp(0))
+            }
+            Prim::Broadcast => {
+                self.require_ethernet("broadcast", column)?;
+                Cond::and(
+                    test(vec![ld(4, 2)], JEQ, u32::MAX),
+                    test(vec![ld(2, 0)], JEQ, 0xffff),
+                )
+            }
+            Prim::Multicast(Some(Proto::Ip)) => Cond::and(
+                self.ethertype(0x0800),
+                test(vec![ld(1, self.nl(16))], JGE, 224),
+            ),
+            Prim::Multicast(Some(Proto::Ip6)) => Cond::and(
+                self.ethertype(0x86dd),
+                test(vec![ld(1, self.nl(24))], JEQ, 255),
+            ),
+            Prim::Multicast(_) => {
+                self.require_ethernet("multicast", column)?;
+                test(vec![ld(1, 0)], JSET, 1)
+            }
+            Prim::Less(n) => Cond::not(test(vec![stmt(LD | W | LEN, 0)], JGT, n)),
+            Prim::Greater(n) => test(vec![stmt(LD | W | LEN, 0)], JGE, n),
+            Prim::Vlan(id) => {
+                self.require_ethernet("vlan", column)?;
+                if self.live {
+                    return Err(FilterError::unsupported("vlan (live capture)", column));
+                }
+                let mut c = any(vec![
+                    self.ethertype(0x8100),
+                    self.ethertype(0x88a8),
+                    self.ethertype(0x9100),
+                ]);
+                if let Some(id) = id {
+                    c = Cond::and(
+                        c,
+                        test(
+                            vec![ld(2, self.nl(0)), stmt(ALU | AND | K, 0x0fff)],
+                            JEQ,
+                            id,
+                        ),
+                    );
+                }
+                self.shift += 4;
+                c
+            }
+        })
+    }
+
+    /// The tests of expression `e`.
+    pub(crate) fn expr(&mut self, e: &Expr) -> Result<Cond, FilterError> {
+        Ok(match e {
+            Expr::And(a, b) => {
+                let a = self.expr(a)?;
+                Cond::and(a, self.expr(b)?)
+            }
+            Expr::Or(a, b) => {
+                let a = self.expr(a)?;
+                Cond::or(a, self.expr(b)?)
+            }
+            Expr::Not(a) => Cond::not(self.expr(a)?),
+            Expr::Prim(p, column) => self.prim(p, *column)?,
+            Expr::Rel { op, lhs, rhs } => self.relation(op, lhs, rhs)?,
+        })
+    }
+
+    fn relation(&self, op: &str, lhs: &Arith, rhs: &Arith) -> Result<Cond, FilterError> {
+        let lhs = fold(lhs)?;
+        let rhs = fold(rhs)?;
+        let mut checks = Vec::new();
+        self.load_checks(&lhs, &mut checks)?;
+        self.load_checks(&rhs, &mut checks)?;
+        let (jmp, negate) = match op {
+            "=" => (JEQ, false),
+            "!=" => (JEQ, true),
+            ">" => (JGT, false),
+            ">=" => (JGE, false),
+            "<" => (JGE, true),
+            _ => (JGT, true),
+        };
+        let cmp = if let Arith::Num(k) = rhs {
+            let mut stmts = Vec::new();
+            self.eval(&lhs, 0, &mut stmts)?;
+            test(stmts, jmp, k)
+        } else {
+            let mut stmts = Vec::new();
+            self.eval(&rhs, 0, &mut stmts)?;
+            stmts.push(stmt(ST, 0));
+            self.eval(&lhs, 1, &mut stmts)?;
+            stmts.push(stmt(LDX | MEM, 0));
+            Cond::Test {
+                stmts,
+                code: JMP | jmp | X,
+                k: 0,
+            }
+        };
+        let cmp = if negate { Cond::not(cmp) } else { cmp };
+        checks.push(cmp);
+        Ok(all(checks))
+    }
+
+    /// The protocol checks the loads of `a` need, in order.
+    fn load_checks(&self, a: &Arith, out: &mut Vec<Cond>) -> Result<(), FilterError> {
+        match a {
+            Arith::Num(_) | Arith::Len => {}
+            Arith::Neg(x) => self.load_checks(x, out)?,
+            // libpcap 1.10's gen_arth keeps the protocol checks of its left
+            // operand only: `ip[0] - tcp[12] = 0` checks IPv4, not TCP. Matched here.
+            Arith::Bin(_, x, _) => self.load_checks(x, out)?,
+            Arith::Load { proto, idx, .. } => {
+                out.push(match proto {
+                    Proto::Ether => {
+                        self.require_ethernet("ether[]", 1)?;
+                        Cond::True
+                    }
+                    Proto::Ip => self.ethertype(0x0800),
+                    Proto::Ip6 => self.ethertype(0x86dd),
+                    Proto::Arp => self.ethertype(0x0806),
+                    Proto::Rarp => self.ethertype(0x8035),
+                    Proto::Tcp => Cond::and(self.ip_proto(6), self.not_fragment()),
+                    Proto::Udp => Cond::and(self.ip_proto(17), self.not_fragment()),
+                    Proto::Sctp => Cond::and(self.ip_proto(132), self.not_fragment()),
+                    Proto::Icmp => Cond::and(self.ip_proto(1), self.not_fragment()),
+                    Proto::Icmp6 => Cond::and(
+                        self.ethertype(0x86dd),
+                        test(vec![ld(1, self.nl(6))], JEQ, 58),
+                    ),
+                });
+                self.load_checks(idx, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Statements leaving the value of `a` in A, scratch words from `depth` up free.
+    fn eval(&self, a: &Arith, depth: u32, out: &mut Vec<Insn>) -> Result<(), FilterError> {
+        if depth as usize >= MEMWORDS {
+            return Err(FilterError::unsupported("arithmetic nested this deep", 1));
+        }
+        match a {
+            Arith::Num(k) => out.push(stmt(LD | IMM, *k)),
+            Arith::Len => out.push(stmt(LD | W | LEN, 0)),
+            Arith::Neg(x) => {
+                self.eval(x, depth, out)?;
+                out.push(stmt(ALU | NEG, 0));
+            }
+            Arith::Bin(op, x, y) => {
+                let code = alu(op);
+                if let Arith::Num(k) = **y {
+                    self.eval(x, depth, out)?;
+                    out.push(stmt(ALU | code | K, k));
+                } else {
+                    self.eval(y, depth, out)?;
+                    out.push(stmt(ST, depth));
+                    self.eval(x, depth + 1, out)?;
+                    out.push(stmt(LDX | MEM, depth));
+                    out.push(stmt(ALU | code | X, 0));
+                }
+            }
+            Arith::Load { proto, idx, size } => {
+                let sz = size_code(*size);
+                let (base, transport) = match proto {
+                    Proto::Ether => (0, false),
+                    Proto::Ip | Proto::Ip6 | Proto::Arp | Proto::Rarp => (self.nl(0), false),
+                    Proto::Icmp6 => (self.nl(40), false),
+                    Proto::Tcp | Proto::Udp | Proto::Sctp | Proto::Icmp => (self.nl(0), true),
+                };
+                match (&**idx, transport) {
+                    (Arith::Num(c), false) => out.push(stmt(LD | sz | ABS, base.wrapping_add(*c))),
+                    (Arith::Num(c), true) => {
+                        out.push(stmt(LDX | B | MSH, self.nl(0)));
+                        out.push(stmt(LD | sz | IND, base.wrapping_add(*c)));
+                    }
+                    (idx, false) => {
+                        self.eval(idx, depth, out)?;
+                        out.push(stmt(MISC | TAX, 0));
+                        out.push(stmt(LD | sz | IND, base));
+                    }
+                    (idx, true) => {
+                        self.eval(idx, depth, out)?;
+                        out.push(stmt(ST, depth));
+                        out.push(stmt(LDX | B | MSH, self.nl(0)));
+                        out.push(stmt(LD | MEM, depth));
+                        out.push(stmt(ALU | ADD | X, 0));
+                        out.push(stmt(MISC | TAX, 0));
+                        out.push(stmt(LD | sz | IND, base));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn alu(op: &str) -> u16 {
+    match op {
+        "+" => ADD,
+        "-" => SUB,
+        "*" => MUL,
+        "/" => DIV,
+        "%" => MOD,
+        "&" => AND,
+        "|" => OR,
+        "^" => XOR,
+        "<<" => LSH,
+        _ => RSH,
+    }
+}
+
+/// `a` with its constant parts computed; a constant division by zero or shift
+/// of 32 or more is refused.
+fn fold(a: &Arith) -> Result<Arith, FilterError> {
+    Ok(match a {
+        Arith::Num(_) | Arith::Len => a.clone(),
+        Arith::Neg(x) => match fold(x)? {
+            Arith::Num(k) => Arith::Num(k.wrapping_neg()),
+            x => Arith::Neg(Box::new(x)),
+        },
+        Arith::Load { proto, idx, size } => Arith::Load {
+            proto: *proto,
+            idx: Box::new(fold(idx)?),
+            size: *size,
+        },
+        Arith::Bin(op, x, y) => {
+            let (x, y) = (fold(x)?, fold(y)?);
+            if let Arith::Num(k) = y {
+                if k == 0 && matches!(*op, "/" | "%") {
+                    return Err(FilterError::invalid("division by zero", 1));
+                }
+                if k >= 32 && matches!(*op, "<<" | ">>") {
+                    return Err(FilterError::unsupported("shift by 32 or more", 1));
+                }
+            }
+            match (&x, &y) {
+                (Arith::Num(a), Arith::Num(b)) => Arith::Num(match *op {
+                    "+" => a.wrapping_add(*b),
+                    "-" => a.wrapping_sub(*b),
+                    "*" => a.wrapping_mul(*b),
+                    "/" => a / b,
+                    "%" => a % b,
+                    "&" => a & b,
+                    "|" => a | b,
+                    "^" => a ^ b,
+                    "<<" => a << b,
+                    _ => a >> b,
+                }),
+                _ => Arith::Bin(op, Box::new(x), Box::new(y)),
+            }
+        }
+    })
+}

@@ -1,0 +1,81 @@
+//! netraf's compiler of tcpdump filter expressions (pcap-filter(7)) to classic BPF, in Rust, without libpcap.
+//!
+//! The modules follow libpcap's gencode: the lexer cuts words,
+//! the parser applies tcpdump's grammar (one precedence for `and`/`or`, left
+//! associative; qualifiers repeated on a bare value: `host a or b`), code
+//! generation turns each primitive into tests at the link type's offsets, and
+//! the layout flattens the tests' true/false edges into jumps.
+//!
+//! Link types: Ethernet, Linux cooked v1 (`LINUX_SLL`) and v2
+//! (`LINUX_SLL2`), raw IP (`RAW`, 12, 14, `IPV4`, `IPV6`), BSD loopback
+//! (`NULL`, its address family read little-endian, and `LOOP`).
+//!
+//! Where libpcap 1.10 deviates from the obvious, its behaviour is kept: TCP,
+//! UDP and SCTP are IPv4 or IPv6 (IPv6 checking the next header, or that of
+//! one fragment header); `tcp[...]` is IPv4 only and skips non-first
+//! fragments; `host` with an IPv4 address also matches ARP and RARP; `vlan`
+//! shifts the offsets of everything parsed after it; in arithmetic, only
+//! the left operand's protocol checks are kept (`ip[0] - tcp[12]` checks IPv4).
+//!
+//! What is not supported is refused with [`FilterError::Unsupported`], never
+//! compiled into a different filter. `vlan` is compiled for capture files
+//! (tags in the frame); a live capture on Linux sees the tag stripped into
+//! the kernel's ancillary data, so [`Options::live`] refuses `vlan`.
+
+mod ast;
+mod emit;
+mod error;
+mod gen;
+mod lexer;
+mod parser;
+
+pub use error::FilterError;
+pub use netraf_bpf::Insn;
+
+use capture_file::LinkType;
+
+/// Compile options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The program filters a live Linux capture (VLAN tags stripped by the
+    /// kernel), not a file: primitives that would need the kernel's ancillary
+    /// loads (`vlan`) are refused.
+    pub live: bool,
+}
+
+/// Compiles `expression` for packets of `link_type`, accepting `snaplen`
+/// bytes of a matching packet. The empty expression accepts every packet,
+/// on any link type; otherwise a link type other than those listed in the
+/// crate's documentation is refused.
+pub fn compile(
+    expression: &str,
+    link_type: LinkType,
+    snaplen: u32,
+) -> Result<Vec<Insn>, FilterError> {
+    compile_with(expression, link_type, snaplen, Options::default())
+}
+
+/// [`compile`] with options.
+pub fn compile_with(
+    expression: &str,
+    link_type: LinkType,
+    snaplen: u32,
+    options: Options,
+) -> Result<Vec<Insn>, FilterError> {
+    let tokens = lexer::lex(expression)?;
+    if tokens.is_empty() {
+        // Accepting all needs no knowledge of the link type.
+        return Ok(vec![Insn::ret(snaplen)]);
+    }
+    let mut generator = gen::Gen::new(link_type, options.live)?;
+    let expr = parser::parse(&tokens, expression.chars().count())?;
+    let cond = generator.expr(&expr)?;
+    let program = emit::emit(&cond, snaplen);
+    if program.len() > netraf_bpf::BPF_MAXINSNS {
+        return Err(FilterError::unsupported(
+            format!("a program of {} instructions", program.len()),
+            1,
+        ));
+    }
+    Ok(program)
+}
