@@ -29,6 +29,31 @@ impl Cond {
     pub(crate) fn not(a: Cond) -> Cond {
         Cond::Not(Box::new(a))
     }
+
+    /// Whether no packet can satisfy the condition, whatever its bytes (a
+    /// constant false, such as `arp` on a raw IP link, reached through
+    /// `and`, `or` and `not`): libpcap refuses such an expression.
+    pub(crate) fn always_false(&self) -> bool {
+        match self {
+            Cond::False => true,
+            Cond::True | Cond::Test { .. } => false,
+            Cond::And(a, b) => a.always_false() || b.always_false(),
+            Cond::Or(a, b) => a.always_false() && b.always_false(),
+            Cond::Not(a) => a.always_true(),
+        }
+    }
+
+    /// Whether every packet satisfies the condition: a constant true, or
+    /// one reached before any load that could fail.
+    fn always_true(&self) -> bool {
+        match self {
+            Cond::True => true,
+            Cond::False | Cond::Test { .. } => false,
+            Cond::And(a, b) => a.always_true() && b.always_true(),
+            Cond::Or(a, _) => a.always_true(),
+            Cond::Not(a) => a.always_false(),
+        }
+    }
 }
 
 type Label = usize;

@@ -70,6 +70,11 @@ pub fn compile_with(
     let mut generator = gen::Gen::new(link_type, options.live)?;
     let expr = parser::parse(&tokens, expression.chars().count())?;
     let cond = generator.expr(&expr)?;
+    // As libpcap: a filter that can keep nothing is an error, not a filter
+    // (e.g. `arp` on a raw IP link).
+    if cond.always_false() {
+        return Err(FilterError::invalid("expression rejects all packets", 1));
+    }
     let program = emit::emit(&cond, snaplen);
     if program.len() > netraf_bpf::BPF_MAXINSNS {
         return Err(FilterError::unsupported(

@@ -104,7 +104,7 @@ fn tcpdump(args: &[&str]) -> Result<String, String> {
 /// the harness's reference way to get a program.
 fn libpcap_program(file: &Path, _link_type: u16, expression: &str) -> Result<Vec<Insn>, String> {
     let path = file.to_string_lossy();
-    let dd = tcpdump(&["-r", &path, "-dd", expression])?;
+    let dd = tcpdump(&["-r", &path, "-dd", "--", expression])?;
     parse_dd(&dd)
 }
 
@@ -209,7 +209,7 @@ pub fn compare_with_tcpdump(program_for: &ProgramFor, min_pairs: usize) -> Optio
                         };
                         let out = tmp.path().join(format!("{name}.{e}.pcap"));
                         let theirs =
-                            tcpdump(&["-r", &file, "-w", &out.to_string_lossy(), expression])
+                            tcpdump(&["-r", &file, "-w", &out.to_string_lossy(), "--", expression])
                                 .and_then(|_| records(&out).map(|(_, kept)| kept));
                         let _ = std::fs::remove_file(&out);
                         let theirs = match theirs {
@@ -278,6 +278,18 @@ fn run_keeps_what_tcpdump_keeps() {
     compare_with_tcpdump(&libpcap_program, 1500);
 }
 
+/// netraf's own compiler's program for `expression` on `link_type`; an
+/// expression it refuses counts as invalid for the pair.
+fn netraf_program(_file: &Path, link_type: u16, expression: &str) -> Result<Vec<Insn>, String> {
+    netraf_filter::compile(expression, capture_file::LinkType(link_type), 262_144)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn netraf_filter_programs_keep_what_tcpdump_keeps() {
+    compare_with_tcpdump(&netraf_program, 1000);
+}
+
 #[test]
 fn dump_equals_tcpdump_d() {
     if !tool_available("tcpdump") {
@@ -291,10 +303,10 @@ fn dump_equals_tcpdump_d() {
             if let Some(link_type) = link_type {
                 args.extend(["-y", link_type]);
             }
-            let Ok(dd) = tcpdump(&[&args[..], &["-dd", expression]].concat()) else {
+            let Ok(dd) = tcpdump(&[&args[..], &["-dd", "--", expression]].concat()) else {
                 continue;
             };
-            let d = tcpdump(&[&args[..], &["-d", expression]].concat())
+            let d = tcpdump(&[&args[..], &["-d", "--", expression]].concat())
                 .unwrap_or_else(|err| panic!("tcpdump -d {expression:?}: {err}"));
             let program = parse_dd(&dd).unwrap_or_else(|err| panic!("{expression:?}: {err}"));
             compared += 1;
@@ -311,8 +323,8 @@ fn dump_equals_tcpdump_d() {
     for expression in ["vlan", "vlan 100", "not vlan and tcp"] {
         let lo = ["-i", "lo"];
         if let (Ok(dd), Ok(d)) = (
-            tcpdump(&[&lo[..], &["-dd", expression]].concat()),
-            tcpdump(&[&lo[..], &["-d", expression]].concat()),
+            tcpdump(&[&lo[..], &["-dd", "--", expression]].concat()),
+            tcpdump(&[&lo[..], &["-d", "--", expression]].concat()),
         ) {
             compared += 1;
             live += 1;
