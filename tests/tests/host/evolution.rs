@@ -8,7 +8,7 @@ use std::time::Duration;
 use capture_file::{LinkType, PacketType, PcapWriter, Record};
 
 use super::util::{
-    cargo_target, config_and_report, fixtures_src, run_bounded, run_host, workspace_dir,
+    cargo_build_in, config_and_report, fixtures_src, run_bounded, run_host, workspace_dir,
     write_if_changed, Output, TempDir,
 };
 
@@ -254,25 +254,11 @@ fn build_version(root: &Path, version: &str) -> PathBuf {
             &root.join(dir).join("src/lib.rs"),
         );
     }
-    let target = cargo_target().join("abi-evolution");
+    let mut built = PathBuf::new();
     for dir in plugins.iter().map(|p| p.0).chain(["host"]) {
-        let dir = root.join(dir);
-        write_if_changed(
-            &dir.join("Cargo.lock"),
-            &std::fs::read_to_string(workspace_dir().join("Cargo.lock")).expect("Cargo.lock"),
-        );
-        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        command
-            .current_dir(&dir)
-            .args(["build", "--offline", "--quiet", "--manifest-path"])
-            .arg(dir.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .env_remove("RUSTFLAGS");
-        let out = run_bounded(command, Duration::from_secs(900));
-        assert!(out.ok(), "building {} failed:\n{out}", dir.display());
+        built = cargo_build_in(&root.join(dir), "abi-evolution");
     }
-    target.join("debug")
+    built
 }
 
 fn copy_source(from: &Path, to: &Path) {

@@ -215,18 +215,16 @@ pub fn write_if_changed(path: &Path, text: &str) {
     }
 }
 
-/// Builds the crate at `dir` with cargo, offline, into a target folder kept
-/// under the workspace's target (so only the first run compiles abi_stable);
-/// returns `lib<package>.so`.
-fn cargo_build(dir: &Path, package: &str) -> PathBuf {
+/// Builds the crate at `dir` with cargo, offline (the workspace's
+/// Cargo.lock pins what it finds), into `target/<folder>/` under the
+/// workspace's target, shared by every run (so only the first one compiles
+/// abi_stable); returns `target/<folder>/debug`.
+pub fn cargo_build_in(dir: &Path, folder: &str) -> PathBuf {
     write_if_changed(
         &dir.join("Cargo.lock"),
         &std::fs::read_to_string(workspace_dir().join("Cargo.lock")).expect("workspace Cargo.lock"),
     );
-    let target = target_dir()
-        .parent()
-        .expect("target/<profile> has a parent")
-        .join("netraf-fixtures");
+    let target = cargo_target().join(folder);
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command
         .current_dir(dir)
@@ -237,9 +235,13 @@ fn cargo_build(dir: &Path, package: &str) -> PathBuf {
         .env_remove("RUSTFLAGS");
     let out = run_bounded(command, Duration::from_secs(900));
     assert!(out.ok(), "building {} failed:\n{out}", dir.display());
-    let lib = target
-        .join("debug")
-        .join(format!("lib{}.so", package.replace('-', "_")));
+    target.join("debug")
+}
+
+/// [`cargo_build_in`] `netraf-fixtures`; returns `lib<package>.so`.
+fn cargo_build(dir: &Path, package: &str) -> PathBuf {
+    let lib =
+        cargo_build_in(dir, "netraf-fixtures").join(format!("lib{}.so", package.replace('-', "_")));
     built(lib)
 }
 
