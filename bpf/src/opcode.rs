@@ -94,6 +94,8 @@ pub const SKF_AD_PROTOCOL: u32 = 0;
 pub const SKF_AD_PKTTYPE: u32 = 4;
 /// Ancillary load: the interface index.
 pub const SKF_AD_IFINDEX: u32 = 8;
+/// Ancillary load: the device's hardware type (`skb->dev->type`, an `ARPHRD_*`).
+pub const SKF_AD_HATYPE: u32 = 28;
 /// Ancillary load: the VLAN TCI the kernel stripped.
 pub const SKF_AD_VLAN_TAG: u32 = 44;
 /// Ancillary load: whether the kernel stripped a VLAN tag.

@@ -74,8 +74,6 @@ const SKF_AD_NLATTR_NEST: u32 = 16;
 const SKF_AD_MARK: u32 = 20;
 /// Ancillary load: `skb->queue_mapping`.
 const SKF_AD_QUEUE: u32 = 24;
-/// Ancillary load: `skb->dev->type`.
-const SKF_AD_HATYPE: u32 = 28;
 /// Ancillary load: `skb->hash`.
 const SKF_AD_RXHASH: u32 = 32;
 /// Ancillary load: the current processor.

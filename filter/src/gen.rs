@@ -31,7 +31,10 @@ pub(crate) struct Gen {
     nl: u32,
     /// Bytes added by the `vlan` primitives met so far, in parse order (as libpcap).
     shift: u32,
+    /// A live capture's filter: the first `vlan` tests the tag the kernel stripped.
     live: bool,
+    /// A live filter's first `vlan` was met (later ones test tags in the frame).
+    stripped_vlan_tested: bool,
 }
 
 fn stmt(code: u16, k: u32) -> Insn {
@@ -76,7 +79,7 @@ fn by_dir(dir: Dir, src: Cond, dst: Cond) -> Cond {
 }
 
 impl Gen {
-    /// A generator for `link`; `live` refuses what needs the kernel's ancillary loads.
+    /// A generator for `link`; `live` compiles the first `vlan` with the kernel's ancillary loads.
     pub(crate) fn new(link: LinkType, live: bool) -> Result<Gen, FilterError> {
         let (kind, nl) = match link {
             LinkType::ETHERNET => (
@@ -117,6 +120,7 @@ impl Gen {
             nl,
             shift: 0,
             live,
+            stripped_vlan_tested: false,
         })
     }
 
@@ -379,8 +383,26 @@ impl Gen {
             Prim::Greater(n) => test(vec![stmt(LD | W | LEN, 0)], JGE, n),
             Prim::Vlan(id) => {
                 self.require_ethernet("vlan", column)?;
-                if self.live {
-                    return Err(FilterError::unsupported("vlan (live capture)", column));
+                if self.live && !self.stripped_vlan_tested {
+                    // As libpcap with the kernel's BPF extensions: the outer
+                    // tag was taken out of the frame into the packet's
+                    // metadata, so nothing after it moves.
+                    self.stripped_vlan_tested = true;
+                    let present = test(vec![ld(1, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT)], JEQ, 1);
+                    return Ok(match id {
+                        None => present,
+                        Some(id) => Cond::and(
+                            present,
+                            test(
+                                vec![
+                                    ld(1, SKF_AD_OFF + SKF_AD_VLAN_TAG),
+                                    stmt(ALU | AND | K, 0x0fff),
+                                ],
+                                JEQ,
+                                id,
+                            ),
+                        ),
+                    });
                 }
                 let mut c = any(vec![
                     self.ethertype(0x8100),

@@ -18,18 +18,42 @@
 //! the left operand's protocol checks are kept (`ip[0] - tcp[12]` checks IPv4).
 //!
 //! What is not supported is refused with [`FilterError::Unsupported`], never
-//! compiled into a different filter. `vlan` is compiled for capture files
-//! (tags in the frame); a live capture on Linux sees the tag stripped into
-//! the kernel's ancillary data, so [`Options::live`] refuses `vlan`.
+//! compiled into a different filter.
+//!
+//! # Live captures and VLAN tags
+//! `vlan` is compiled for capture files with the tag in the frame. A live
+//! capture on Linux sees the outer tag stripped by the kernel (or the NIC)
+//! into the packet's metadata, so with [`Options::live`] (and in
+//! [`compile_live`]) the **first** `vlan [ID]` of an expression is compiled
+//! as libpcap compiles it with the kernel's BPF extensions: `ld vlan_avail`
+//! (`SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT`) `jeq #1`, and for an ID `ld
+//! vlan_tci` (`SKF_AD_VLAN_TAG`) `and #0xfff` `jeq #ID`. It does not shift the
+//! offsets of what follows: the tag is no longer in the bytes. A second or
+//! third `vlan` (stacked tags, whose inner tags stay in the frame) tests the
+//! tag at offset 12 (plus the shift so far) and shifts by 4, as in a file.
+//!
+//! The one case this misses: a frame **sent** by the capturing host through a
+//! device that does not offload VLAN insertion carries its tag in the frame,
+//! not in the metadata, when the socket sees it; the first `vlan` does not
+//! match it, and the tests after it read the tag where they expect the
+//! EtherType. (libpcap 1.10 adds a second path testing the frame for that;
+//! netraf does not.)
+//!
+//! # Several link types
+//! A socket on `any` sees packets of every interface, each with the bytes
+//! of its own hardware type. [`compile_live`] compiles the expression once
+//! per link type and dispatches on the kernel's `hatype` ancillary load.
 
 mod ast;
 mod emit;
 mod error;
 mod gen;
 mod lexer;
+mod live;
 mod parser;
 
 pub use error::FilterError;
+pub use live::compile_live;
 pub use netraf_bpf::Insn;
 
 use capture_file::LinkType;
@@ -37,9 +61,9 @@ use capture_file::LinkType;
 /// Compile options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// The program filters a live Linux capture (VLAN tags stripped by the
-    /// kernel), not a file: primitives that would need the kernel's ancillary
-    /// loads (`vlan`) are refused.
+    /// The program filters a live Linux capture (the outer VLAN tag stripped
+    /// by the kernel), not a file: the first `vlan` tests the kernel's
+    /// ancillary loads (see the crate's documentation).
     pub live: bool,
 }
 
