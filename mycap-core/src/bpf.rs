@@ -28,6 +28,11 @@ pub(crate) fn accept_all(snaplen: u32) -> Vec<libc::sock_filter> {
     vec![to_sock_filter(BpfInsn::ret(snaplen))]
 }
 
+/// The program that rejects every packet (`ret #0`).
+pub(crate) fn reject_all() -> Vec<libc::sock_filter> {
+    vec![to_sock_filter(BpfInsn::ret(0))]
+}
+
 /// `program` ready for the kernel, with every non-zero `ret #k` clamped to `snaplen`.
 ///
 /// # Errors

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::bpf::BpfInsn;
+
 /// Which interface a session listens on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interface {
@@ -58,6 +60,11 @@ pub struct CaptureConfig {
     /// Share the interface's packets with the other sessions of a fanout
     /// group (`PACKET_FANOUT`): each packet goes to one session of the group.
     pub fanout: Option<Fanout>,
+    /// The classic BPF program the socket is opened with (its non-zero
+    /// `ret #k` clamped to the snap length), attached before the socket is
+    /// bound so that no packet it rejects ever reaches the ring; `None`
+    /// accepts every packet.
+    pub filter: Option<Vec<BpfInsn>>,
 }
 
 /// How a fanout group picks the session that gets a packet.
@@ -207,6 +214,7 @@ impl CaptureConfig {
             direction: Direction::Both,
             netns: None,
             fanout: None,
+            filter: None,
         }
     }
 
@@ -243,6 +251,18 @@ impl CaptureConfig {
     /// Opens the socket inside the network namespace at `path`.
     pub fn netns(mut self, path: impl Into<PathBuf>) -> Self {
         self.netns = Some(path.into());
+        self
+    }
+
+    /// Opens the session with `program` as its socket filter, in place of
+    /// accepting everything: it is attached before the socket is bound, so
+    /// the ring never holds a packet it rejects (unlike
+    /// [`Session::set_filter`](crate::Session::set_filter) right after
+    /// opening). Its non-zero `ret #k` are clamped to the snap length; an
+    /// invalid program makes [`Session::open`](crate::Session::open) fail
+    /// with [`Error::InvalidConfig`](crate::Error::InvalidConfig).
+    pub fn filter(mut self, program: Vec<BpfInsn>) -> Self {
+        self.filter = Some(program);
         self
     }
 

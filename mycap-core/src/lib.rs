@@ -10,7 +10,9 @@
 //! 3. **close** the session (or drop it): the socket is closed and the ring unmapped.
 //!
 //! A live session also takes a classic BPF program of raw instructions
-//! ([`Session::set_filter`], [`BpfInsn`]) and sends exact frames
+//! ([`CaptureConfig::filter`] at open, [`Session::set_filter`] later,
+//! [`BpfInsn`]; [`live_link_types`] says what link types to compile it for)
+//! and sends exact frames
 //! ([`Session::inject`], or an [`Injector`] on any interface, as `pcap_inject`).
 //! Several live sessions can share one interface's packets, each packet going
 //! to one of them, in a `PACKET_FANOUT` group ([`CaptureConfig::fanout`]).
@@ -52,6 +54,6 @@ pub use capture_file::{
 pub use config::{CaptureConfig, Direction, Fanout, FanoutGroup, FanoutMode, Interface};
 pub use error::Error;
 pub use inject::Injector;
-pub use live::link_type_of;
+pub use live::{link_type_of, live_link_types};
 pub use loop_control::{Breaker, Handler, LoopEnd, Stats, Verdict};
 pub use session::Session;

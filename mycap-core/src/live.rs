@@ -31,6 +31,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::bpf::{self, BpfInsn};
 use capture_file::StrippedVlan;
@@ -113,7 +114,6 @@ fn join_fanout(
 /// the header-less kinds above, and otherwise as `LinkType(0xffff)`, which
 /// names no format: the bytes start with a header MYCAP does not know.
 pub fn link_type_of(hatype: u16) -> LinkType {
-    const ARPHRD_RAWIP: u16 = 519;
     match hatype {
         libc::ARPHRD_ETHER | libc::ARPHRD_LOOPBACK => LinkType::ETHERNET,
         libc::ARPHRD_NONE
@@ -127,6 +127,61 @@ pub fn link_type_of(hatype: u16) -> LinkType {
         libc::ARPHRD_CISCO => LinkType::C_HDLC,
         _ => LinkType(0xffff),
     }
+}
+
+/// `ARPHRD_RAWIP`, which libc does not name.
+const ARPHRD_RAWIP: u16 = 519;
+
+/// Every hardware type [`link_type_of`] knows a link type for.
+const KNOWN_HATYPES: [u16; 11] = [
+    libc::ARPHRD_ETHER,
+    libc::ARPHRD_LOOPBACK,
+    libc::ARPHRD_NONE,
+    libc::ARPHRD_TUNNEL,
+    libc::ARPHRD_TUNNEL6,
+    libc::ARPHRD_SIT,
+    libc::ARPHRD_IPGRE,
+    ARPHRD_RAWIP,
+    libc::ARPHRD_IEEE80211,
+    libc::ARPHRD_IEEE80211_RADIOTAP,
+    libc::ARPHRD_CISCO,
+];
+
+/// The hardware types (`ARPHRD_*`) a session opened with `config` can see
+/// packets of, each with the link type its packets' bytes start with
+/// ([`link_type_of`]): what a filter compiler needs to compile one program
+/// for the session (netraf's `compile_live` takes this list).
+///
+/// For a named interface (looked up in `config.netns` if set), its hardware
+/// type from `SIOCGIFHWADDR`. For `any`, every hardware type MYCAP knows a
+/// link type for (Ethernet, loopback, `NONE`, the IP tunnels, raw IP,
+/// 802.11, radiotap, Cisco HDLC): an interface may appear after the filter
+/// is compiled.
+///
+/// # Errors
+/// [`Error::Permission`] without CAP_NET_RAW, [`Error::NoSuchInterface`],
+/// [`Error::Os`] for a failing call or namespace.
+pub fn live_link_types(config: &CaptureConfig) -> Result<Vec<(u16, LinkType)>, Error> {
+    let name = match &config.interface {
+        Interface::Any => {
+            return Ok(KNOWN_HATYPES
+                .iter()
+                .map(|h| (*h, link_type_of(*h)))
+                .collect())
+        }
+        Interface::Name(name) => name,
+    };
+    let socket = open_socket(config.netns.as_deref())?;
+    let hatype = socket
+        .if_hwtype(name)
+        .map_err(|source| match source.raw_os_error() {
+            Some(libc::ENODEV) => Error::NoSuchInterface(name.clone()),
+            _ => Error::Os {
+                context: format!("ioctl(SIOCGIFHWADDR) on {name}"),
+                source,
+            },
+        })?;
+    Ok(vec![(hatype, link_type_of(hatype))])
 }
 
 /// One known interface.
@@ -211,10 +266,16 @@ fn fold_stats(socket: &PacketSocket, name: &str, totals: &mut Stats) -> Result<(
 }
 
 /// The settings [`Live::open`] refuses before any system call: the ring's
-/// layout and the interface's name.
-fn check_settings(config: &CaptureConfig) -> Result<(RingLayout, String), Error> {
+/// layout, the interface's name and the filter to open with.
+fn check_settings(
+    config: &CaptureConfig,
+) -> Result<(RingLayout, String, Vec<libc::sock_filter>), Error> {
     let layout = RingLayout::new(config.snaplen, config.ring_size, config.block_timeout)
         .map_err(Error::InvalidConfig)?;
+    let program = match &config.filter {
+        Some(program) => bpf::clamp_to_snaplen(program, config.snaplen)?,
+        None => bpf::accept_all(config.snaplen),
+    };
     let name = match &config.interface {
         Interface::Any => "any".to_string(),
         Interface::Name(name) => name.clone(),
@@ -226,7 +287,7 @@ fn check_settings(config: &CaptureConfig) -> Result<(RingLayout, String), Error>
                 .into(),
         ));
     }
-    Ok((layout, name))
+    Ok((layout, name, program))
 }
 
 /// Opens a socket (in the namespace) and finds the interface up, returning
@@ -249,7 +310,7 @@ pub(crate) fn check(config: &CaptureConfig) -> Result<(), Error> {
 
 impl Live {
     pub(crate) fn open(config: &CaptureConfig, shared: &Shared) -> Result<Live, Error> {
-        let (layout, name) = check_settings(config)?;
+        let (layout, name, program) = check_settings(config)?;
         let (socket, ifindex) = socket_on(config)?;
         let fail = |call: &str, source: io::Error| Error::Os {
             context: format!("{call} on {name}"),
@@ -266,8 +327,9 @@ impl Live {
                 .set_packet_int(libc::PACKET_IGNORE_OUTGOING, 1)
                 .map_err(|e| fail("setsockopt(PACKET_IGNORE_OUTGOING) (needs Linux 4.20)", e))?;
         }
+        // Before the bind: the ring never holds a packet the filter rejects.
         socket
-            .attach_filter(&bpf::accept_all(config.snaplen))
+            .attach_filter(&program)
             .map_err(|e| fail("setsockopt(SO_ATTACH_FILTER)", e))?;
         let ring = Ring::map(&socket, layout).map_err(|(call, e)| {
             fail(
@@ -428,19 +490,68 @@ impl Live {
         Ok(self.totals)
     }
 
-    /// Replaces the socket filter with `program`, its `ret #k` clamped to the snap length.
+    /// Replaces the socket filter with `program`, its `ret #k` clamped to the
+    /// snap length, and drops what the ring holds, as libpcap does: attach a
+    /// program that rejects everything, let the kernel retire the block it
+    /// was filling, hand back every block from the cursor on, then attach
+    /// `program`. Nothing accepted by the old program is delivered after this.
     pub(crate) fn set_filter(&mut self, program: &[BpfInsn]) -> Result<(), Error> {
         let program = bpf::clamp_to_snaplen(program, self.snaplen)?;
-        self.socket
-            .attach_filter(&program)
-            .map_err(|source| Error::Os {
+        let attach = |socket: &PacketSocket, program: &[libc::sock_filter], name: &str| {
+            socket.attach_filter(program).map_err(|source| Error::Os {
                 context: format!(
-                    "setsockopt(SO_ATTACH_FILTER) on {}: the kernel refused the program \
-                 (check jumps stay inside it and it ends with a ret)",
-                    self.name
+                    "setsockopt(SO_ATTACH_FILTER) on {name}: the kernel refused the program \
+                 (check jumps stay inside it and it ends with a ret)"
                 ),
                 source,
             })
+        };
+        attach(&self.socket, &bpf::reject_all(), &self.name)?;
+        self.drop_queued();
+        attach(&self.socket, &program, &self.name)
+    }
+
+    /// With a filter rejecting everything attached: waits (a few block
+    /// timeouts at most) for the kernel to retire the block it was filling,
+    /// then releases every block from the cursor on and resets the cursor.
+    /// The packets dropped stay counted as received (the kernel counted them).
+    fn drop_queued(&mut self) {
+        let ring = &mut self.ring;
+        let blocks = ring.blocks();
+        // The kernel fills blocks in order: the first one it owns from the
+        // cursor on is the one it fills (none when the ring is full).
+        let filling = (0..blocks)
+            .map(|i| (self.cursor.block + i) % blocks)
+            .find(|b| !ring.is_user(*b));
+        if let Some(block) = filling {
+            if ring.num_pkts(block) != 0 {
+                let patience = ring.block_timeout() * 4 + Duration::from_millis(50);
+                let deadline = Instant::now() + patience;
+                while !ring.is_user(block) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                if !ring.is_user(block) {
+                    log::warn!(
+                        "{}: the kernel did not retire its current block within {patience:?}; \
+                         packets the previous filter accepted may still be delivered",
+                        self.name
+                    );
+                }
+            }
+        }
+        let mut block = self.cursor.block;
+        for _ in 0..blocks {
+            if !ring.is_user(block) {
+                break;
+            }
+            ring.release(block);
+            block = (block + 1) % blocks;
+            self.blocks_since_fold = self.blocks_since_fold.saturating_add(1);
+        }
+        self.cursor = Cursor {
+            block,
+            resume: None,
+        };
     }
 
     /// Sends `frame` as is on the session's interface.
@@ -477,5 +588,21 @@ mod tests {
             LinkType::IEEE802_11_RADIOTAP
         );
         assert_eq!(link_type_of(0x1234), LinkType(0xffff));
+    }
+
+    #[test]
+    fn any_lists_every_hardware_type_with_a_known_link_type() {
+        let links = live_link_types(&CaptureConfig::any()).unwrap();
+        assert_eq!(links.len(), KNOWN_HATYPES.len());
+        for (hatype, link) in &links {
+            assert_eq!(*link, link_type_of(*hatype));
+            assert_ne!(*link, LinkType(0xffff), "{hatype}");
+        }
+        let has = |h: u16, l: LinkType| links.contains(&(h, l));
+        assert!(has(libc::ARPHRD_ETHER, LinkType::ETHERNET));
+        assert!(has(libc::ARPHRD_LOOPBACK, LinkType::ETHERNET));
+        assert!(has(libc::ARPHRD_NONE, LinkType::RAW));
+        assert!(has(519, LinkType::RAW));
+        assert!(has(libc::ARPHRD_SIT, LinkType::RAW));
     }
 }

@@ -138,8 +138,15 @@ impl Session {
     /// Attaches a classic BPF program (raw instructions, as `tcpdump -dd`
     /// prints them) to a live session, replacing the previous one. Non-zero
     /// `ret #k` are clamped to the snap length, which the filter enforces.
-    /// Packets already in the ring were accepted by the previous program and
-    /// are still delivered.
+    ///
+    /// As libpcap does, packets the previous program accepted are not
+    /// delivered once this returns: a program rejecting everything is
+    /// attached first, the block the kernel was filling is retired (this may
+    /// wait a few block timeouts), every block still in the ring is dropped
+    /// (those packets still count in [`Stats::received`](crate::Stats::received):
+    /// the kernel counted them), and only then is `program` attached. The next
+    /// [`run`](Session::run) starts with packets the new program accepted.
+    /// To filter from the first packet, open with [`CaptureConfig::filter`].
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for an empty or too long program, or on a file

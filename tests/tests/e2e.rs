@@ -6,5 +6,6 @@ mod capture;
 mod corpus;
 mod fanout;
 mod host;
+mod live_filter;
 mod pcap_writer;
 mod wire;

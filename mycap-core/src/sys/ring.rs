@@ -165,17 +165,42 @@ impl Ring {
         self.layout.block_nr as usize
     }
 
-    fn status(&self, block: usize) -> &AtomicU32 {
-        let offset = (block % self.blocks()) * self.layout.block_size as usize + BLOCK_STATUS;
-        // SAFETY: `offset` lies inside the mapping (block taken modulo block_nr) and is
-        // 4-byte aligned (blocks are page aligned, BLOCK_STATUS is 8); the
-        // kernel and we only access this word atomically.
+    /// The 32-bit word at `at` (`BLOCK_STATUS` or `BLOCK_NUM_PKTS`) of the block's descriptor.
+    fn descriptor_word(&self, block: usize, at: usize) -> &AtomicU32 {
+        debug_assert!(at == BLOCK_STATUS || at == BLOCK_NUM_PKTS);
+        let offset = (block % self.blocks()) * self.layout.block_size as usize + at;
+        // SAFETY: `offset` lies inside the mapping (block taken modulo block_nr,
+        // `at` inside the descriptor at the start of every block) and is
+        // 4-byte aligned (blocks are page aligned, BLOCK_STATUS is 8 and
+        // BLOCK_NUM_PKTS 12); we only access these words atomically, and the
+        // kernel writes them as aligned 32-bit words.
         unsafe { &*self.base.as_ptr().add(offset).cast::<AtomicU32>() }
+    }
+
+    fn status(&self, block: usize) -> &AtomicU32 {
+        self.descriptor_word(block, BLOCK_STATUS)
+    }
+
+    /// Whether the kernel has handed the block to user space.
+    pub(crate) fn is_user(&self, block: usize) -> bool {
+        self.status(block).load(Ordering::Acquire) & libc::TP_STATUS_USER != 0
+    }
+
+    /// The number of packets the kernel has put in the block so far: read
+    /// atomically, so it may be asked of a block the kernel still fills.
+    pub(crate) fn num_pkts(&self, block: usize) -> u32 {
+        self.descriptor_word(block, BLOCK_NUM_PKTS)
+            .load(Ordering::Acquire)
+    }
+
+    /// The block retire timeout the kernel was given.
+    pub(crate) fn block_timeout(&self) -> Duration {
+        Duration::from_millis(u64::from(self.layout.timeout_ms))
     }
 
     /// The block's bytes if the kernel has handed it to user space.
     pub(crate) fn ready_block(&self, block: usize) -> Option<Block<'_>> {
-        if self.status(block).load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
+        if !self.is_user(block) {
             return None;
         }
         let size = self.layout.block_size as usize;

@@ -242,6 +242,15 @@ impl PacketSocket {
         Ok(i32::from(unsafe { req.ifr_ifru.ifru_flags }) & 0xffff)
     }
 
+    /// The hardware type (`ARPHRD_*`) of interface `name`.
+    pub(crate) fn if_hwtype(&self, name: &str) -> io::Result<u16> {
+        let mut req = ifreq_named(name)?;
+        self.ioctl(libc::SIOCGIFHWADDR, &mut req)?;
+        // SAFETY: SIOCGIFHWADDR succeeded, so the kernel filled ifru_hwaddr,
+        // whose family is the hardware type.
+        Ok(unsafe { req.ifr_ifru.ifru_hwaddr.sa_family })
+    }
+
     /// The name of interface `ifindex` in the socket's namespace.
     pub(crate) fn if_name(&self, ifindex: i32) -> io::Result<String> {
         // SAFETY: all-zero bytes are a valid ifreq (see ifreq_named).
