@@ -253,3 +253,61 @@ fn vlan_on_a_live_session_tests_the_tag_the_kernel_stripped() {
         assert!(want.is_empty(), "{expression}: missing {want:?}");
     }
 }
+
+/// An IPv4 packet (no link header) of protocol UDP, TCP or ICMP.
+fn raw_ip(class: Class, seq: u16) -> Vec<u8> {
+    let p = payload("tun", u32::from(seq), 20);
+    let ip = PacketBuilder::ipv4(frames::SRC_IP.octets(), frames::DST_IP.octets(), 64);
+    let mut f = Vec::new();
+    match class {
+        Class::Udp => ip.udp(frames::PORT, frames::PORT).write(&mut f, &p),
+        Class::Tcp => ip.tcp(40_001, 80, u32::from(seq), 1024).write(&mut f, &p),
+        _ => ip.icmpv4_echo_request(7, seq).write(&mut f, &p),
+    }
+    .expect("write to a Vec");
+    f
+}
+
+#[test]
+fn compile_live_on_any_runs_the_program_of_each_interfaces_link_type() {
+    require_netns!();
+    let pair = VethPair::new().expect("veth pair");
+    let link = &pair.link;
+    let tun = netraf_tests::tun::Tun::create_in(&pair.a, "tun-a0").expect("tun device");
+    let config = mycap_core::CaptureConfig::any().netns(pair.a.path());
+    let links = live_link_types(&config).expect("link types of any");
+    assert!(links.contains(&(libc::ARPHRD_ETHER, LinkType::ETHERNET)));
+    assert!(links.contains(&(libc::ARPHRD_NONE, LinkType::RAW)));
+    let program = compile_live("udp", config.snaplen, &links).expect("compile udp");
+    let mut session = Session::open(&config.filter(program)).expect("open on any");
+    let injector = pair.peer_injector(link).expect("peer injector");
+    let (udp, raw_udp) = (udp_frame(link, 1), raw_ip(Class::Udp, 2));
+    for f in [
+        udp.clone(),
+        tcp_frame(link, 3),
+        arp_frame(link),
+        icmp_frame(link, 4),
+    ] {
+        injector.send(&f).expect("send on the veth");
+    }
+    for p in [
+        raw_ip(Class::Tcp, 5),
+        raw_udp.clone(),
+        raw_ip(Class::Icmp, 6),
+    ] {
+        tun.receive(&p).expect("receive on the tun device");
+    }
+    let got = expect_count(&mut session, 2);
+    let on = |name: &str| {
+        got.iter()
+            .find(|c| c.ifname == name)
+            .unwrap_or_else(|| panic!("nothing captured on {name}: {got:?}"))
+    };
+    let veth = on(&link.a_if);
+    assert_eq!((veth.link_type, &veth.data), (LinkType::ETHERNET, &udp));
+    let tun_packet = on(&tun.name);
+    assert_eq!(
+        (tun_packet.link_type, &tun_packet.data),
+        (LinkType::RAW, &raw_udp)
+    );
+}
