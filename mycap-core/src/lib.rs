@@ -40,6 +40,7 @@ mod config;
 mod error;
 mod file;
 mod inject;
+mod interfaces;
 mod live;
 mod loop_control;
 mod opening;
@@ -54,6 +55,7 @@ pub use capture_file::{
 pub use config::{CaptureConfig, Direction, Fanout, FanoutGroup, FanoutMode, Interface};
 pub use error::Error;
 pub use inject::Injector;
+pub use interfaces::{interfaces, InterfaceInfo};
 pub use live::{link_type_of, live_link_types};
 pub use loop_control::{Breaker, Handler, LoopEnd, Stats, Verdict};
 pub use session::Session;

@@ -7,16 +7,17 @@ use std::time::{Duration, Instant};
 
 use mycap_core::Session;
 
+use crate::capture_filter;
 use crate::chain::{Chain, ChainSpec};
 use crate::cli::Cli;
-use crate::config::{Config, Source};
+use crate::config::{parse_direction, Config, Source, TextOptions, WriteOptions};
 use crate::control::{Control, Reloads};
 pub use crate::failure::Failure;
 use crate::plugin_list;
 use crate::privileges;
 use crate::reload::Generations;
 use crate::report::{print_generation, print_reports, CaptureReport, PluginReport, Report};
-use crate::sessions::{check_source, open_sessions};
+use crate::sessions::{check_source, live_config, open_sessions};
 use crate::signals::{self, Requests};
 use crate::workers::{print_progress, worker_chains, Shared, Worker};
 
@@ -27,6 +28,14 @@ use crate::workers::{print_progress, worker_chains, Shared, Worker};
 pub fn run(cli: &Cli) -> Result<(), Failure> {
     if cli.insecure_plugins {
         crate::plugin_trust::trust_every_plugin();
+    }
+    if cli.list_interfaces {
+        let netns = match &cli.config {
+            Some(_) => load_config(cli)?.capture.netns,
+            None => None,
+        };
+        print!("{}", crate::interface_list::listing(netns.as_deref())?);
+        return Ok(());
     }
     if cli.list_plugins {
         let config = match cli.config {
@@ -40,12 +49,32 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             .map_err(|e| Failure::Setup(format!("--report-json: {e}")))?;
     }
     let config = load_config(cli)?;
+    if cli.dump_filter {
+        let live = match &config.capture.source {
+            Source::Interface(name) => Some(live_config(&config.capture, name, None)),
+            Source::File(_) => None,
+        };
+        print!(
+            "{}",
+            capture_filter::listing(&config.capture, live.as_ref())?
+        );
+        return Ok(());
+    }
     let spec = load_chain(&config)?;
     if cli.check_config {
         let chain = instantiate(&spec)?;
         if let Err(e) = check_source(&config.capture) {
             drop(chain);
             return Err(Failure::Setup(format!("{}: {e}", config.file.display())));
+        }
+        // The filter compiles for the source's link types (a file's are
+        // known only packet by packet).
+        if let Source::Interface(name) = &config.capture.source {
+            let live = live_config(&config.capture, name, None);
+            if let Err(e) = capture_filter::check_live(&config.capture, &live) {
+                drop(chain);
+                return Err(e);
+            }
         }
         let names: Vec<String> = spec
             .entries()
@@ -64,13 +93,29 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     capture(cli, &config, &spec)
 }
 
-/// Reads the config and applies the command line's overrides.
+/// Reads the config (or takes the built-in chain) and applies the command
+/// line's overrides.
 fn load_config(cli: &Cli) -> Result<Config, Failure> {
-    let Some(file) = &cli.config else {
-        return Err(Failure::Setup("no config given (use --config FILE)".into()));
+    let mut config = match &cli.config {
+        Some(file) => Config::load(file, cli.plugin_dir.as_deref())
+            .map_err(|e| Failure::Setup(e.to_string()))?,
+        None => {
+            let text = TextOptions {
+                link_header: cli.link_header,
+                brief: cli.quiet,
+            };
+            Config::builtin(
+                cli.plugin_dir.as_deref(),
+                cli.write.is_none().then_some(text),
+            )
+        }
     };
-    let mut config =
-        Config::load(file, cli.plugin_dir.as_deref()).map_err(|e| Failure::Setup(e.to_string()))?;
+    if cli.config.is_some() && (cli.quiet || cli.link_header) {
+        log::warn!(
+            "-q and -e shape the built-in chain's text log; with --config, set the log \
+             plugin's `brief` and `link` keys"
+        );
+    }
     if let Some(read) = &cli.read {
         config.capture.source = Source::File(read.clone());
     }
@@ -83,6 +128,48 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
     if let Some(user) = &cli.user {
         config.capture.user = Some(user.clone());
     }
+    if let Some(snaplen) = cli.snaplen {
+        // As tcpdump: 0 is the default.
+        let snaplen = if snaplen == 0 {
+            mycap_core::CaptureConfig::DEFAULT_SNAPLEN
+        } else {
+            snaplen
+        };
+        mycap_core::CaptureConfig::check_snaplen(snaplen)
+            .map_err(|e| Failure::Setup(format!("-s {snaplen}: {e}")))?;
+        config.capture.snaplen = snaplen;
+    }
+    if let Some(kib) = cli.buffer_kib {
+        let bytes = usize::try_from(kib.saturating_mul(1024)).unwrap_or(usize::MAX);
+        if bytes < 65_536 {
+            return Err(Failure::Setup(format!(
+                "-B {kib}: the ring takes at least 64 KiB"
+            )));
+        }
+        config.capture.ring_size = bytes;
+    }
+    if let Some(direction) = &cli.direction {
+        config.capture.direction = parse_direction(direction)
+            .ok_or_else(|| Failure::Setup(format!("-Q {direction}: give in, out or inout")))?;
+    }
+    if let Some(expression) =
+        capture_filter::from_command_line(&cli.expression, cli.filter_file.as_deref())?
+    {
+        crate::packet_filter::check(&expression, false)
+            .map_err(|e| Failure::Setup(format!("filter '{expression}': {e}")))?;
+        config.capture.filter = Some(expression);
+    }
+    if let Some(file) = &cli.write {
+        config.add_writer(&WriteOptions {
+            file: file.clone(),
+            pcapng: cli.pcapng,
+            max_bytes: cli.file_size.map_or(0, |mb| mb.saturating_mul(1_000_000)),
+            rotate_seconds: cli.rotate_seconds.unwrap_or(0),
+            files: cli.file_count,
+            cooked: config.capture.source == Source::Interface("any".into()),
+        });
+    }
+    let file = &config.file;
     let chain: Vec<&str> = config
         .plugins
         .iter()
@@ -101,7 +188,7 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
 }
 
 fn load_chain(config: &Config) -> Result<ChainSpec, Failure> {
-    ChainSpec::load(&config.plugins).map_err(|errors| {
+    ChainSpec::load(&config.plugins, config.capture.source.is_live()).map_err(|errors| {
         for e in &errors {
             log::error!("cannot load plugin: {e}");
             if let Some(detail) = &e.detail {
@@ -161,8 +248,19 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
     let user = privileges::plan(config.capture.user.as_deref()).map_err(Failure::Setup)?;
     // Before opening: a signal while the capture starts still ends it cleanly.
     let requests = install_signal_handlers()?;
-    let (sessions, group) = open_sessions(&config.capture, workers)
+    let kernel_filter = match &config.capture.source {
+        Source::Interface(name) => capture_filter::live_program(
+            &config.capture,
+            &live_config(&config.capture, name, None),
+        )?,
+        Source::File(_) => None,
+    };
+    let file_filter = capture_filter::file_filter(&config.capture)?;
+    let (sessions, group) = open_sessions(&config.capture, workers, kernel_filter.as_deref())
         .map_err(|e| Failure::Run(format!("cannot capture from {source}: {e}")))?;
+    if let Some(expression) = &config.capture.filter {
+        log::debug!("filter '{expression}' on {source}");
+    }
     // Open as root, go on as the user: the plugins start (and create their
     // files) after the switch. Every way out below drops the chains, which
     // shuts their plugins down.
@@ -184,6 +282,7 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
             generation: 0,
             spec: Arc::clone(&shared_spec),
             signals: Arc::default(),
+            filter: file_filter.clone(),
             packets: 0,
             bytes: 0,
             failure: None,

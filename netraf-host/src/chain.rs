@@ -8,6 +8,7 @@ use plugin_api::{Handler, Packet, PacketDecoder, TickClock, Verdict};
 use crate::config::PluginEntry;
 use crate::loader::{self, Library, LoadError};
 use crate::merge;
+use crate::packet_filter::PacketFilter;
 
 /// How often plugins get `on_tick`, in nanoseconds of packet (or wall) time.
 pub use plugin_api::TICK_NS;
@@ -55,6 +56,9 @@ fn in_config(mut error: LoadError, entry: &PluginEntry) -> LoadError {
 #[derive(Debug, Clone)]
 pub struct ChainSpec {
     entries: Vec<(PluginEntry, Library)>,
+    /// The packets come from a live capture: a plugin's `filter` sees the
+    /// outermost VLAN tag where the kernel put it (see [`PacketFilter`]).
+    live: bool,
 }
 
 impl ChainSpec {
@@ -62,7 +66,7 @@ impl ChainSpec {
     ///
     /// # Errors
     /// Every library that failed to load, not only the first.
-    pub fn load(plugins: &[PluginEntry]) -> Result<ChainSpec, Vec<LoadError>> {
+    pub fn load(plugins: &[PluginEntry], live: bool) -> Result<ChainSpec, Vec<LoadError>> {
         let mut entries = Vec::new();
         let mut errors = Vec::new();
         for entry in plugins.iter().filter(|p| p.enabled) {
@@ -72,7 +76,7 @@ impl ChainSpec {
             }
         }
         if errors.is_empty() {
-            Ok(ChainSpec { entries })
+            Ok(ChainSpec { entries, live })
         } else {
             Err(errors)
         }
@@ -105,8 +109,23 @@ impl ChainSpec {
         let mut errors = Vec::new();
         for (entry, library) in &self.entries {
             let config = for_worker(&entry.config, worker);
+            let filter = match &entry.filter {
+                None => None,
+                Some(expression) => {
+                    let written = format!("{}: plugin '{}'", entry.file.display(), entry.name);
+                    match PacketFilter::new(expression, u32::MAX, self.live, &written) {
+                        Ok(filter) => Some(filter),
+                        Err(e) => {
+                            errors.push(format!("{written}: key `filter`: {e}"));
+                            continue;
+                        }
+                    }
+                }
+            };
             match library.instantiate(&config) {
-                Ok(handler) => chain.push(&entry.name, entry.path.clone(), handler),
+                Ok(handler) => {
+                    chain.push_filtered(&entry.name, entry.path.clone(), handler, filter)
+                }
                 Err(message) => errors.push(entry.refused(&message).to_string()),
             }
         }
@@ -200,6 +219,8 @@ struct Slot {
     name: String,
     path: PathBuf,
     handler: Handler,
+    /// The plugin's own filter: it sees only the packets this keeps.
+    filter: Option<PacketFilter>,
     /// Why the plugin was disabled, if it was.
     failed: Option<String>,
 }
@@ -213,6 +234,11 @@ fn deliver(slots: &mut [Slot], ended_by: &mut Option<usize>, packet: &Packet<'_>
     for (i, slot) in slots.iter_mut().enumerate() {
         if slot.failed.is_some() {
             continue;
+        }
+        if let Some(filter) = &mut slot.filter {
+            if !filter.keeps_packet(packet) {
+                continue;
+            }
         }
         seen += 1;
         match slot.handler.on_packet(packet) {
@@ -271,10 +297,22 @@ impl Chain {
 
     /// Appends a handler under `name` (its library at `path`, for messages).
     pub fn push(&mut self, name: &str, path: PathBuf, handler: Handler) {
+        self.push_filtered(name, path, handler, None);
+    }
+
+    /// Appends a handler that sees only the packets `filter` keeps.
+    pub fn push_filtered(
+        &mut self,
+        name: &str,
+        path: PathBuf,
+        handler: Handler,
+        filter: Option<PacketFilter>,
+    ) {
         self.slots.push(Slot {
             name: name.to_string(),
             path,
             handler,
+            filter,
             failed: None,
         });
     }

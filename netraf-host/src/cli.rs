@@ -4,14 +4,25 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-/// Captures packets with MYCAP and runs them through the handler plugins a
-/// TOML config lists, in order.
+/// Captures packets with MYCAP, keeps those a filter expression keeps, and
+/// runs them through the handler plugins a TOML config lists, in order (or
+/// the built-in chain: a text line per packet and the count report).
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "netraf-host",
     version,
     about = "netraf: capture packets and run them through a chain of handler plugins",
     after_help = "Examples:
+  netraf-host -i eth0 -n tcp port 80
+      live on eth0, the kernel keeping what the filter expression keeps; one
+      text line per packet, the count report at the end (no --config: the
+      built-in chain)
+  netraf-host -r trace.pcap -w web.pcap 'tcp port 80 or tcp port 443'
+      the packets of a capture file that the expression keeps, into web.pcap
+  netraf-host -i eth0 -d 'vlan 100 and udp'
+      print the compiled BPF program (as tcpdump -d) and exit
+  netraf-host -D
+      list the interfaces
   netraf-host --config configs/analyzers.toml
       capture on every interface with the config's plugins until Ctrl-C
   netraf-host --config configs/analyzers.toml -i eth0 -c 1000 --report-json out.json
@@ -35,8 +46,83 @@ Logging: RUST_LOG=debug for details (e.g. abi_stable's full layout report)."
 )]
 pub struct Cli {
     /// The TOML config: `[capture]` and the ordered `[[plugin]]` list.
-    #[arg(long, value_name = "FILE", required_unless_present = "list_plugins")]
+    /// Without it, the built-in chain runs: the text log on standard output
+    /// (or, with -w, the capture file alone) and the count report at exit.
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// A filter expression, as tcpdump's (pcap-filter(7)): only the packets
+    /// it keeps reach the plugins. Overrides the config's `filter`.
+    #[arg(value_name = "EXPRESSION", conflicts_with = "filter_file")]
+    pub expression: Vec<String>,
+
+    /// Read the filter expression from FILE (tcpdump's -F; `#` starts a
+    /// comment to the end of the line).
+    #[arg(short = 'F', value_name = "FILE")]
+    pub filter_file: Option<PathBuf>,
+
+    /// Print the compiled filter program as `tcpdump -d` does and exit.
+    #[arg(short = 'd')]
+    pub dump_filter: bool,
+
+    /// Write the packets that pass the filter to a pcap file (pcapng with
+    /// --pcapng or a .pcapng name), as tcpdump -w; without --config nothing
+    /// is printed per packet.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// With -w: write pcapng.
+    #[arg(long, requires = "write")]
+    pub pcapng: bool,
+
+    /// With -w: start a new file when the current one would pass MB
+    /// millions of bytes (tcpdump's -C).
+    #[arg(short = 'C', value_name = "MB", requires = "write")]
+    pub file_size: Option<u64>,
+
+    /// With -w: start a new file every SECS seconds of packet time
+    /// (tcpdump's -G).
+    #[arg(short = 'G', value_name = "SECS", requires = "write")]
+    pub rotate_seconds: Option<u64>,
+
+    /// With -w and -C or -G: keep at most N files, the oldest removed
+    /// (tcpdump's -W).
+    #[arg(short = 'W', value_name = "N", requires = "write",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub file_count: Option<u32>,
+
+    /// List the interfaces netraf can capture on (index, name, state, link
+    /// type), as tcpdump -D, then exit.
+    #[arg(short = 'D', long = "list-interfaces")]
+    pub list_interfaces: bool,
+
+    /// Accepted for tcpdump's habit: netraf never resolves names.
+    #[arg(short = 'n')]
+    pub numeric: bool,
+
+    /// Bytes kept of each packet (0: 262144, tcpdump's default); overrides
+    /// the config's snaplen.
+    #[arg(short = 's', value_name = "SNAPLEN")]
+    pub snaplen: Option<u32>,
+
+    /// The kernel's capture ring in KiB (tcpdump's -B); overrides the
+    /// config's ring_size.
+    #[arg(short = 'B', value_name = "KIB")]
+    pub buffer_kib: Option<u64>,
+
+    /// Capture the packets received (in), sent (out) or both (inout).
+    #[arg(short = 'Q', value_name = "DIRECTION",
+          value_parser = ["in", "out", "inout"])]
+    pub direction: Option<String>,
+
+    /// Fewer words in the built-in text log's lines (tcpdump's -q).
+    #[arg(short = 'q')]
+    pub quiet: bool,
+
+    /// The link-level header (packet type, MAC addresses, VLAN tags) in the
+    /// built-in text log's lines (tcpdump's -e).
+    #[arg(short = 'e')]
+    pub link_header: bool,
 
     /// Capture on this interface (`any` for all), overriding the config.
     #[arg(short, long, value_name = "IFACE")]
@@ -110,9 +196,34 @@ mod tests {
     }
 
     #[test]
-    fn config_is_required_except_for_listing() {
-        assert!(Cli::try_parse_from(["netraf-host"]).is_err());
+    fn options_and_a_filter_expression_parse_as_tcpdump_s() {
+        let cli = Cli::try_parse_from(["netraf-host"]).unwrap();
+        assert!(cli.config.is_none() && cli.expression.is_empty());
         assert!(Cli::try_parse_from(["netraf-host", "--list-plugins"]).is_ok());
+        let cli = Cli::try_parse_from([
+            "netraf-host",
+            "-n",
+            "-r",
+            "f.pcap",
+            "tcp",
+            "port",
+            "80",
+            "-c",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!(cli.expression, ["tcp", "port", "80"]);
+        assert_eq!(cli.count, Some(3));
+        assert!(cli.numeric);
+        let cli =
+            Cli::try_parse_from(["netraf-host", "-w", "o.pcap", "-C", "10", "-W", "4", "udp"])
+                .unwrap();
+        assert_eq!(cli.file_size, Some(10));
+        assert_eq!(cli.file_count, Some(4));
+        // Rotation without a file, a filter twice, a direction tcpdump does not know.
+        assert!(Cli::try_parse_from(["netraf-host", "-C", "10"]).is_err());
+        assert!(Cli::try_parse_from(["netraf-host", "-F", "f", "tcp"]).is_err());
+        assert!(Cli::try_parse_from(["netraf-host", "-Q", "sideways"]).is_err());
         let cli = Cli::try_parse_from(["netraf-host", "--config", "a.toml", "-r", "-", "-c", "5"])
             .unwrap();
         assert_eq!(cli.read.as_deref(), Some(std::path::Path::new("-")));

@@ -75,12 +75,13 @@ pub(crate) fn prepare(
             changed.join(", ")
         )]);
     }
-    let spec = ChainSpec::load(&config.plugins).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| format!("cannot load plugin: {e}"))
-            .collect::<Vec<_>>()
-    })?;
+    let spec =
+        ChainSpec::load(&config.plugins, config.capture.source.is_live()).map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("cannot load plugin: {e}"))
+                .collect::<Vec<_>>()
+        })?;
     let mut chains = Vec::with_capacity(workers);
     for worker in 0..workers {
         match spec.instantiate_worker(worker) {
@@ -130,6 +131,16 @@ pub(crate) fn changed_capture_keys(old: &Capture, new: &Capture) -> Vec<&'static
         "fanout",
         format!("{:?}", old.fanout),
         format!("{:?}", new.fanout),
+    );
+    differs(
+        "filter",
+        format!("{:?}", old.filter),
+        format!("{:?}", new.filter),
+    );
+    differs(
+        "direction",
+        format!("{:?}", old.direction),
+        format!("{:?}", new.direction),
     );
     if old != new && keys.is_empty() {
         keys.push("a setting");

@@ -1,6 +1,6 @@
 //! Opening the capture sessions the config asks for (one, or one per worker in a fanout group), and what `--check-config` can check of the source.
 
-use mycap_core::{CaptureConfig, Fanout, Session};
+use mycap_core::{BpfInsn, CaptureConfig, Fanout, Session};
 
 use crate::config::{Capture, Source};
 
@@ -10,6 +10,7 @@ pub(crate) fn live_config(capture: &Capture, name: &str, fanout: Option<Fanout>)
         .snaplen(capture.snaplen)
         .promiscuous(capture.promiscuous)
         .ring_size(capture.ring_size)
+        .direction(capture.direction)
         .fanout(fanout);
     if let Some(netns) = &capture.netns {
         c = c.netns(netns.clone());
@@ -17,13 +18,23 @@ pub(crate) fn live_config(capture: &Capture, name: &str, fanout: Option<Fanout>)
     c
 }
 
+/// Opens the capture; a live socket gets `filter` (the kernel program of the
+/// capture filter) before it is bound, so that no packet it rejects is ever
+/// captured.
 pub(crate) fn open_session(
     capture: &Capture,
     fanout: Option<Fanout>,
+    filter: Option<&[BpfInsn]>,
 ) -> Result<Session, mycap_core::Error> {
     match &capture.source {
         Source::File(path) => Session::open_file(path),
-        Source::Interface(name) => Session::open(&live_config(capture, name, fanout)),
+        Source::Interface(name) => {
+            let mut config = live_config(capture, name, fanout);
+            if let Some(program) = filter {
+                config = config.filter(program.to_vec());
+            }
+            Session::open(&config)
+        }
     }
 }
 
@@ -56,11 +67,12 @@ pub(crate) fn check_source(capture: &Capture) -> Result<(), String> {
 pub(crate) fn open_sessions(
     capture: &Capture,
     workers: usize,
+    filter: Option<&[BpfInsn]>,
 ) -> Result<(Vec<Session>, Option<u16>), mycap_core::Error> {
     if workers <= 1 {
-        return Ok((vec![open_session(capture, None)?], None));
+        return Ok((vec![open_session(capture, None, filter)?], None));
     }
-    let first = open_session(capture, Some(Fanout::new_group(capture.fanout)))?;
+    let first = open_session(capture, Some(Fanout::new_group(capture.fanout)), filter)?;
     let Some(group) = first.fanout_group() else {
         return Err(mycap_core::Error::InvalidConfig(
             "the first capture session joined no fanout group (is the source live?)".into(),
@@ -68,7 +80,7 @@ pub(crate) fn open_sessions(
     };
     let mut sessions = vec![first];
     for _ in 1..workers {
-        let session = open_session(capture, Some(Fanout::join(group, capture.fanout)))?;
+        let session = open_session(capture, Some(Fanout::join(group, capture.fanout)), filter)?;
         // Two groups would give every frame to a worker of each.
         if session.fanout_group() != Some(group) {
             return Err(mycap_core::Error::InvalidConfig(format!(

@@ -9,6 +9,7 @@ use plugin_api::wall_ns;
 
 use crate::chain::{Chain, ChainSpec};
 use crate::failure::Failure;
+use crate::packet_filter::PacketFilter;
 use crate::reload::Handoff;
 use crate::report::print_reports;
 
@@ -121,6 +122,9 @@ pub(crate) struct Worker {
     /// What `chain` was made from.
     pub(crate) spec: Arc<ChainSpec>,
     pub(crate) signals: Arc<WorkerSignals>,
+    /// The capture filter, run here for a capture file (a live socket's
+    /// runs in the kernel).
+    pub(crate) filter: Option<PacketFilter>,
     pub(crate) packets: u64,
     pub(crate) bytes: u64,
     pub(crate) failure: Option<String>,
@@ -144,12 +148,18 @@ impl Worker {
             generation,
             spec,
             signals,
+            filter,
             packets,
             bytes,
             failure,
         } = self;
         loop {
             let mut handler = |header: &PacketHeader<'_>, data: &[u8]| {
+                if let Some(filter) = filter {
+                    if !filter.keeps(header, data) {
+                        return Verdict::Continue;
+                    }
+                }
                 let last = match &shared.limit {
                     None => false,
                     Some((limit, claimed)) => {

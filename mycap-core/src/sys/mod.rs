@@ -4,6 +4,7 @@
 //! its invariants hold, and every type here owns what it opened and releases
 //! it in `Drop`.
 
+pub(crate) mod links;
 pub(crate) mod netns;
 pub(crate) mod ring;
 pub(crate) mod socket;

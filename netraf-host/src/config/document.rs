@@ -29,6 +29,8 @@ pub(super) struct RawCapture {
     pub(super) workers: Option<Spanned<i64>>,
     pub(super) fanout: Option<Spanned<String>>,
     pub(super) user: Option<Spanned<String>>,
+    pub(super) filter: Option<Spanned<String>>,
+    pub(super) direction: Option<Spanned<String>>,
 }
 
 /// One `[[plugin]]` table as written.
@@ -41,6 +43,7 @@ pub(super) struct RawPlugin {
     pub(super) enabled: bool,
     #[serde(default)]
     pub(super) config: Option<toml::Table>,
+    pub(super) filter: Option<Spanned<String>>,
 }
 
 fn enabled_default() -> bool {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use mycap_core::{CaptureConfig, FanoutMode};
+use mycap_core::{CaptureConfig, Direction, FanoutMode};
 use plugin_api::ConfigText;
 use toml::Spanned;
 
@@ -183,6 +183,25 @@ impl Config {
             Some(user) => Some(user.get_ref().clone()),
             None => None,
         };
+        let filter = match &capture_raw.filter {
+            Some(f) => {
+                Some(checked_filter(f).map_err(|m| error(Some(f.span()), Some("filter"), m))?)
+            }
+            None => None,
+        };
+        let direction = match &capture_raw.direction {
+            None => Direction::Both,
+            Some(d) => parse_direction(d.get_ref()).ok_or_else(|| {
+                error(
+                    Some(d.span()),
+                    Some("direction"),
+                    format!(
+                        "unknown direction '{}' (\"in\": received, \"out\": sent, \"inout\": both)",
+                        d.get_ref()
+                    ),
+                )
+            })?,
+        };
         let capture = Capture {
             source,
             snaplen,
@@ -192,6 +211,8 @@ impl Config {
             workers,
             fanout,
             user,
+            filter,
+            direction,
         };
 
         let plugin_dir = match (plugin_dir, &raw.plugin_dir) {
@@ -241,6 +262,12 @@ impl Config {
                 })?,
                 None => String::new(),
             };
+            let filter = match &p.filter {
+                Some(f) => {
+                    Some(checked_filter(f).map_err(|m| error(Some(f.span()), Some("filter"), m))?)
+                }
+                None => None,
+            };
             plugins.push(PluginEntry {
                 name: name.clone(),
                 path: resolve_plugin_path(p.path.get_ref(), base, &plugin_dir),
@@ -250,6 +277,7 @@ impl Config {
                 line,
                 file: file.to_path_buf(),
                 config_lines,
+                filter,
             });
         }
         Ok(Config {
@@ -259,4 +287,23 @@ impl Config {
             plugin_dir,
         })
     }
+}
+
+/// tcpdump's `-Q` words: `in`, `out`, `inout`.
+pub fn parse_direction(word: &str) -> Option<Direction> {
+    match word {
+        "in" => Some(Direction::In),
+        "out" => Some(Direction::Out),
+        "inout" => Some(Direction::Both),
+        _ => None,
+    }
+}
+
+/// A filter expression checked for syntax and words netraf compiles (the
+/// empty expression keeps everything: no filter).
+fn checked_filter(written: &Spanned<String>) -> Result<String, String> {
+    let expression = written.get_ref().trim();
+    crate::packet_filter::check(expression, false)
+        .map_err(|e| format!("filter '{expression}': {e}"))?;
+    Ok(expression.to_string())
 }

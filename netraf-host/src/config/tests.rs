@@ -274,3 +274,24 @@ fn bare_names_resolve_in_the_plugin_dir() {
         Path::new("/abs/x.so")
     );
 }
+
+#[test]
+fn filters_and_direction_are_read_and_a_bad_one_named_at_its_line_and_key() {
+    let c = parse(
+        "[capture]\nfilter = \"  tcp port 80 \"\ndirection = \"in\"\n\n\
+         [[plugin]]\nname = \"dns\"\npath = \"netraf_count\"\nfilter = \"udp port 53\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.capture.filter.as_deref(), Some("tcp port 80"));
+    assert_eq!(c.capture.direction, mycap_core::Direction::In);
+    assert_eq!(c.plugins[0].filter.as_deref(), Some("udp port 53"));
+    let e = parse("[capture]\ninterface = \"lo\"\nfilter = \"tcp and (\"\n").unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (3, Some("filter")), "{e}");
+    assert!(e.to_string().contains("column"), "{e}");
+    let e = parse("[[plugin]]\nname = \"a\"\npath = \"p\"\nfilter = \"tcp port 80 and fish\"\n")
+        .unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (4, Some("filter")), "{e}");
+    assert!(e.to_string().contains("'fish'"), "{e}");
+    let e = parse("[capture]\ndirection = \"sideways\"\n").unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (2, Some("direction")), "{e}");
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use mycap_core::FanoutMode;
+use mycap_core::{Direction, FanoutMode};
 
 /// Where packets come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +12,13 @@ pub enum Source {
     Interface(String),
     /// A capture file (`-` for standard input).
     File(PathBuf),
+}
+
+impl Source {
+    /// A live capture (not a file).
+    pub fn is_live(&self) -> bool {
+        matches!(self, Source::Interface(_))
+    }
 }
 
 impl fmt::Display for Source {
@@ -46,6 +53,12 @@ pub struct Capture {
     /// The user to switch to once the capture is open, before the plugins
     /// are constructed (tcpdump's `-Z`; see [`crate::privileges`]).
     pub user: Option<String>,
+    /// The filter expression (pcap-filter(7)) every packet must pass before
+    /// any plugin sees it: compiled by netraf-filter, attached to the socket
+    /// of a live capture, run by netraf-bpf's interpreter on a file.
+    pub filter: Option<String>,
+    /// Which live packets by direction (tcpdump's `-Q`).
+    pub direction: Direction,
 }
 
 /// The most capture workers (the kernel's fanout groups take at most 256 sockets).
@@ -72,6 +85,9 @@ pub struct PluginEntry {
     /// The line of every key of the `config` sub-table, by dotted path
     /// (`output`, `sub.depth`); `""` is the sub-table itself.
     pub config_lines: Vec<(String, usize)>,
+    /// This plugin's own filter expression: it sees only the packets that
+    /// pass it (the other plugins still see every packet).
+    pub filter: Option<String>,
 }
 
 /// A validated config file.

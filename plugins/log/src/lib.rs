@@ -9,7 +9,10 @@
 //! # Text lines
 //!
 //! One line per packet:
-//! `TIME IFNAME DIR PKTTYPE SRC_MAC > DST_MAC [vlan TAGS] NETWORK ... len CAPLEN/LEN`.
+//! `TIME IFNAME DIR PKTTYPE SRC_MAC > DST_MAC [vlan TAGS] NETWORK ... len CAPLEN/LEN`
+//! (`link = false` leaves out PKTTYPE, the MACs and the tags, as tcpdump
+//! without `-e`; `brief = true` the TCP flags, sequence numbers and window
+//! and the ICMP type and code, as tcpdump `-q`).
 //! TIME is RFC 3339 UTC with nanoseconds; IFNAME has control characters
 //! escaped (`\x0a`); DIR is `in` or `out`; the MACs are `- > -` without an
 //! Ethernet header; `len` gives the bytes captured and on the wire. What the
@@ -145,6 +148,17 @@ struct Settings {
     /// Finished files kept besides the current one.
     #[serde(default = "default_keep")]
     keep: u32,
+    /// text: the link-level words (packet type, MACs, VLAN tags).
+    #[serde(default = "default_link")]
+    link: bool,
+    /// text: fewer words (no TCP flags, sequence numbers and window, no ICMP
+    /// type and code).
+    #[serde(default)]
+    brief: bool,
+}
+
+fn default_link() -> bool {
+    true
 }
 
 fn default_output() -> String {
@@ -165,6 +179,7 @@ enum Sink {
 /// The log plugin's state.
 pub struct Log {
     format: Format,
+    style: format::TextStyle,
     sink: Sink,
     /// The reader of the output went away (a closed pipe, as with `| head`).
     closed: bool,
@@ -251,8 +266,15 @@ impl Plugin for Log {
                 )?)
             }
         };
+        if s.format != Format::Text && (s.brief || !s.link) {
+            return Err("keys `link` and `brief`: apply to format = \"text\"".into());
+        }
         Ok(Log {
             format: s.format,
+            style: format::TextStyle {
+                link: s.link,
+                brief: s.brief,
+            },
             sink,
             closed: false,
         })
@@ -268,7 +290,7 @@ impl Plugin for Log {
                 let formatted = if self.format == Format::Json {
                     format::write_json(line, packet)
                 } else {
-                    format::write_text(line, packet)
+                    format::write_text_with(line, packet, self.style)
                 };
                 formatted.and_then(|()| out.write_record(line))
             }

@@ -15,6 +15,7 @@ mod replay;
 mod running;
 mod sections;
 mod signals;
+mod tcpdump_cli;
 mod trust;
 mod util;
 
@@ -48,7 +49,7 @@ fn testkit_config(dir: &TempDir, plugins: &[(&str, &str)]) -> std::path::PathBuf
 /// Loads a config with bare names resolved in the build folder, makes the chain.
 fn chain_from(config: &Path) -> Chain {
     let config = Config::load(config, Some(&target_dir())).expect("config loads");
-    let spec = ChainSpec::load(&config.plugins).expect("plugins load");
+    let spec = ChainSpec::load(&config.plugins, false).expect("plugins load");
     spec.instantiate().expect("plugins start")
 }
 
@@ -252,7 +253,7 @@ fn dropping_a_chain_shuts_its_plugins_down_once() {
 fn the_sample_plugins_make_instances_repeatedly() {
     let config = workspace_dir().join("configs/analyzers.toml");
     let config = Config::load(&config, Some(&target_dir())).expect("shipped config loads");
-    let spec = ChainSpec::load(&config.plugins).expect("sample plugins load");
+    let spec = ChainSpec::load(&config.plugins, false).expect("sample plugins load");
     for _ in 0..2 {
         let mut chain = spec.instantiate().expect("sample plugins start");
         assert_eq!(chain.len(), 3);

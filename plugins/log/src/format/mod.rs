@@ -101,26 +101,59 @@ fn direction(packet: &Packet<'_>) -> &'static str {
 /// with IFNAME escaped by [`plugin_api::write_escaped`] (`\x0a` for a
 /// newline) and what follows NETWORK worded as `tcpdump -n -S` words it
 /// (see the crate's documentation for each form).
+#[cfg(test)]
 pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
+    write_text_with(out, packet, TextStyle::default())
+}
+
+/// How many words a text line has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextStyle {
+    /// The link-level words: packet type, MAC addresses, VLAN tags
+    /// (tcpdump's `-e`).
+    pub link: bool,
+    /// Fewer words: no TCP flags, sequence numbers and window, no ICMP
+    /// type and code (tcpdump's `-q`).
+    pub brief: bool,
+}
+
+impl Default for TextStyle {
+    fn default() -> Self {
+        TextStyle {
+            link: true,
+            brief: false,
+        }
+    }
+}
+
+/// [`write_text`] with the words `style` asks for: without `link`,
+/// `TIME IFNAME DIR NETWORK ... len CAPLEN/LEN`.
+pub fn write_text_with(
+    out: &mut impl Write,
+    packet: &Packet<'_>,
+    style: TextStyle,
+) -> io::Result<()> {
     write_time(out, packet.ts_ns())?;
     out.write_all(b" ")?;
     // The name comes from the input: a newline or ESC in it must not forge a
     // line or reach the terminal.
     plugin_api::write_escaped(out, packet.ifname())?;
-    for field in [direction(packet), packet.packet_type().name()] {
-        out.write_all(b" ")?;
-        out.write_all(field.as_bytes())?;
-    }
     out.write_all(b" ")?;
-    match (packet.src_mac(), packet.dst_mac()) {
-        (src, Some(dst)) => {
-            write_mac(out, &src.unwrap_or_default())?;
-            out.write_all(b" > ")?;
-            write_mac(out, &dst)?;
+    out.write_all(direction(packet).as_bytes())?;
+    if style.link {
+        out.write_all(b" ")?;
+        out.write_all(packet.packet_type().name().as_bytes())?;
+        out.write_all(b" ")?;
+        match (packet.src_mac(), packet.dst_mac()) {
+            (src, Some(dst)) => {
+                write_mac(out, &src.unwrap_or_default())?;
+                out.write_all(b" > ")?;
+                write_mac(out, &dst)?;
+            }
+            _ => out.write_all(b"- > -")?,
         }
-        _ => out.write_all(b"- > -")?,
+        write_vlans(out, packet)?;
     }
-    write_vlans(out, packet)?;
     match (packet.network(), packet.ip()) {
         (Network::Arp, _) => {
             out.write_all(b" ARP")?;
@@ -162,10 +195,16 @@ pub fn write_text(out: &mut impl Write, packet: &Packet<'_>) -> io::Result<()> {
                     write_dec(out, u64::from(if i == 0 { src } else { dst }))?;
                 }
             }
-            if let Some(tcp) = packet.tcp().filter(|_| t == "TCP") {
+            if style.brief {
+                // tcpdump -q: the protocol and the payload's length.
+                if let Some(n) = packet.tcp().and_then(|tcp| tcp.payload_len) {
+                    write!(out, " length {n}")?;
+                }
+            } else if let Some(tcp) = packet.tcp().filter(|_| t == "TCP") {
                 write_tcp(out, &tcp)?;
             }
-            if let (Some(ty), Some(code)) = (packet.icmp_type(), packet.icmp_code()) {
+            let icmp = packet.icmp_type().zip(packet.icmp_code());
+            if let Some((ty, code)) = icmp.filter(|_| !style.brief) {
                 if let Some(name) = icmp_name(packet) {
                     out.write_all(b" ")?;
                     out.write_all(name.as_bytes())?;

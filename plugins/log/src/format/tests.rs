@@ -418,3 +418,48 @@ fn truncated_frames_never_panic() {
     );
     let _: PacketHeader<'_> = header(&frame, "", None);
 }
+
+#[test]
+fn without_link_words_and_brief_lines_say_less_as_tcpdump_without_e_and_with_q() {
+    let frame = crate::test_frames::tcp_frame(1000, 2001, 0x18, 512, b"hello");
+    let packet = packet(&frame, "eth0");
+    let mut full = Vec::new();
+    write_text(&mut full, &packet).unwrap();
+    let full = String::from_utf8(full).unwrap();
+    let mut plain = Vec::new();
+    let style = TextStyle {
+        link: false,
+        brief: false,
+    };
+    write_text_with(&mut plain, &packet, style).unwrap();
+    let plain = String::from_utf8(plain).unwrap();
+    assert!(full.contains(" > ") && full.contains(':'), "{full}");
+    // The MAC addresses and packet type are gone, the rest is unchanged.
+    let macs = full.split(" IPv4 ").next().unwrap();
+    assert!(macs.contains(" outgoing 02:00:00:00:00:01 > "), "{full}");
+    assert!(
+        !plain.contains("02:00:00") && !plain.contains("outgoing"),
+        "{plain}"
+    );
+    assert_eq!(
+        plain.split(" IPv4 ").nth(1),
+        full.split(" IPv4 ").nth(1),
+        "{plain} vs {full}"
+    );
+    let mut brief = Vec::new();
+    let style = TextStyle {
+        link: false,
+        brief: true,
+    };
+    write_text_with(&mut brief, &packet, style).unwrap();
+    let brief = String::from_utf8(brief).unwrap();
+    assert!(
+        full.contains(" flags [") && !brief.contains(" flags ["),
+        "{brief}"
+    );
+    assert!(!brief.contains(" win "), "{brief}");
+    assert!(
+        brief.contains(" length ") && brief.ends_with('\n'),
+        "{brief}"
+    );
+}
