@@ -155,10 +155,8 @@ impl Worker {
         } = self;
         loop {
             let mut handler = |header: &PacketHeader<'_>, data: &[u8]| {
-                if let Some(filter) = filter {
-                    if !filter.keeps(header, data) {
-                        return Verdict::Continue;
-                    }
+                if filter.is_some() && !file_filter_keeps(filter, header, data) {
+                    return Verdict::Continue;
                 }
                 let last = match &shared.limit {
                     None => false,
@@ -242,6 +240,17 @@ impl Worker {
             }
         }
     }
+}
+
+/// Whether the capture file's filter keeps the packet: out of line, so that
+/// the loop without a filter stays as small as it was.
+#[inline(never)]
+fn file_filter_keeps(
+    filter: &mut Option<PacketFilter>,
+    header: &PacketHeader<'_>,
+    data: &[u8],
+) -> bool {
+    filter.as_mut().map_or(true, |f| f.keeps(header, data))
 }
 
 /// The chains of workers 1 and up (worker 0's is `first`).
