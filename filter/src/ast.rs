@@ -65,6 +65,16 @@ pub(crate) enum Prim {
     Greater(u32),
     /// `vlan [ID]`.
     Vlan(Option<u32>),
+    /// `mpls [LABEL]`.
+    Mpls(Option<u32>),
+    /// `[ip|ip6] protochain N`.
+    Protochain { proto: Option<Proto>, n: u32 },
+    /// `inbound` (true) or `outbound` (false).
+    Inbound(bool),
+    /// `ifindex N`.
+    Ifindex(u32),
+    /// `pppoes [SESSION]`.
+    Pppoes(Option<u32>),
 }
 
 /// An arithmetic expression of a relation.

@@ -1,11 +1,19 @@
 //! Code generation: each primitive and relation of an [`Expr`] into tests at the link type's offsets, as libpcap's gencode.
 
 use crate::ast::{Arith, Dir, Expr, NetAddr, Prim, Proto};
-use crate::emit::Cond;
+use crate::emit::{Block, Cond, Edge};
 use crate::error::FilterError;
 use capture_file::LinkType;
 use netraf_bpf::opcode::*;
 use netraf_bpf::Insn;
+use std::cell::RefCell;
+
+/// How many IPv6 extension headers (or IPv4/IPv6 authentication headers)
+/// `protochain` follows before the protocol sought. libpcap's program walks
+/// the chain with a backward jump, which the kernel refuses; netraf unrolls
+/// the walk this many steps, so a packet with a longer chain is rejected
+/// where libpcap would walk on (a deliberate difference).
+pub(crate) const PROTOCHAIN_MAX_HEADERS: usize = 8;
 
 /// How the link header says what follows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +26,9 @@ enum LinkKind {
     RawV4,
     /// IPv6 only.
     RawV6,
+    /// A link libpcap does not filter on the protocol of (Marvell DSA tags):
+    /// only the length and the bytes of the link header can be tested.
+    Opaque,
     /// A 4-byte address family (BSD loopback): in network order for `LOOP`,
     /// little-endian for `NULL` (the capturing host's order; libpcap swaps it
     /// for a file written big-endian, which netraf does not know here).
@@ -35,6 +46,20 @@ pub(crate) struct Gen {
     live: bool,
     /// A live filter's first `vlan` was met (later ones test tags in the frame).
     stripped_vlan_tested: bool,
+    /// The `mpls` labels met so far, in parse order: each moves the network
+    /// layer 4 bytes on (as libpcap), and the network layer is then told by
+    /// the IP version, not an EtherType.
+    mpls: u32,
+    link_type: LinkType,
+    /// An error met where the tests are built without a way to return it
+    /// (a protocol other than IP over MPLS): reported by the primitive.
+    deferred: RefCell<Option<FilterError>>,
+    /// After `pppoes`: the offset of the PPP header in the session (its
+    /// protocol field says what follows; the link layer is PPP from there).
+    pppoe: Option<u32>,
+    /// A `protochain` was compiled: libpcap does not optimize such a
+    /// program, and so never refuses it as rejecting all packets.
+    unoptimized: bool,
 }
 
 fn stmt(code: u16, k: u32) -> Insn {
@@ -103,6 +128,15 @@ impl Gen {
                 },
                 20,
             ),
+            LinkType::C_HDLC => (
+                LinkKind::EtherType {
+                    off: 2,
+                    ethernet: false,
+                },
+                4,
+            ),
+            // Marvell DSA and EDSA tags.
+            LinkType(284) | LinkType(285) => (LinkKind::Opaque, 0),
             LinkType::NULL => (LinkKind::Family { big_endian: false }, 4),
             LinkType::LOOP => (LinkKind::Family { big_endian: true }, 4),
             LinkType::IPV4 => (LinkKind::RawV4, 0),
@@ -121,21 +155,78 @@ impl Gen {
             shift: 0,
             live,
             stripped_vlan_tested: false,
+            mpls: 0,
+            link_type: link,
+            deferred: RefCell::new(None),
+            unoptimized: false,
+            pppoe: None,
         })
     }
 
     fn is_ethernet(&self) -> bool {
-        matches!(self.link, LinkKind::EtherType { ethernet: true, .. })
+        self.pppoe.is_none() && matches!(self.link, LinkKind::EtherType { ethernet: true, .. })
     }
 
     /// Offset `k` of the network layer header.
     fn nl(&self, k: u32) -> u32 {
-        self.nl + self.shift + k
+        match self.pppoe {
+            Some(ppp) => ppp + 2 + 4 * self.mpls + k,
+            None => self.nl + self.shift + 4 * self.mpls + k,
+        }
     }
 
-    /// The link layer says EtherType `t` follows.
+    /// Offset `k` of the link layer header (PPP's after `pppoes`).
+    fn link(&self, k: u32) -> u32 {
+        self.pppoe.unwrap_or(0) + k
+    }
+
+    /// The link layer says EtherType `t` follows; after `mpls`, the bottom
+    /// label is reached and the IP version is that of `t` (other protocols
+    /// are refused over MPLS, as libpcap refuses them).
     fn ethertype(&self, t: u32) -> Cond {
+        if self.mpls > 0 {
+            let version = match t {
+                0x0800 => 0x40,
+                0x86dd => 0x60,
+                _ => {
+                    self.deferred
+                        .borrow_mut()
+                        .get_or_insert(FilterError::invalid("unsupported protocol over mpls", 1));
+                    return Cond::False;
+                }
+            };
+            return Cond::and(
+                test(vec![ld(1, self.nl(0) - 2), stmt(ALU | AND | K, 1)], JEQ, 1),
+                test(
+                    vec![ld(1, self.nl(0)), stmt(ALU | AND | K, 0xf0)],
+                    JEQ,
+                    version,
+                ),
+            );
+        }
+        if let Some(ppp) = self.pppoe {
+            // libpcap's ethertype_to_ppptype (the LLC SAPs aside).
+            let protocol = match t {
+                0x0800 => 0x0021,
+                0x86dd => 0x0057,
+                0x6003 => 0x0027,
+                0x809b => 0x0029,
+                0x0600 => 0x0025,
+                0x8847 => 0x0281,
+                t => t,
+            };
+            return test(vec![ld(2, ppp)], JEQ, protocol);
+        }
         match self.link {
+            LinkKind::Opaque => {
+                self.deferred
+                    .borrow_mut()
+                    .get_or_insert(FilterError::invalid(
+                        "link-layer type filtering not implemented for Marvell DSA",
+                        1,
+                    ));
+                Cond::False
+            }
             LinkKind::EtherType { off, .. } => test(vec![ld(2, off + self.shift)], JEQ, t),
             LinkKind::Raw => match t {
                 0x0800 | 0x86dd => test(
@@ -279,6 +370,10 @@ impl Gen {
         match net {
             NetAddr::V4 { addr, mask } => {
                 let cmp = |off: u32| {
+                    if mask == 0 {
+                        // Any address (libpcap's optimizer drops the test).
+                        return Cond::True;
+                    }
                     let mut stmts = vec![ld(4, self.nl(off))];
                     if mask != u32::MAX {
                         stmts.push(stmt(ALU | AND | K, mask));
@@ -292,6 +387,8 @@ impl Gen {
                     Some(Proto::Ip) => part(0x0800, 12, 16),
                     Some(Proto::Arp) => part(0x0806, 14, 24),
                     Some(Proto::Rarp) => part(0x8035, 14, 24),
+                    // libpcap leaves ARP and RARP out over MPLS.
+                    _ if self.mpls > 0 => part(0x0800, 12, 16),
                     _ => any(vec![
                         part(0x0800, 12, 16),
                         part(0x0806, 14, 24),
@@ -331,7 +428,244 @@ impl Gen {
         }
     }
 
+    /// The tests of primitive `p`, at `column` of the expression.
     fn prim(&mut self, p: &Prim, column: usize) -> Result<Cond, FilterError> {
+        if self.mpls > 0 && matches!(p, Prim::Vlan(_)) {
+            return Err(FilterError::invalid("no VLAN match after MPLS", column));
+        }
+        let cond = match *p {
+            Prim::Mpls(label) => self.mpls(label, column)?,
+            Prim::Protochain { proto, n } => {
+                self.unoptimized = true;
+                match proto {
+                    Some(Proto::Ip) => self.protochain(false, n),
+                    Some(Proto::Ip6) => self.protochain(true, n),
+                    _ => Cond::or(self.protochain(false, n), self.protochain(true, n)),
+                }
+            }
+            Prim::Inbound(inbound) => self.direction(inbound, column)?,
+            Prim::Pppoes(session) => self.pppoes(session, column)?,
+            Prim::Ifindex(n) => {
+                if self.link_type != LinkType::LINUX_SLL2 || self.live {
+                    return Err(FilterError::unsupported(
+                        "ifindex on this link type",
+                        column,
+                    ));
+                }
+                test(vec![ld(4, 4)], JEQ, n)
+            }
+            _ => self.prim_common(p, column)?,
+        };
+        self.take_deferred(column)?;
+        Ok(cond)
+    }
+
+    /// Whether a program that rejects all packets is still a program (as
+    /// libpcap's unoptimized ones, those with `protochain`, are).
+    pub(crate) fn may_reject_all(&self) -> bool {
+        self.unoptimized
+    }
+
+    /// The error deferred by the tests just built, if any, at `column`.
+    fn take_deferred(&self, column: usize) -> Result<(), FilterError> {
+        match self.deferred.borrow_mut().take() {
+            Some(FilterError::Invalid { message, .. }) => {
+                Err(FilterError::invalid(message, column))
+            }
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// `mpls [label]`: the MPLS EtherType for the first label, the bottom of
+    /// stack bit clear in the previous one for the next ones (as libpcap);
+    /// each moves the network layer on by a label.
+    fn mpls(&mut self, label: Option<u32>, column: usize) -> Result<Cond, FilterError> {
+        let mut c = if self.mpls > 0 {
+            Cond::not(test(vec![ld(1, self.nl(0) - 2)], JSET, 1))
+        } else {
+            if self.pppoe.is_none()
+                && !matches!(self.link_type, LinkType::ETHERNET | LinkType::C_HDLC)
+            {
+                return Err(FilterError::invalid(
+                    "no MPLS support for this link type",
+                    column,
+                ));
+            }
+            self.ethertype(0x8847)
+        };
+        if let Some(label) = label {
+            if label > 0xfffff {
+                return Err(FilterError::invalid(
+                    format!("MPLS label {label} greater than maximum 1048575"),
+                    column,
+                ));
+            }
+            c = Cond::and(
+                c,
+                test(
+                    vec![ld(4, self.nl(0)), stmt(ALU | AND | K, 0xffff_f000)],
+                    JEQ,
+                    label << 12,
+                ),
+            );
+        }
+        self.mpls += 1;
+        Ok(c)
+    }
+
+    /// `pppoes [session]`: the PPPoE session EtherType, then the session
+    /// number; what follows is read as PPP in the session, as libpcap.
+    fn pppoes(&mut self, session: Option<u32>, column: usize) -> Result<Cond, FilterError> {
+        let mut c = self.ethertype(0x8864);
+        if let Some(session) = session {
+            if session > 0xffff {
+                return Err(FilterError::invalid(
+                    format!("PPPoE session number {session} greater than maximum 65535"),
+                    column,
+                ));
+            }
+            c = Cond::and(
+                c,
+                test(
+                    vec![ld(4, self.nl(0)), stmt(ALU | AND | K, 0xffff)],
+                    JEQ,
+                    session,
+                ),
+            );
+        }
+        self.pppoe = Some(self.nl(0) + 6);
+        self.mpls = 0;
+        Ok(c)
+    }
+
+    /// `inbound`/`outbound` in a Linux cooked capture's packet type (4:
+    /// sent by this host); libpcap refuses them on files of other link types.
+    fn direction(&self, inbound: bool, column: usize) -> Result<Cond, FilterError> {
+        let load = match self.link_type {
+            LinkType::LINUX_SLL if !self.live => ld(2, 0),
+            LinkType::LINUX_SLL2 if !self.live => ld(1, 10),
+            _ => {
+                return Err(FilterError::unsupported(
+                    "inbound/outbound on this link type",
+                    column,
+                ))
+            }
+        };
+        let outgoing = test(vec![load], JEQ, 4);
+        Ok(if inbound {
+            Cond::not(outgoing)
+        } else {
+            outgoing
+        })
+    }
+
+    /// `ip protochain n` (`v6` false) or `ip6 protochain n`: the protocol
+    /// chain walked from the IP header, as libpcap's gen_protochain walks
+    /// it: IPv6 follows hop-by-hop (0), destination options (60), routing
+    /// (43) and fragment (44) headers, both follow an authentication header
+    /// (51; libpcap's next offset is (its length byte + 2) * 4 from the IP
+    /// header, not from the AH, and that is kept), and the walk stops at no
+    /// next header (59). libpcap loops; here the walk is unrolled over
+    /// [`PROTOCHAIN_MAX_HEADERS`] headers, and a longer chain is rejected.
+    fn protochain(&self, v6: bool, n: u32) -> Cond {
+        const SCRATCH: u32 = 0;
+        let base = self.nl(0);
+        let jeq = JMP | JEQ | K;
+        let mut blocks = Vec::new();
+        // The first block: A = the first next header, X = the offset after the IP header.
+        let first = if v6 {
+            vec![ld(1, self.nl(6)), stmt(LDX | IMM, 40)]
+        } else {
+            vec![ld(1, self.nl(9)), stmt(LDX | B | MSH, base)]
+        };
+        // Per step: [jeq n, jeq 59, (v6: jeq 0, 60, 43, 44), jeq 51, v6 advance, AH advance].
+        let step_len = if v6 { 9 } else { 4 };
+        for step in 0..=PROTOCHAIN_MAX_HEADERS {
+            let at = blocks.len();
+            let next = Edge::Block(at + step_len);
+            let stmts = if step == 0 { first.clone() } else { Vec::new() };
+            if step == PROTOCHAIN_MAX_HEADERS {
+                blocks.push(Block {
+                    stmts,
+                    code: jeq,
+                    k: n,
+                    t: Edge::True,
+                    f: Edge::False,
+                });
+                break;
+            }
+            let cmp = |stmts: Vec<Insn>, k: u32, t: Edge, f: Edge| Block {
+                stmts,
+                code: jeq,
+                k,
+                t,
+                f,
+            };
+            blocks.push(cmp(stmts, n, Edge::True, Edge::Block(at + 1)));
+            blocks.push(cmp(Vec::new(), 59, Edge::False, Edge::Block(at + 2)));
+            let ah = if v6 { at + 6 } else { at + 2 };
+            if v6 {
+                let advance = Edge::Block(at + 7);
+                for (i, k) in [0, 60, 43].into_iter().enumerate() {
+                    blocks.push(cmp(Vec::new(), k, advance, Edge::Block(at + 3 + i)));
+                }
+                blocks.push(cmp(Vec::new(), 44, advance, Edge::Block(ah)));
+            }
+            blocks.push(cmp(
+                Vec::new(),
+                51,
+                Edge::Block(ah + 1 + usize::from(v6)),
+                Edge::False,
+            ));
+            if v6 {
+                // A = the next header; X += (its length + 1) * 8.
+                blocks.push(Block {
+                    stmts: vec![
+                        stmt(LD | B | IND, base),
+                        stmt(ST, SCRATCH),
+                        stmt(LD | B | IND, base + 1),
+                        stmt(ALU | ADD | K, 1),
+                        stmt(ALU | MUL | K, 8),
+                        stmt(ALU | ADD | X, 0),
+                        stmt(MISC | TAX, 0),
+                        stmt(LD | MEM, SCRATCH),
+                    ],
+                    code: 0,
+                    k: 0,
+                    t: next,
+                    f: next,
+                });
+            }
+            // The authentication header: A = its next header; X = (its length + 2) * 4.
+            blocks.push(Block {
+                stmts: vec![
+                    stmt(LD | B | IND, base),
+                    stmt(ST, SCRATCH),
+                    stmt(MISC | TXA, 0),
+                    stmt(ALU | ADD | K, 1),
+                    stmt(MISC | TAX, 0),
+                    stmt(LD | B | IND, base),
+                    stmt(ALU | ADD | K, 2),
+                    stmt(ALU | MUL | K, 4),
+                    stmt(MISC | TAX, 0),
+                    stmt(LD | MEM, SCRATCH),
+                ],
+                code: 0,
+                k: 0,
+                t: next,
+                f: next,
+            });
+            debug_assert_eq!(blocks.len(), at + step_len);
+        }
+        Cond::and(
+            self.ethertype(if v6 { 0x86dd } else { 0x0800 }),
+            Cond::Graph(blocks),
+        )
+    }
+
+    /// The primitives known before `mpls`.
+    fn prim_common(&mut self, p: &Prim, column: usize) -> Result<Cond, FilterError> {
         Ok(match *p {
             Prim::Proto(p) => self.proto(p, column)?,
             Prim::Net { proto, dir, net } => self.net(proto, dir, net),
@@ -381,6 +715,13 @@ impl Gen {
             }
             Prim::Less(n) => Cond::not(test(vec![stmt(LD | W | LEN, 0)], JGT, n)),
             Prim::Greater(n) => test(vec![stmt(LD | W | LEN, 0)], JGE, n),
+            Prim::Mpls(_)
+            | Prim::Protochain { .. }
+            | Prim::Inbound(_)
+            | Prim::Ifindex(_)
+            | Prim::Pppoes(_) => {
+                return Err(FilterError::unsupported("this primitive here", column))
+            }
             Prim::Vlan(id) => {
                 self.require_ethernet("vlan", column)?;
                 if self.live && !self.stripped_vlan_tested {
@@ -438,13 +779,21 @@ impl Gen {
             }
             Expr::Not(a) => Cond::not(self.expr(a)?),
             Expr::Prim(p, column) => self.prim(p, *column)?,
-            Expr::Rel { op, lhs, rhs } => self.relation(op, lhs, rhs)?,
+            Expr::Rel { op, lhs, rhs } => {
+                let c = self.relation(op, lhs, rhs)?;
+                self.take_deferred(1)?;
+                c
+            }
         })
     }
 
     fn relation(&self, op: &str, lhs: &Arith, rhs: &Arith) -> Result<Cond, FilterError> {
         let lhs = fold(lhs)?;
         let rhs = fold(rhs)?;
+        // Every load's protocol is checked valid here (libpcap refuses
+        // `arp[0]` over MPLS, say), even where its test is not kept.
+        self.every_load_valid(&lhs)?;
+        self.every_load_valid(&rhs)?;
         let mut checks = Vec::new();
         self.load_checks(&lhs, &mut checks)?;
         self.load_checks(&rhs, &mut checks)?;
@@ -477,6 +826,24 @@ impl Gen {
         Ok(all(checks))
     }
 
+    /// Builds the protocol checks of every load of `a`, to meet the errors
+    /// they defer; the checks themselves are dropped.
+    fn every_load_valid(&self, a: &Arith) -> Result<(), FilterError> {
+        match a {
+            Arith::Num(_) | Arith::Len => {}
+            Arith::Neg(x) => self.every_load_valid(x)?,
+            Arith::Bin(_, x, y) => {
+                self.every_load_valid(x)?;
+                self.every_load_valid(y)?;
+            }
+            Arith::Load { idx, .. } => {
+                self.load_checks(a, &mut Vec::new())?;
+                self.every_load_valid(idx)?;
+            }
+        }
+        self.take_deferred(1)
+    }
+
     /// The protocol checks the loads of `a` need, in order.
     fn load_checks(&self, a: &Arith, out: &mut Vec<Cond>) -> Result<(), FilterError> {
         match a {
@@ -487,10 +854,8 @@ impl Gen {
             Arith::Bin(_, x, _) => self.load_checks(x, out)?,
             Arith::Load { proto, idx, .. } => {
                 out.push(match proto {
-                    Proto::Ether => {
-                        self.require_ethernet("ether[]", 1)?;
-                        Cond::True
-                    }
+                    // The link header, whatever the link type (as libpcap).
+                    Proto::Ether => Cond::True,
                     Proto::Ip => self.ethertype(0x0800),
                     Proto::Ip6 => self.ethertype(0x86dd),
                     Proto::Arp => self.ethertype(0x0806),
@@ -538,7 +903,7 @@ impl Gen {
             Arith::Load { proto, idx, size } => {
                 let sz = size_code(*size);
                 let (base, transport) = match proto {
-                    Proto::Ether => (0, false),
+                    Proto::Ether => (self.link(0), false),
                     Proto::Ip | Proto::Ip6 | Proto::Arp | Proto::Rarp => (self.nl(0), false),
                     Proto::Icmp6 => (self.nl(40), false),
                     Proto::Tcp | Proto::Udp | Proto::Sctp | Proto::Icmp => (self.nl(0), true),

@@ -7,15 +7,35 @@
 //! the layout flattens the tests' true/false edges into jumps.
 //!
 //! Link types: Ethernet, Linux cooked v1 (`LINUX_SLL`) and v2
-//! (`LINUX_SLL2`), raw IP (`RAW`, 12, 14, `IPV4`, `IPV6`), BSD loopback
-//! (`NULL`, its address family read little-endian, and `LOOP`).
+//! (`LINUX_SLL2`), Cisco HDLC (`C_HDLC`), raw IP (`RAW`, 12, 14, `IPV4`,
+//! `IPV6`), BSD loopback (`NULL`, its address family read little-endian,
+//! and `LOOP`); on Marvell DSA tags (284, 285) only what libpcap compiles
+//! there (lengths, `ether[...]`).
 //!
 //! Where libpcap 1.10 deviates from the obvious, its behaviour is kept: TCP,
 //! UDP and SCTP are IPv4 or IPv6 (IPv6 checking the next header, or that of
 //! one fragment header); `tcp[...]` is IPv4 only and skips non-first
 //! fragments; `host` with an IPv4 address also matches ARP and RARP; `vlan`
 //! shifts the offsets of everything parsed after it; in arithmetic, only
-//! the left operand's protocol checks are kept (`ip[0] - tcp[12]` checks IPv4).
+//! the left operand's protocol checks are kept (`ip[0] - tcp[12]` checks IPv4);
+//! `mpls [label]` and `pppoes [session]` move the network layer on for what
+//! follows them, as `vlan` does (over MPLS, only IPv4 and IPv6 can be tested);
+//! `inbound`, `outbound` and `ifindex` read a Linux cooked capture's header,
+//! as libpcap does for a file (refused on other link types, and live).
+//!
+//! One deliberate difference: `protochain`. libpcap walks the chain of IPv6
+//! extension headers (hop-by-hop, destination options, routing, fragment)
+//! and authentication headers in a loop, with a backward jump, which the
+//! kernel refuses. netraf unrolls the walk over at most 8 headers
+//! (`PROTOCHAIN_MAX_HEADERS`, about 200 instructions for `ip6 protochain`,
+//! 330 for `protochain`): a packet whose chain is longer is rejected where
+//! libpcap would walk on. Otherwise libpcap's rules are kept, its length of
+//! an authentication header included.
+//!
+//! The layout threads jumps whose outcome the path to them decides (a test
+//! of the EtherType after one already made) and drops the loads left
+//! without use, as libpcap's optimizer does: a packet too short for a load
+//! dropped passes as it passes libpcap's optimized program.
 //!
 //! What is not supported is refused with [`FilterError::Unsupported`], never
 //! compiled into a different filter.
@@ -96,7 +116,7 @@ pub fn compile_with(
     let cond = generator.expr(&expr)?;
     // As libpcap: a filter that can keep nothing is an error, not a filter
     // (e.g. `arp` on a raw IP link).
-    if cond.always_false() {
+    if cond.always_false() && !generator.may_reject_all() {
         return Err(FilterError::invalid("expression rejects all packets", 1));
     }
     let program = emit::emit(&cond, snaplen);

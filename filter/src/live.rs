@@ -254,7 +254,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("rejects all packets"), "{e}");
-        let unsupported = [(IEEE80211, LinkType::IEEE802_11), (513, LinkType::C_HDLC)];
+        let unsupported = [
+            (IEEE80211, LinkType::IEEE802_11),
+            (0xfffe, LinkType(0xffff)),
+        ];
         assert!(matches!(
             compile_live("ip", 100, &unsupported),
             Err(FilterError::Unsupported { .. })

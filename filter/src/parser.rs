@@ -12,6 +12,7 @@ enum Kind {
     Port,
     Portrange,
     Proto,
+    Protochain,
 }
 
 /// The qualifiers in force: repeated on a bare id after `and`/`or`/`not`.
@@ -24,16 +25,10 @@ struct Quals {
 
 /// Words pcap-filter(7) knows that netraf does not compile.
 const UNSUPPORTED: &[&str] = &[
-    "protochain",
     "gateway",
-    "mpls",
-    "pppoed",
-    "pppoes",
     "geneve",
     "vxlan",
     "llc",
-    "inbound",
-    "outbound",
     "ifname",
     "on",
     "rnr",
@@ -171,6 +166,21 @@ fn named_constant(w: &str) -> Option<u32> {
         "icmp6-neighborsolicit" => 135,
         "icmp6-neighboradvert" => 136,
         "icmp6-redirect" => 137,
+        "icmp6-routerrenum" => 138,
+        "icmp6-nodeinformationquery" => 139,
+        "icmp6-nodeinformationresponse" => 140,
+        "icmp6-ineighbordiscoverysolicit" => 141,
+        "icmp6-ineighbordiscoveryadvert" => 142,
+        "icmp6-multicastlistenerreportv2" => 143,
+        "icmp6-homeagentdiscoveryrequest" => 144,
+        "icmp6-homeagentdiscoveryreply" => 145,
+        "icmp6-mobileprefixsolicit" => 146,
+        "icmp6-mobileprefixadvert" => 147,
+        "icmp6-certpathsolicit" => 148,
+        "icmp6-certpathadvert" => 149,
+        "icmp6-multicastrouteradvert" => 151,
+        "icmp6-multicastroutersolicit" => 152,
+        "icmp6-multicastrouterterm" => 153,
         "tcpflags" => 13,
         "tcp-fin" => 0x01,
         "tcp-syn" => 0x02,
@@ -350,6 +360,65 @@ impl Parser<'_> {
                 self.pos += 1;
                 return Ok(Expr::Prim(Prim::Multicast(None), column));
             }
+            "mpls" => {
+                self.pos += 1;
+                let label = match self.peek() {
+                    Some(Tok::Num(n)) => {
+                        let n = *n;
+                        self.pos += 1;
+                        Some(n)
+                    }
+                    _ => None,
+                };
+                return Ok(Expr::Prim(Prim::Mpls(label), column));
+            }
+            "pppoes" => {
+                self.pos += 1;
+                let session = match self.peek() {
+                    Some(Tok::Num(n)) => {
+                        let n = *n;
+                        self.pos += 1;
+                        Some(n)
+                    }
+                    _ => None,
+                };
+                return Ok(Expr::Prim(Prim::Pppoes(session), column));
+            }
+            "pppoed" => {
+                self.pos += 1;
+                let p = Prim::ProtoNum {
+                    proto: Some(Proto::Ether),
+                    n: 0x8863,
+                };
+                return Ok(Expr::Prim(p, column));
+            }
+            "inbound" | "outbound" => {
+                self.pos += 1;
+                return Ok(Expr::Prim(Prim::Inbound(w == "inbound"), column));
+            }
+            "ifindex" => {
+                self.pos += 1;
+                let n = self.number("an interface index")?;
+                return Ok(Expr::Prim(Prim::Ifindex(n), column));
+            }
+            "igmp" | "igrp" | "vrrp" | "carp" | "pim" | "ah" | "esp"
+                if matches!(
+                    self.peek_at(1),
+                    None | Some(Tok::And) | Some(Tok::Or) | Some(Tok::RParen)
+                ) =>
+            {
+                self.pos += 1;
+                // IPv4 only, or IPv4 and IPv6, as libpcap.
+                let (proto, n) = match w.as_str() {
+                    "igmp" => (Some(Proto::Ip), 2),
+                    "igrp" => (Some(Proto::Ip), 9),
+                    "vrrp" | "carp" => (Some(Proto::Ip), 112),
+                    "pim" => (None, 103),
+                    "ah" => (None, 51),
+                    _ => (None, 50),
+                };
+                return Ok(Expr::Prim(Prim::ProtoNum { proto, n }, column));
+            }
             "vlan" => {
                 self.pos += 1;
                 let id = match self.peek() {
@@ -446,6 +515,7 @@ impl Parser<'_> {
             Some("port") => q.kind = Some(Kind::Port),
             Some("portrange") => q.kind = Some(Kind::Portrange),
             Some("proto") => q.kind = Some(Kind::Proto),
+            Some("protochain") => q.kind = Some(Kind::Protochain),
             Some(w) if UNSUPPORTED.contains(&w) => {
                 return Err(FilterError::unsupported(w, kcol));
             }
@@ -538,6 +608,36 @@ impl Parser<'_> {
             (_, tok) => tok,
         };
         match (q.kind, tok) {
+            (Some(Kind::Protochain), tok) => {
+                match q.proto {
+                    None | Some(Proto::Ip) | Some(Proto::Ip6) => {}
+                    Some(_) => {
+                        return Err(FilterError::invalid("bad protochain qualifier", column))
+                    }
+                }
+                let n = match tok {
+                    Tok::Num(n) => n,
+                    Tok::Word {
+                        text,
+                        escaped: true,
+                    } => match text.as_str() {
+                        // The names of /etc/protocols libpcap looks up
+                        // (IPv6's ICMP is `ipv6-icmp` there, not `icmp6`).
+                        "icmp" => 1,
+                        "igmp" => 2,
+                        "tcp" => 6,
+                        "udp" => 17,
+                        "sctp" => 132,
+                        _ => return Err(FilterError::unsupported(text, vcol)),
+                    },
+                    Tok::Word { text, .. } => return Err(FilterError::unsupported(text, vcol)),
+                    _ => return Err(FilterError::syntax("a protocol number", vcol)),
+                };
+                if q.dir.is_some() {
+                    return Err(FilterError::invalid("direction with 'protochain'", column));
+                }
+                Ok(Prim::Protochain { proto: q.proto, n })
+            }
             (Some(Kind::Proto), tok) => {
                 let n = match tok {
                     Tok::Num(n) => n,
@@ -554,10 +654,12 @@ impl Parser<'_> {
                         (Some(Proto::Ether), "arp") => 0x0806,
                         (Some(Proto::Ether), "rarp") => 0x8035,
                         (Some(Proto::Ip) | Some(Proto::Ip6) | None, w) => match w {
+                            // The names of /etc/protocols libpcap looks up
+                            // (IPv6's ICMP is `ipv6-icmp` there, not `icmp6`).
                             "icmp" => 1,
+                            "igmp" => 2,
                             "tcp" => 6,
                             "udp" => 17,
-                            "icmp6" => 58,
                             "sctp" => 132,
                             _ => return Err(FilterError::unsupported(text, vcol)),
                         },
@@ -572,15 +674,10 @@ impl Parser<'_> {
                 if q.dir.is_some() {
                     return Err(FilterError::invalid("direction with 'proto'", column));
                 }
-                if q.proto == Some(Proto::Ether) {
-                    if n > 0xffff {
-                        return Err(FilterError::invalid("ether proto above 65535", vcol));
-                    }
-                    if n <= 1500 {
-                        return Err(FilterError::unsupported(format!("ether proto {n}"), vcol));
-                    }
-                } else if n > 255 {
-                    return Err(FilterError::invalid("IP protocol above 255", vcol));
+                // libpcap compiles numbers above 65535 (an EtherType) or 255
+                // (an IP protocol) as they are: tests that never hold.
+                if q.proto == Some(Proto::Ether) && n <= 1500 {
+                    return Err(FilterError::unsupported(format!("ether proto {n}"), vcol));
                 }
                 Ok(Prim::ProtoNum { proto: q.proto, n })
             }

@@ -88,10 +88,7 @@ fn what_tcpdump_rejects_is_rejected() {
 #[test]
 fn errors_name_the_word_and_its_column() {
     let err = |s| compile(s, E, 65535).unwrap_err().to_string();
-    assert_eq!(
-        err("ip6 protochain 6"),
-        "unsupported: 'protochain' at column 5"
-    );
+    assert_eq!(err("ip6 geneve"), "unsupported: 'geneve' at column 5");
     assert_eq!(
         err("tcp and gateway foo"),
         "unsupported: 'gateway' at column 9"
@@ -105,9 +102,23 @@ fn errors_name_the_word_and_its_column() {
     assert!(err("tcp or or udp").starts_with("syntax error at column 8:"));
     assert!(err("port 70000").contains("column 6"));
     assert!(matches!(
-        compile("mpls", E, 1),
+        compile("geneve", E, 1),
         Err(FilterError::Unsupported { column: 1, .. })
     ));
+    // As libpcap: no MPLS on a raw IP link, no ARP over MPLS, no VLAN after it.
+    assert!(matches!(
+        compile("mpls", LinkType::RAW, 1),
+        Err(FilterError::Invalid { column: 1, .. })
+    ));
+    assert_eq!(
+        err("mpls and arp"),
+        "invalid filter at column 10: unsupported protocol over mpls"
+    );
+    assert_eq!(
+        err("mpls 5 and vlan"),
+        "invalid filter at column 12: no VLAN match after MPLS"
+    );
+    assert!(err("mpls 1048576").contains("greater than maximum"));
 }
 
 #[test]
@@ -115,7 +126,6 @@ fn unsupported_link_types_are_refused() {
     for lt in [
         LinkType::IEEE802_11_RADIOTAP,
         LinkType::IEEE802_11,
-        LinkType::C_HDLC,
         LinkType(9999),
     ] {
         let e = compile("ip", lt, 65535).unwrap_err();

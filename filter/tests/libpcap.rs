@@ -424,6 +424,165 @@ fn ethernet_matches_libpcap() {
     );
 }
 
+/// An IPv6 extension header: next header `nh`, `units` 8-byte units after the first.
+fn ext6(nh: u8, units: u8) -> Vec<u8> {
+    let mut p = vec![nh, units];
+    p.resize(8 * (usize::from(units) + 1), 0);
+    p
+}
+
+/// An authentication header: next header `nh`, length field `len` ((len + 2) * 4 bytes).
+fn ah(nh: u8, len: u8) -> Vec<u8> {
+    let mut p = vec![nh, len];
+    p.resize(4 * (usize::from(len) + 2), 0);
+    p
+}
+
+/// An MPLS label stack entry (TTL 64).
+fn label(label: u32, bottom: bool) -> Vec<u8> {
+    ((label << 12) | (u32::from(bottom) << 8) | 64)
+        .to_be_bytes()
+        .to_vec()
+}
+
+/// A PPPoE session frame's payload: its header, then PPP protocol `protocol`.
+fn pppoe(session: u16, protocol: u16, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x11, 0];
+    p.extend_from_slice(&session.to_be_bytes());
+    p.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    p.extend_from_slice(&protocol.to_be_bytes());
+    p.extend_from_slice(payload);
+    p
+}
+
+/// Ethernet frames with IPv6 extension header chains, authentication
+/// headers, MPLS label stacks and PPPoE sessions.
+fn chain_packets() -> Vec<Vec<u8>> {
+    let seg = tcp(1234, 80, 0x02);
+    let dgram = udp(53, 5353);
+    let cat = |parts: &[&[u8]]| parts.concat();
+    let mut l3 = vec![
+        (0x86dd, ipv6(v6(1), v6(2), 0, &cat(&[&ext6(6, 0), &seg]))),
+        (
+            0x86dd,
+            ipv6(
+                v6(1),
+                v6(2),
+                0,
+                &cat(&[
+                    &ext6(60, 1)[..],
+                    &ext6(43, 0),
+                    &ext6(44, 0),
+                    &frag6(17, &dgram),
+                ]),
+            ),
+        ),
+        (0x86dd, ipv6(v6(1), v6(2), 60, &cat(&[&ext6(59, 0), &seg]))),
+        (0x86dd, ipv6(v6(1), v6(2), 51, &cat(&[&ah(6, 4), &seg]))),
+        (
+            0x86dd,
+            ipv6(v6(1), v6(2), 0, &cat(&[&ext6(51, 0), &ah(17, 10), &dgram])),
+        ),
+        (0x86dd, ipv6(v6(1), v6(2), 0, &ext6(60, 0)[..4])),
+        (0x0800, ipv4(A, B, 51, 0, 0, &cat(&[&ah(6, 3), &seg]))),
+        (0x0800, ipv4(A, B, 51, 0, 0, &cat(&[&ah(17, 1), &dgram]))),
+        (0x0800, ipv4(A, B, 6, 0, 0, &seg)),
+        (0x86dd, ipv6(v6(1), v6(2), 58, &icmp(128, 0))),
+    ];
+    // Eight extension headers: as far as netraf follows.
+    let mut long = [&ext6(6, 0)[..], &seg].concat();
+    for _ in 0..7 {
+        long = cat(&[&ext6(60, 0), &long]);
+    }
+    l3.push((0x86dd, ipv6(v6(1), v6(2), 60, &long)));
+    let mut out: Vec<Vec<u8>> = l3.iter().map(|(t, p)| eth(MAC_B, MAC_A, *t, p)).collect();
+    let v4 = ipv4(A, B, 6, 0, 0, &seg);
+    let v6p = ipv6(v6(1), v6(2), 17, &dgram);
+    out.push(eth(MAC_B, MAC_A, 0x8847, &cat(&[&label(100, true), &v4])));
+    out.push(eth(MAC_B, MAC_A, 0x8847, &cat(&[&label(200, true), &v6p])));
+    out.push(eth(
+        MAC_B,
+        MAC_A,
+        0x8847,
+        &cat(&[&label(100, false), &label(200, true), &v4]),
+    ));
+    out.push(eth(
+        MAC_B,
+        MAC_A,
+        0x8847,
+        &cat(&[&label(100, false), &label(300, true), &v6p]),
+    ));
+    out.push(eth(MAC_B, MAC_A, 0x8847, &label(100, true)[..2]));
+    out.push(eth(
+        MAC_B,
+        MAC_A,
+        0x8100,
+        &vlan(0, 10, 0x8847, &cat(&[&label(100, true), &v4]))[2..],
+    ));
+    out.push(eth(MAC_B, MAC_A, 0x8864, &pppoe(5, 0x0021, &v4)));
+    out.push(eth(MAC_B, MAC_A, 0x8864, &pppoe(6, 0x0057, &v6p)));
+    out.push(eth(
+        MAC_B,
+        MAC_A,
+        0x8864,
+        &pppoe(5, 0x0281, &cat(&[&label(100, true), &v4])),
+    ));
+    out.push(eth(MAC_B, MAC_A, 0x8863, &[0x11, 9, 0, 0, 0, 0]));
+    out
+}
+
+/// `mpls`, `pppoes` and `protochain` on the chains libpcap walks. libpcap's
+/// `protochain` programs loop: run here by an evaluator that follows a
+/// backward `ja`.
+#[test]
+fn chains_labels_and_sessions_match_libpcap() {
+    const CHAINS: &[&str] = &[
+        "ip6 protochain 6",
+        "ip6 protochain 17",
+        "ip6 protochain 0",
+        "ip6 protochain 44",
+        "ip6 protochain 59",
+        "ip6 protochain 58",
+        "ip protochain 6",
+        "ip protochain 17",
+        "protochain 6",
+        "protochain 6 and port 80",
+        "not protochain 6",
+        "mpls",
+        "mpls 100",
+        "mpls 100 and mpls 200",
+        "mpls and mpls",
+        "mpls and ip",
+        "mpls and ip6 and udp port 53",
+        "mpls and tcp port 80",
+        "mpls and host 10.0.0.1",
+        "mpls and (mpls 200 or mpls 300)",
+        "vlan and mpls and ip",
+        "not mpls",
+        "pppoes",
+        "pppoes 5",
+        "pppoes and ip",
+        "pppoes and ip6",
+        "pppoes and tcp port 80",
+        "pppoes 5 and host 10.0.0.1",
+        "pppoes and mpls 100 and ip",
+        "pppoed",
+    ];
+    check(CHAINS, LinkType::ETHERNET, &chain_packets(), false, 8.0);
+    // Nine extension headers: libpcap walks them, netraf stops at eight.
+    let mut long = [&ext6(6, 0)[..], &tcp(1234, 80, 0x02)].concat();
+    for _ in 0..8 {
+        long = [&ext6(60, 0)[..], &long].concat();
+    }
+    let packet = eth(MAC_B, MAC_A, 0x86dd, &ipv6(v6(1), v6(2), 60, &long));
+    let expr = "ip6 protochain 6";
+    let theirs = libpcap(expr, LinkType::ETHERNET).expect("tcpdump");
+    let ours = compile(expr, LinkType::ETHERNET, 262144).expect("compiles");
+    assert_ne!(run(&theirs, &packet), 0);
+    assert_eq!(run(&ours, &packet), 0);
+    netraf_bpf::validate(&ours).expect("kernel-valid");
+}
+
 /// The expressions that mean something on a link without Ethernet addresses or VLAN tags.
 fn network_expressions() -> Vec<&'static str> {
     EXPRESSIONS
@@ -597,14 +756,15 @@ fn random_combinations_match_libpcap() {
                 run(&theirs, p) != 0,
                 run(&unoptimized, p) != 0,
             );
-            if o != u {
+            // libpcap's optimizer drops loads a verdict no longer needs, as
+            // netraf's jump threading does, so a packet too short for them
+            // may pass one and not the other: the one difference allowed.
+            if o != u && !faults(&unoptimized, p) {
                 failures.push(format!(
                     "{expr:?}: differs from unoptimized libpcap on packet {i}"
                 ));
                 break;
             }
-            // libpcap's optimizer drops loads a verdict no longer needs, so a
-            // packet too short for them may pass: the one difference allowed.
             if o != t {
                 optimizer_differences += 1;
                 assert!(

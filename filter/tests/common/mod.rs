@@ -19,6 +19,8 @@ pub fn faults(prog: &[Insn], pkt: &[u8]) -> bool {
 /// The accepted length, or `None` on a fault.
 fn run_checked(prog: &[Insn], pkt: &[u8]) -> Option<u32> {
     let (mut a, mut x, mut mem, mut pc) = (0u32, 0u32, [0u32; 16], 0usize);
+    // libpcap's `protochain` loops (a `ja` back): bounded here.
+    let mut steps = 0u32;
     let load = |k: u64, size: u64| -> Option<u32> {
         let end = k.checked_add(size)?;
         if end > pkt.len() as u64 {
@@ -30,6 +32,10 @@ fn run_checked(prog: &[Insn], pkt: &[u8]) -> Option<u32> {
     loop {
         let i = prog.get(pc)?;
         pc += 1;
+        steps += 1;
+        if steps > 100_000 {
+            return None;
+        }
         let size = match i.code & 0x18 {
             W => 4,
             H => 2,
@@ -79,7 +85,8 @@ fn run_checked(prog: &[Insn], pkt: &[u8]) -> Option<u32> {
                 let v = if i.code & X != 0 { x } else { i.k };
                 let taken = match i.code & 0xf0 {
                     JA => {
-                        pc += i.k as usize;
+                        // 32-bit offsets wrap around, as in libpcap's bpf_filter.
+                        pc = (pc as u32).wrapping_add(i.k) as usize;
                         continue;
                     }
                     JEQ => a == v,
