@@ -24,6 +24,12 @@
 #              cuts as one 256 KiB block at its 262144 snap length; netraf
 #              ring_size = 262144 with snaplen 65535, i.e. two 128 KiB blocks)
 #   same-core  capturer pinned on the sender's core (CPU 0), 4 MiB rings both
+#   filtered   as normal, with a mix of ten frames sent in turn, one of which
+#              (UDP to port 53) the filter expression FILTER keeps: every tool
+#              gets FILTER on its command line (libpcap compiles tcpdump's,
+#              netraf-filter netraf's; both run in the kernel). Here loss is
+#              counted against the frames the filter keeps (a tenth of those
+#              sent) and ns/frame is CPU per frame *sent*.
 # Per run: frames sent (tx counter of the sending veth), captured and dropped
 # by the kernel (the capturer's exit lines), loss %, captured packets/s over
 # the sender's run, and the capturer's CPU seconds (user+sys from
@@ -33,7 +39,7 @@
 # REPS runs, then the ratios netraf/tcpdump.
 #
 # Environment: N [5000000] frames per run, REPS [3], MODES ["normal small-ring
-# same-core"], TOOLS ["tcpdump netraf-empty netraf-cb", plus netraf-w1,
+# same-core filtered"], FILTER ["udp dst port 53"], TOOLS ["tcpdump netraf-empty netraf-cb", plus netraf-w1,
 # netraf-w2 and netraf-w2lb (count + broadcast on 1 worker, on 2 workers in a
 # hash fanout group, on 2 in a load-balancing one) when TOOLS is not given and
 # netraf-host has the workers option], SMALL_SNAPLEN [65535] netraf's snap
@@ -46,7 +52,8 @@ set -uo pipefail
 
 N=${N:-5000000}
 REPS=${REPS:-3}
-MODES=${MODES:-normal small-ring same-core}
+MODES=${MODES:-normal small-ring same-core filtered}
+FILTER=${FILTER:-udp dst port 53}
 # An explicit TOOLS is taken as is; by default netraf-w1 and netraf-w2 are
 # added when netraf-host has the workers option.
 TOOLS_GIVEN=${TOOLS:+1}
@@ -111,6 +118,11 @@ set +e
 cat >"$WORK/udp.trafgen" <<EOF
 { eth(da=$MAC_RX, sa=$MAC_TX), ipv4(saddr=$IP_TX, daddr=$IP_RX, ttl=64), udp(sport=40000, dport=9), fill(0x41, 64) }
 EOF
+# The filtered mode's mix: ten frames of the same size sent in turn, the last
+# one to port 53 (what FILTER keeps).
+for port in 9 9 9 9 9 9 9 9 9 53; do
+    echo "{ eth(da=$MAC_RX, sa=$MAC_TX), ipv4(saddr=$IP_TX, daddr=$IP_RX, ttl=64), udp(sport=40000, dport=$port), fill(0x41, 64) }"
+done >"$WORK/mix.trafgen"
 
 # netraf-host configs: $1 = ring_size, $2 = snaplen, $3 = plugins (toml)
 netraf_config() {
@@ -128,21 +140,22 @@ PLUGINS_CB="$(plugin_block count 'interval = 0')$(plugin_block broadcast)"
 
 # The command line of TOOL in MODE.
 capture_cmd() {
-    local tool=$1 mode=$2 ring snap tcpdump_b=()
+    local tool=$1 mode=$2 ring snap tcpdump_b=() expr=
     case $mode in
         normal) ring=4194304 snap=262144 ;;
         small-ring) ring=262144 snap=$SMALL_SNAPLEN tcpdump_b=(-B 256) ;;
         same-core) ring=4194304 snap=262144 tcpdump_b=(-B 4096) ;;
+        filtered) ring=4194304 snap=262144 expr=$FILTER ;;
     esac
     case $tool in
-        tcpdump) echo tcpdump -i "$IF_RX" -w /dev/null -n "${tcpdump_b[@]}" ;;
-        netraf-empty) echo "$HOST" --config "$(netraf_config $ring $snap '' empty)" ;;
-        netraf-cb) echo "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CB" cb)" ;;
+        tcpdump) echo tcpdump -i "$IF_RX" -w /dev/null -n "${tcpdump_b[@]}" $expr ;;
+        netraf-empty) echo "$HOST" --config "$(netraf_config $ring $snap '' empty)" $expr ;;
+        netraf-cb) echo "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CB" cb)" $expr ;;
         netraf-w1 | netraf-w2) echo "$HOST" --config "$(netraf_config $ring $snap "workers = ${tool#netraf-w}
-$PLUGINS_CB" "$tool")" ;;
+$PLUGINS_CB" "$tool")" $expr ;;
         netraf-w2lb) echo "$HOST" --config "$(netraf_config $ring $snap "workers = 2
 fanout = \"lb\"
-$PLUGINS_CB" "$tool")" ;;
+$PLUGINS_CB" "$tool")" $expr ;;
     esac
 }
 
@@ -166,8 +179,9 @@ HZ=$(getconf CLK_TCK)
 # One run; sets RESULT to "sent captured dropped send_s cpu_s wakeups" (no subshell,
 # so that the exit trap knows the capturer).
 run_once() {
-    local tool=$1 mode=$2 log=$WORK/capture.log cpu=$RX_CPU cmd
+    local tool=$1 mode=$2 log=$WORK/capture.log cpu=$RX_CPU cmd traffic=$WORK/udp.trafgen
     [ "$mode" = same-core ] && cpu=$TX_CPU
+    [ "$mode" = filtered ] && traffic=$WORK/mix.trafgen
     read -r -a cmd <<<"$(capture_cmd "$tool" "$mode")"
     # Job control for this launch only: the capturer then gets SIGINT's default
     # disposition (a background job of a script would start with it ignored).
@@ -197,7 +211,7 @@ run_once() {
     t0=$(date +%s.%N)
     timeout --signal=INT --kill-after=5 "$MAX_SECS" \
         ip netns exec "$NS_TX" taskset -c "$TX_CPU" \
-        trafgen -o "$IF_TX" -i "$WORK/udp.trafgen" -n "$N" -P 1 --no-sock-mem -Q -q >"$WORK/trafgen.log" 2>&1
+        trafgen -o "$IF_TX" -i "$traffic" -n "$N" -P 1 --no-sock-mem -Q -q >"$WORK/trafgen.log" 2>&1
     t1=$(date +%s.%N)
     # Let the ring drain: tcpdump's last, partly filled block is handed over
     # after libpcap's 1 s block timeout; then wait until the CPU time stops moving.
@@ -245,7 +259,9 @@ for mode in $MODES; do
             read -r sent captured dropped send_s cpu_s wakes <<<"$RESULT"
             awk -v m="$mode" -v t="$tool" -v r="$rep" -v s="$sent" -v c="$captured" -v d="$dropped" \
                 -v dt="$send_s" -v cpu="$cpu_s" -v w="$wakes" -v csv="$CSV" 'BEGIN {
-                loss = s ? 100 * (s - c) / s : 0; pps = dt > 0 ? c / dt : 0; ns = c ? 1e9 * cpu / c : 0
+                # filtered: the filter keeps one frame in ten; CPU per frame sent.
+                k = (m == "filtered") ? int(s / 10) : s; per = (m == "filtered") ? s : c
+                loss = k ? 100 * (k - c) / k : 0; pps = dt > 0 ? c / dt : 0; ns = per ? 1e9 * cpu / per : 0
                 wk = c ? 1000 * w / c : 0
                 printf "%-10s %-13s %3d %9d %9d %8d %7.2f %9.0f %6.2f %8.1f %7d %6.2f\n", m, t, r, s, c, d, loss, pps, cpu, ns, w, wk
                 printf "%s,%s,%d,%d,%d,%d,%.3f,%.3f,%.0f,%.2f,%.1f,%d,%.3f\n", m, t, r, s, c, d, loss, dt, pps, cpu, ns, w, wk >> csv }'

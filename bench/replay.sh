@@ -2,6 +2,8 @@
 # Replay of a ~1 GiB capture file, side by side, with hyperfine:
 #   netraf-host -r F with count + broadcast (release build)
 #   tcpdump -r F -w /dev/null
+#   the same two with the filter expression FILTER (netraf compiles it and
+#   runs it in its BPF interpreter; tcpdump runs libpcap's program)
 #   tshark -r F -q -z io,stat,0
 #   cat F > /dev/null                 (the page-cache limit)
 #
@@ -12,7 +14,8 @@
 # from the page cache (a warm-up `cat` precedes the timings). Before timing,
 # netraf's own counts are checked against the generator's.
 #
-# Environment: RUNS [5] runs per command; TSHARK_RUNS [1] (tshark needs 15 s
+# Environment: FILTER ["ip6 and (tcp or udp)", ~10 % of the mixed file] the expression of the
+# filtered runs ("" skips them); RUNS [5] runs per command; TSHARK_RUNS [1] (tshark needs 15 s
 # to two minutes per run on 1 GiB, depending on the traffic; 0 skips it); SIZE
 # [1073741824] bytes of the file; PCAP [$DATA/mixed-1g.pcap]; HOST, OUT as in
 # common.sh. One untimed warm-up run precedes the timed runs of every command
@@ -29,6 +32,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 RUNS=${RUNS:-5}
+FILTER=${FILTER-ip6 and (tcp or udp)}
 TSHARK_RUNS=${TSHARK_RUNS:-1}
 SIZE=${SIZE:-1073741824}
 PCAP=${PCAP:-$DATA/mixed-1g.pcap}
@@ -85,6 +89,17 @@ run cat "$RUNS" "cat $PCAP > /dev/null"
 run tcpdump "$RUNS" "tcpdump -r $PCAP -w /dev/null 2>/dev/null"
 run netraf "$RUNS" "$HOST --config $WORK/cb.toml -r $PCAP 2>/dev/null"
 NAMES="cat tcpdump netraf"
+if [ -n "$FILTER" ]; then
+    # What each keeps, checked equal before timing.
+    kept_tcpdump=$(tcpdump -r "$PCAP" -w - "$FILTER" 2>/dev/null | tcpdump -r - -n 2>/dev/null | wc -l)
+    "$HOST" --config "$WORK/cb.toml" -r "$PCAP" --report-json "$WORK/report-f.json" "$FILTER" 2>/dev/null
+    kept_netraf=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["capture"]["packets"])' "$WORK/report-f.json")
+    echo "# filter '$FILTER': tcpdump keeps $kept_tcpdump, netraf $kept_netraf of $PACKETS packets"
+    [ "$kept_tcpdump" = "$kept_netraf" ] || { echo "filtered counts differ" >&2; exit 1; }
+    run tcpdump-f "$RUNS" "tcpdump -r $PCAP -w /dev/null '$FILTER' 2>/dev/null"
+    run netraf-f "$RUNS" "$HOST --config $WORK/cb.toml -r $PCAP '$FILTER' 2>/dev/null"
+    NAMES="$NAMES tcpdump-f netraf-f"
+fi
 if [ "$TSHARK_RUNS" -gt 0 ] && command -v tshark >/dev/null; then
     run tshark "$TSHARK_RUNS" "tshark -r $PCAP -q -z io,stat,0 >/dev/null"
     NAMES="$NAMES tshark"
@@ -113,6 +128,8 @@ med = {n: json.load(open(f"{out}/replay-{n}.json"))["results"][0]["median"] for 
 n = med["netraf"]
 print(f"netraf / tcpdump wall: {n / med['tcpdump']:.2f}x   (target <= 1.0x)")
 print(f"netraf / cat wall:     {n / med['cat']:.2f}x   (target <= 3x)")
+if "netraf-f" in med:
+    print(f"filtered: netraf / tcpdump wall: {med['netraf-f'] / med['tcpdump-f']:.2f}x   (target <= 1.0x)")
 if "tshark" in med:
     print(f"tshark / netraf wall:  {med['tshark'] / n:.0f}x faster   (target >= 100x)")
 EOF

@@ -1,8 +1,17 @@
 //! Opening the capture sessions the config asks for (one, or one per worker in a fanout group), and what `--check-config` can check of the source.
 
+use std::time::Duration;
+
 use mycap_core::{BpfInsn, CaptureConfig, Fanout, Session};
 
 use crate::config::{Capture, Source};
+
+/// How long the kernel keeps a partly filled ring block before handing it
+/// over: a packet on a quiet link reaches the plugins within this time.
+/// Longer than MYCAP's default (10 ms) so that a trickle of packets (a
+/// filter keeping a tenth of a busy link) wakes the capture ten times a
+/// second, not a hundred; tcpdump waits up to a second.
+const BLOCK_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// MYCAP's settings for capturing on interface `name` as `capture` says.
 pub(crate) fn live_config(capture: &Capture, name: &str, fanout: Option<Fanout>) -> CaptureConfig {
@@ -10,6 +19,7 @@ pub(crate) fn live_config(capture: &Capture, name: &str, fanout: Option<Fanout>)
         .snaplen(capture.snaplen)
         .promiscuous(capture.promiscuous)
         .ring_size(capture.ring_size)
+        .block_timeout(BLOCK_TIMEOUT)
         .direction(capture.direction)
         .fanout(fanout);
     if let Some(netns) = &capture.netns {
