@@ -81,6 +81,8 @@ pub struct SideCounts {
     pub payload_bytes: u64,
     /// The TCP flags this side sent, OR-ed (0 for other protocols).
     pub tcp_flags: u8,
+    /// Frame bytes on the wire (link header included) sent by this side.
+    pub wire_bytes: u64,
 }
 
 /// A finished flow, keyed by the outermost IP 5-tuple and VLAN id, with the
