@@ -105,9 +105,40 @@ fn ip_length(ip: &[u8], wire_rest: u64) -> u64 {
     }
 }
 
-/// The packet's flow and sizes; `None` for a frame whose outermost network
-/// header is not IP.
-pub fn observe(packet: &Packet<'_>) -> Option<Observed> {
+/// What a packet is to the flow table.
+#[derive(Debug, Clone, Copy)]
+pub enum Seen {
+    /// The outermost network header is not IP.
+    NotIp,
+    /// TCP, UDP, ICMP or ICMPv6 without its header: a non-first fragment
+    /// (netraf does not reassemble) or a header cut short. Its flow cannot
+    /// be told, so it is counted apart, with its IP bytes.
+    NoTransport(u64),
+    /// A packet of a flow.
+    Flow(Observed),
+}
+
+/// What `packet` is to the flow table.
+pub fn seen(packet: &Packet<'_>) -> Seen {
+    if !matches!(packet.network(), Network::Ipv4 | Network::Ipv6) {
+        return Seen::NotIp;
+    }
+    match observe(packet) {
+        Some(obs) => {
+            let keyed = matches!(obs.key.proto, 6 | 17 | 1 | 58);
+            if keyed && packet.src_port().is_none() && packet.icmp_type().is_none() {
+                Seen::NoTransport(obs.ip_bytes)
+            } else {
+                Seen::Flow(obs)
+            }
+        }
+        None => Seen::NotIp,
+    }
+}
+
+/// The packet's flow and sizes (ports 0 when it has none); `None` for a
+/// frame whose outermost network header is not IP.
+fn observe(packet: &Packet<'_>) -> Option<Observed> {
     if !matches!(packet.network(), Network::Ipv4 | Network::Ipv6) {
         return None;
     }

@@ -12,7 +12,10 @@
 //! flow). As in Zeek, the echo identifier is not part of the key. Other IP
 //! protocols are keyed by the addresses (ports 0) and logged as
 //! `unknown_transport`. Frames whose outermost network header is not IP are
-//! counted in the report (`non_ip_frames`) and nothing else.
+//! counted in the report (`non_ip_frames`) and nothing else; so are TCP,
+//! UDP and ICMP packets without their header (`no_transport_header`:
+//! packets and IP bytes), which are non-first fragments (netraf does not
+//! reassemble, where Zeek does) or headers cut short.
 //!
 //! The originator is the sender of the first packet, except that when that
 //! packet is a TCP SYN-ACK, its receiver is (Zeek's flip, `^` in the
@@ -57,7 +60,7 @@ pub mod table;
 
 use plugin_api::{Packet, Plugin, Verdict};
 
-use key::observe;
+use key::{seen, Seen};
 use output::Output;
 use record::{EndReason, FlowRecord};
 use report::{proto_class, Report};
@@ -206,9 +209,17 @@ impl Plugin for Flow {
     }
 
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
-        let Some(obs) = observe(packet) else {
-            self.report.non_ip_frames += 1;
-            return Ok(Verdict::Continue);
+        let obs = match seen(packet) {
+            Seen::Flow(obs) => obs,
+            Seen::NotIp => {
+                self.report.non_ip_frames += 1;
+                return Ok(Verdict::Continue);
+            }
+            Seen::NoTransport(ip_bytes) => {
+                self.report.no_transport_header[0] += 1;
+                self.report.no_transport_header[1] += ip_bytes;
+                return Ok(Verdict::Continue);
+            }
         };
         let ts = packet.ts_ns();
         let totals = &mut self.report.protocols[proto_class(obs.key.proto)];

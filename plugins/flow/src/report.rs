@@ -79,8 +79,11 @@ pub struct TopFlow {
 pub struct Summary {
     /// Frames whose outermost network header is not IP (not in any flow).
     pub non_ip_frames: u64,
-    /// Frame bytes on the wire of the IP packets.
+    /// Frame bytes on the wire of the IP packets in flows.
     pub wire_bytes: u64,
+    /// TCP/UDP/ICMP packets without their header (non-first fragments,
+    /// cut short): packets, IP bytes; in no flow.
+    pub no_transport_header: [u64; 2],
     /// By protocol class ([`PROTOS`]).
     pub protocols: BTreeMap<String, Totals>,
     /// Records emitted, by why.
@@ -110,8 +113,10 @@ pub struct Report {
     pub protocols: [Totals; 4],
     /// Frames not IP.
     pub non_ip_frames: u64,
-    /// Wire bytes of IP frames.
+    /// Wire bytes of IP frames in flows.
     pub wire_bytes: u64,
+    /// Packets and IP bytes of TCP/UDP/ICMP packets without their header.
+    pub no_transport_header: [u64; 2],
     /// Flows evicted.
     pub evicted: u64,
     records: [u64; 5],
@@ -166,6 +171,7 @@ impl Report {
             protocols: [Totals::default(); 4],
             non_ip_frames: 0,
             wire_bytes: 0,
+            no_transport_header: [0; 2],
             evicted: 0,
             records: [0; 5],
             hosts: HashMap::new(),
@@ -236,6 +242,7 @@ impl Report {
         Summary {
             non_ip_frames: self.non_ip_frames,
             wire_bytes: self.wire_bytes,
+            no_transport_header: self.no_transport_header,
             protocols: PROTOS
                 .iter()
                 .zip(self.protocols)
@@ -270,6 +277,8 @@ impl Summary {
     pub fn absorb(&mut self, other: Summary, top: usize) {
         self.non_ip_frames += other.non_ip_frames;
         self.wire_bytes += other.wire_bytes;
+        self.no_transport_header[0] += other.no_transport_header[0];
+        self.no_transport_header[1] += other.no_transport_header[1];
         for (k, v) in other.protocols {
             self.protocols.entry(k).or_default().add(&v);
         }
@@ -336,6 +345,7 @@ impl Summary {
             "ip_bytes": sum(|t| t.ip_bytes),
             "wire_bytes": self.wire_bytes,
             "non_ip_frames": self.non_ip_frames,
+            "no_transport_header": {"packets": self.no_transport_header[0], "ip_bytes": self.no_transport_header[1]},
             "evicted": self.evicted,
             "active": self.active,
             "protocols": self.protocols,

@@ -17,7 +17,7 @@ mod sections;
 mod signals;
 mod tcpdump_cli;
 mod trust;
-mod util;
+pub(crate) mod util;
 
 use std::path::Path;
 
