@@ -23,6 +23,9 @@
 //!   conversation whatever the tag: compared after summing netraf's flows
 //!   of the same tuple (counted here, not a difference).
 //!
+//! And the shipped `configs/flows.toml` run by the built host over a
+//! capture file.
+//!
 //! Timeouts are set beyond any file's length, since tshark does not split
 //! a conversation by time.
 
@@ -33,7 +36,9 @@ use netraf_tests::corpus::{self, Csv};
 use plugin_api::TestKit;
 use serde_json::Value;
 
-use crate::host::util::TempDir;
+use crate::host::frames::{traffic, write_pcap};
+use crate::host::replay::{plugin_report, read_report};
+use crate::host::util::{run_host, workspace_dir, TempDir};
 
 /// One direction's frames and bytes.
 type Dir = (u64, u64);
@@ -259,4 +264,60 @@ fn flows_match_tshark_conversations() {
         differences.len(),
         differences.join("\n")
     );
+}
+
+/// The shipped config, run by the built host on known traffic: the conn log
+/// next to the config, the flow report in the host's.
+#[test]
+fn the_shipped_flows_config_writes_conn_records() {
+    let dir = TempDir::new("flows-config");
+    let shipped = std::fs::read_to_string(workspace_dir().join("configs/flows.toml"))
+        .expect("read configs/flows.toml");
+    // Bare plugin names are looked up beside the host executable.
+    let config = dir.write("flows.toml", &shipped);
+    let pcap = dir.path.join("traffic.pcap");
+    write_pcap(&pcap, &traffic());
+    let report = dir.path.join("report.json");
+    let out = run_host(
+        &dir.path,
+        &[
+            "--config",
+            config.to_str().expect("UTF-8"),
+            "--report-json",
+            report.to_str().expect("UTF-8"),
+            "-r",
+            pcap.to_str().expect("UTF-8"),
+        ],
+    );
+    assert!(out.ok(), "{out}");
+    let flow = plugin_report(&read_report(&report), "flow").clone();
+    // 4 UDP flows (ports 5000..5003 → 53), 1 DHCP broadcast, 2 TCP flows;
+    // 5 ARP frames are not IP.
+    assert_eq!(flow["flows"], 7, "{flow}");
+    assert_eq!(flow["non_ip_frames"], 5, "{flow}");
+    assert_eq!(flow["records"]["shutdown"], 7, "{flow}");
+    let log = std::fs::read_to_string(dir.path.join("conn.jsonl")).expect("conn.jsonl");
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 7);
+    for line in &lines {
+        for key in [
+            "ts",
+            "uid",
+            "id.orig_h",
+            "id.orig_p",
+            "id.resp_h",
+            "id.resp_p",
+            "proto",
+        ] {
+            assert!(line.get(key).is_some(), "{key} in {line}");
+        }
+        assert!(line["community_id"]
+            .as_str()
+            .expect("an ID")
+            .starts_with("1:"));
+    }
+    assert_eq!(lines.iter().filter(|l| l["proto"] == "tcp").count(), 2);
 }
