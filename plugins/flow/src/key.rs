@@ -174,7 +174,18 @@ fn observe(packet: &Packet<'_>) -> Option<Observed> {
                 let (p1, p2, one_way) = icmp_ports(proto, t, c);
                 (p1, p2, one_way, headers(8))
             }
-            _ => (0, 0, false, u64::from(net.len)),
+            // SCTP: netraf does not decode it, but its ports lead its
+            // common header, where the IP payload starts (the Community ID
+            // hashes them).
+            _ => match (proto, packet.payload()) {
+                (132, [a, b, c, d, ..]) => (
+                    u16::from_be_bytes([*a, *b]),
+                    u16::from_be_bytes([*c, *d]),
+                    false,
+                    u64::from(net.len) + 12,
+                ),
+                _ => (0, 0, false, u64::from(net.len)),
+            },
         },
     };
     let vlan = packet.vlan_id().unwrap_or(NO_VLAN);

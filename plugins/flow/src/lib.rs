@@ -283,6 +283,7 @@ impl Plugin for Flow {
     fn shutdown(&mut self) -> Result<(), String> {
         // Oldest first, so that the log keeps the order of the flows' starts.
         let mut slots = self.table.slots();
+        self.report.active_at_end = slots.len() as u64;
         slots.sort_by_key(|&s| (self.table.state(s).first_ns, s));
         for slot in slots {
             self.finish(slot, EndReason::Shutdown)?;

@@ -92,6 +92,8 @@ pub struct Summary {
     pub evicted: u64,
     /// Flows in the table when the report was made.
     pub active: u64,
+    /// Flows still in the table at the end of the run (written then).
+    pub active_at_end: u64,
     /// Per host: bytes, packets, flows (records) it took part in.
     pub hosts: BTreeMap<String, [u64; 3]>,
     /// Host entries left out past `host_cap` (their records uncounted per host).
@@ -119,6 +121,8 @@ pub struct Report {
     pub no_transport_header: [u64; 2],
     /// Flows evicted.
     pub evicted: u64,
+    /// Flows in the table at shutdown.
+    pub active_at_end: u64,
     records: [u64; 5],
     hosts: HashMap<IpAddr, [u64; 3]>,
     hosts_dropped: u64,
@@ -173,6 +177,7 @@ impl Report {
             wire_bytes: 0,
             no_transport_header: [0; 2],
             evicted: 0,
+            active_at_end: 0,
             records: [0; 5],
             hosts: HashMap::new(),
             hosts_dropped: 0,
@@ -255,6 +260,7 @@ impl Report {
                 .collect(),
             evicted: self.evicted,
             active,
+            active_at_end: self.active_at_end,
             hosts: self
                 .hosts
                 .iter()
@@ -287,6 +293,7 @@ impl Summary {
         }
         self.evicted += other.evicted;
         self.active += other.active;
+        self.active_at_end += other.active_at_end;
         for (k, v) in other.hosts {
             let h = self.hosts.entry(k).or_default();
             for i in 0..3 {
@@ -348,6 +355,7 @@ impl Summary {
             "no_transport_header": {"packets": self.no_transport_header[0], "ip_bytes": self.no_transport_header[1]},
             "evicted": self.evicted,
             "active": self.active,
+            "active_at_end": self.active_at_end,
             "protocols": self.protocols,
             "records": self.records,
             "top_hosts_by_bytes": top_hosts_by_bytes,

@@ -272,6 +272,13 @@ fn a_full_table_evicts_the_longest_idle_flow() {
     assert_eq!(report["evicted"], 1);
     assert_eq!(report["active"], 2);
     assert_eq!(report["flows"], 3);
+    f.shutdown().unwrap();
+    let report: Value = serde_json::from_str(&f.report().unwrap()).unwrap();
+    assert_eq!(
+        (report["active"].clone(), report["active_at_end"].clone()),
+        (0.into(), 2.into())
+    );
+    assert_eq!(report["records"]["shutdown"], 2);
 }
 
 #[test]
@@ -422,4 +429,21 @@ fn config_is_checked() {
     assert!(e.contains("udp_inactivity_timeout"), "{e}");
     let e = Flow::new("output = \"\"\ntimeout = 1").err().unwrap();
     assert!(e.contains("timeout"), "{e}");
+}
+
+#[test]
+fn sctp_flows_are_keyed_by_their_ports_and_get_the_specs_id() {
+    // The spec's SCTP vector: 192.168.170.8:7 → 192.168.170.56:7.
+    let mut l4 = vec![0, 7, 0, 7, 0, 0, 0, 1, 0, 0, 0, 0];
+    l4.extend([0; 16]);
+    let mut frame = ipv4(1, 2, 132, &l4, None);
+    // Rewrite the addresses: 192.168.170.8 and 192.168.170.56.
+    frame[26..30].copy_from_slice(&[192, 168, 170, 8]);
+    frame[30..34].copy_from_slice(&[192, 168, 170, 56]);
+    let r = run(&[(frame, 0.0)]);
+    let r = one(&r);
+    assert_eq!((r.proto, r.orig_p, r.resp_p), (132, 7, 7));
+    // corelight/community-id-spec baseline/baseline_deflt.json.
+    assert_eq!(r.community_id, "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=");
+    assert_eq!(r.orig.payload_bytes, 16);
 }
