@@ -39,6 +39,33 @@
 //! replay gives the records a live run gives. A packet of a flow past its
 //! timeout (between two ticks) ends that flow and starts a new one.
 //!
+//! # Config keys
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `output` | `"-"` | the conn log: a file (appended to), `-` standard output, `""` none |
+//! | `format` | `"json"` | JSON Lines with Zeek's `conn.log` field names (see [`json`]) |
+//! | `max_bytes`, `keep` | 0, 5 | size rotation into `FILE.1`, `FILE.2`, ... (0: none) |
+//! | `wire_bytes` | false | also `orig_wire_bytes`/`resp_wire_bytes` (frame bytes on the wire) |
+//! | `community_id_seed` | 0 | the Community ID's seed |
+//! | `tcp_inactivity_timeout` | 300 | seconds (Zeek's default) |
+//! | `udp_inactivity_timeout`, `icmp_inactivity_timeout`, `other_inactivity_timeout` | 60 | seconds |
+//! | `close_grace` | 1 | seconds a closed TCP flow waits for late packets |
+//! | `active_timeout` | 1800 | seconds; 0: never |
+//! | `max_flows` | 1,000,000 | flows held; the longest idle is evicted past it |
+//! | `top` | 10 | entries in each top list of the report |
+//! | `host_cap` | 100,000 | hosts counted for the top hosts (see [`report`]) |
+//!
+//! # Report
+//!
+//! `flows`, `packets`, `ip_bytes`, `wire_bytes`, `non_ip_frames`,
+//! `no_transport_header`, `evicted`, `active` (in the table now),
+//! `active_at_end`, `protocols` (tcp, udp, icmp, other: flows, packets, IP
+//! bytes), `records` (by end reason), `top_hosts_by_bytes`,
+//! `top_hosts_by_packets`, `top_flows_by_bytes`, `top_flows_by_packets`,
+//! `top_responder_ports` (per protocol), and `merge`, what workers'
+//! reports merge by (see [`report`]).
+//!
 //! # Cost
 //!
 //! Flows live in a slab of slots with a free list, found through a hash
