@@ -38,7 +38,7 @@ impl Endpoint {
 }
 
 /// History letters in Zeek's order of meaning; a bit each per direction.
-const LETTERS: [u8; 8] = *b"SHADFRQI";
+const LETTERS: [u8; 9] = *b"SHADFRQIT";
 
 /// Both endpoints' states and the history of a connection, in originator
 /// and responder terms.
@@ -49,12 +49,15 @@ pub struct Conn {
     /// The responder's state.
     pub resp: Endpoint,
     /// Letters seen from the originator (bit i: `LETTERS[i]`).
-    orig_seen: u8,
+    orig_seen: u16,
     /// Letters seen from the responder.
-    resp_seen: u8,
-    /// The history so far: at most 2 × 8 letters and `^`.
-    history: [u8; 17],
+    resp_seen: u16,
+    /// The history so far: at most 2 × 9 letters and `^`.
+    history: [u8; 19],
     len: u8,
+    /// Each side's highest sequence number past payload sent
+    /// (originator, responder), once it sent payload.
+    seq_end: [Option<u32>; 2],
 }
 
 impl Conn {
@@ -106,10 +109,32 @@ impl Conn {
         self.len = 0;
     }
 
-    /// A TCP segment with `flags` and `payload` bytes from the originator
-    /// (`from_orig`) or the responder: the letters and state changes.
-    pub fn tcp(&mut self, flags: u8, payload: u64, from_orig: bool) {
-        // History, as Zeek's TCP analyzer: a packet with more than one of
+    /// A TCP segment with `flags`, sequence number `seq` and `payload`
+    /// bytes from the originator (`from_orig`) or the responder: the
+    /// letters and state changes.
+    pub fn tcp(&mut self, flags: u8, seq: u32, payload: u64, from_orig: bool) {
+        // `T`: payload that starts before the highest sequence number this
+        // side already sent payload up to (a retransmission, or overlap).
+        if payload > 0 {
+            let side = &mut self.seq_end[usize::from(!from_orig)];
+            let end = seq.wrapping_add(payload as u32);
+            // A keep-alive (one byte just below that mark) is not one.
+            let retransmitted = side.is_some_and(|e| {
+                (seq.wrapping_sub(e) as i32) < 0 && !(payload == 1 && seq == e.wrapping_sub(1))
+            });
+            let further = match *side {
+                Some(e) => (end.wrapping_sub(e) as i32) > 0,
+                None => true,
+            };
+            if further {
+                *side = Some(end);
+            }
+            if retransmitted {
+                self.letter(b'T', from_orig);
+            }
+        }
+        // History, as Zeek's TCP analyzer (each letter once a direction;
+        // `T` above; not Zeek's `C`, `G`, `W`, `^` for other flips): a packet with more than one of
         // SYN, FIN and RST is `Q` (`I` for FIN+RST); one of them gives its
         // letter (`S`, `H` for SYN-ACK, `F`, `R`); none, `D` with payload,
         // else `A` with ACK.

@@ -82,6 +82,8 @@ pub struct Observed {
     pub wire_bytes: u64,
     /// The TCP flags (TCP only).
     pub tcp_flags: Option<u8>,
+    /// The TCP sequence number (0 for other protocols).
+    pub tcp_seq: u32,
 }
 
 /// The IP header's length of the packet whose network header starts at
@@ -158,11 +160,13 @@ fn observe(packet: &Packet<'_>) -> Option<Observed> {
         })
     };
     let mut tcp_flags = None;
+    let mut tcp_seq = 0;
     let (sport, dport, one_way, payload_after) = match (packet.src_port(), packet.dst_port()) {
         (Some(s), Some(d)) => {
             let header = match packet.tcp() {
                 Some(tcp) => {
                     tcp_flags = Some((tcp.flags & 0xff) as u8);
+                    tcp_seq = tcp.seq;
                     packet.transport_span().map_or(20, |t| u64::from(t.len))
                 }
                 None => 8,
@@ -221,5 +225,6 @@ fn observe(packet: &Packet<'_>) -> Option<Observed> {
         payload: ip_bytes.saturating_sub(payload_after),
         wire_bytes: u64::from(packet.wire_len()),
         tcp_flags,
+        tcp_seq,
     })
 }

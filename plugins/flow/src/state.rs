@@ -93,7 +93,7 @@ impl FlowState {
         match obs.tcp_flags {
             Some(flags) => {
                 side.tcp_flags |= flags;
-                self.conn.tcp(flags, obs.payload, from_orig);
+                self.conn.tcp(flags, obs.tcp_seq, obs.payload, from_orig);
             }
             None if obs.key.proto == 17 && obs.payload > 0 => self.conn.letter(b'D', from_orig),
             None => {}

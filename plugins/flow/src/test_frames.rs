@@ -30,11 +30,26 @@ pub fn ipv4(src: u8, dst: u8, proto: u8, l4: &[u8], vlan: Option<u16>) -> Vec<u8
     f
 }
 
-/// A TCP segment from 10.0.0.`src`:`sport` to 10.0.0.`dst`:`dport`.
+/// A TCP segment from 10.0.0.`src`:`sport` to 10.0.0.`dst`:`dport`
+/// (sequence number 1).
 pub fn tcp(src: u8, sport: u16, dst: u8, dport: u16, flags: u8, payload: usize) -> Vec<u8> {
+    tcp_seq(src, sport, dst, dport, flags, 1, payload)
+}
+
+/// A TCP segment with sequence number `seq`.
+pub fn tcp_seq(
+    src: u8,
+    sport: u16,
+    dst: u8,
+    dport: u16,
+    flags: u8,
+    seq: u32,
+    payload: usize,
+) -> Vec<u8> {
     let mut l4 = sport.to_be_bytes().to_vec();
     l4.extend(dport.to_be_bytes());
-    l4.extend([0, 0, 0, 1, 0, 0, 0, 1, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    l4.extend(seq.to_be_bytes());
+    l4.extend([0, 0, 0, 1, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
     l4.resize(20 + payload, 0x61);
     ipv4(src, dst, 6, &l4, None)
 }

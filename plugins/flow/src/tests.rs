@@ -447,3 +447,29 @@ fn sctp_flows_are_keyed_by_their_ports_and_get_the_specs_id() {
     assert_eq!(r.community_id, "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=");
     assert_eq!(r.orig.payload_bytes, 16);
 }
+
+#[test]
+fn retransmitted_payload_is_t() {
+    let data = |seq| tcp_seq(1, 40000, 2, 80, PA, seq, 100);
+    let r = run(&[
+        (c2s(S, 0), 0.0),
+        (s2c(SA, 0), 0.1),
+        (c2s(A, 0), 0.2),
+        (data(1), 0.3),
+        (data(101), 0.4),
+        // The second segment again: a retransmission.
+        (data(101), 0.5),
+        (data(201), 0.6),
+    ]);
+    assert_eq!(one(&r).history, "ShADT");
+    assert_eq!(one(&r).conn_state, ConnState::S1);
+    // A keep-alive: one byte just below the next sequence number.
+    let r = run(&[(data(1), 0.0), (tcp_seq(1, 40000, 2, 80, A, 100, 1), 1.0)]);
+    assert_eq!(one(&r).history, "D");
+    // Sequence numbers wrapping past 2^32 are not retransmissions.
+    let r = run(&[
+        (tcp_seq(1, 40000, 2, 80, PA, u32::MAX - 49, 100), 0.0),
+        (tcp_seq(1, 40000, 2, 80, PA, 50, 100), 0.1),
+    ]);
+    assert_eq!(one(&r).history, "D");
+}
