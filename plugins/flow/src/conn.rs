@@ -67,6 +67,21 @@ impl Conn {
         self.push(b'^');
     }
 
+    /// Whether a SYN (without ACK) from the responder makes it the
+    /// originator, as Zeek flips the roles: neither side has sent a SYN.
+    pub fn flips_on_responder_syn(&self) -> bool {
+        self.orig.inactive() && self.resp.inactive()
+    }
+
+    /// Swaps the roles (the responder's pure SYN came when no side had sent
+    /// one): states, letters seen, sequence marks; `^` in the history.
+    pub fn flip(&mut self) {
+        std::mem::swap(&mut self.orig, &mut self.resp);
+        std::mem::swap(&mut self.orig_seen, &mut self.resp_seen);
+        self.seq_end.swap(0, 1);
+        self.push(b'^');
+    }
+
     fn push(&mut self, letter: u8) {
         if let Some(slot) = self.history.get_mut(usize::from(self.len)) {
             *slot = letter;

@@ -17,9 +17,11 @@
 //! packets and IP bytes), which are non-first fragments (netraf does not
 //! reassemble, where Zeek does) or headers cut short.
 //!
-//! The originator is the sender of the first packet, except that when that
-//! packet is a TCP SYN-ACK, its receiver is (Zeek's flip, `^` in the
-//! history). Payload bytes (`orig_bytes`, `resp_bytes`) are the bytes above
+//! The originator is the sender of the first packet, except for TCP: when
+//! that packet is a SYN-ACK its receiver is, and when neither side has sent
+//! a SYN yet, a SYN (without ACK) from the responder makes it the
+//! originator (Zeek's flips, `^` in the history; the letters before it keep
+//! their case). Payload bytes (`orig_bytes`, `resp_bytes`) are the bytes above
 //! the TCP/UDP header (ICMP: above its 8-byte header) by the IP header's
 //! length; unlike Zeek, which takes TCP's from sequence numbers, a
 //! retransmission counts again. IP bytes are the IP header's length field

@@ -76,7 +76,16 @@ impl FlowState {
     /// Counts `obs` at `ts`.
     #[inline]
     pub fn update(&mut self, obs: &Observed, ts: u64) {
-        let from_orig = obs.from_a == self.orig_is_a;
+        let mut from_orig = obs.from_a == self.orig_is_a;
+        // The TCP originator is the SYN sender: a pure SYN from the
+        // responder of a flow picked up midstream flips the roles.
+        let pure_syn = obs.tcp_flags.is_some_and(|f| f & (SYN | ACK | RST) == SYN);
+        if pure_syn && !from_orig && self.conn.flips_on_responder_syn() {
+            self.orig_is_a = !self.orig_is_a;
+            std::mem::swap(&mut self.orig, &mut self.resp);
+            self.conn.flip();
+            from_orig = true;
+        }
         if self.orig.packets + self.resp.packets == 0 {
             self.first_ns = ts;
         }

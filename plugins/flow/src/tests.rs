@@ -473,3 +473,17 @@ fn retransmitted_payload_is_t() {
     ]);
     assert_eq!(one(&r).history, "D");
 }
+
+#[test]
+fn a_syn_from_the_responder_of_a_midstream_flow_makes_it_the_originator() {
+    // The server's data first (midstream), then the client's SYN.
+    let r = run(&[(s2c(PA, 10), 0.0), (c2s(S, 0), 0.1), (s2c(SA, 0), 0.2)]);
+    let r = one(&r);
+    assert_eq!(
+        (r.orig_h.to_string().as_str(), r.orig_p),
+        ("10.0.0.1", 40000)
+    );
+    assert_eq!((r.orig.packets, r.resp.packets), (1, 2));
+    assert_eq!(r.resp.payload_bytes, 10);
+    assert_eq!(r.history, "D^Sh");
+}
