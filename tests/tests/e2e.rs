@@ -5,6 +5,7 @@ mod capi;
 mod capture;
 mod corpus;
 mod fanout;
+mod flow;
 mod host;
 mod live_filter;
 mod pcap_writer;

@@ -3,7 +3,7 @@
 mod alloc;
 mod corpus;
 mod evolution;
-mod frames;
+pub(crate) mod frames;
 mod linktypes;
 mod live;
 mod logcap;
@@ -11,13 +11,13 @@ mod names;
 mod outputs;
 mod privileges;
 mod reload;
-mod replay;
+pub(crate) mod replay;
 mod running;
 mod sections;
 mod signals;
 mod tcpdump_cli;
 mod trust;
-mod util;
+pub(crate) mod util;
 
 use std::path::Path;
 

@@ -1,0 +1,345 @@
+//! The flow plugin: a bidirectional connection table keyed by the outermost IP 5-tuple (and VLAN id), with Zeek's `conn.log` fields and state, the Community ID, top talkers and IPFIX export.
+//!
+//! # Flows
+//!
+//! A flow is keyed by the outermost IP header's addresses and protocol,
+//! the TCP/UDP ports, and the outermost VLAN id; both directions are one
+//! flow. ICMP and ICMPv6 are keyed as Zeek keys them: `id.orig_p` is the
+//! message type and `id.resp_p` the counterpart type of a request or reply
+//! (echo 8/0, timestamp 13/14, ..., ICMPv6 echo 128/129, neighbour
+//! solicitation 135/136, ...), so that a request and its reply are one
+//! flow, else the code (one way; a reply of another message is another
+//! flow). As in Zeek, the echo identifier is not part of the key. Other IP
+//! protocols are keyed by the addresses (ports 0) and logged as
+//! `unknown_transport`. Frames whose outermost network header is not IP are
+//! counted in the report (`non_ip_frames`) and nothing else; so are TCP,
+//! UDP and ICMP packets without their header (`no_transport_header`:
+//! packets and IP bytes), which are non-first fragments (netraf does not
+//! reassemble, where Zeek does) or headers cut short.
+//!
+//! The originator is the sender of the first packet, except for TCP: when
+//! that packet is a SYN-ACK its receiver is, and when neither side has sent
+//! a SYN yet, a SYN (without ACK) from the responder makes it the
+//! originator (Zeek's flips, `^` in the history; the letters before it keep
+//! their case). Payload bytes (`orig_bytes`, `resp_bytes`) are the bytes above
+//! the TCP/UDP header (ICMP: above its 8-byte header) by the IP header's
+//! length; unlike Zeek, which takes TCP's from sequence numbers, a
+//! retransmission counts again. IP bytes are the IP header's length field
+//! (a frame cut short by the snap length counts what the header says).
+//!
+//! # When records are written
+//!
+//! * TCP closed (a FIN each way, or a RST), then `close_grace` seconds
+//!   without a packet: `Closed`;
+//! * no packet for the protocol's inactivity timeout: `Idle`;
+//! * `active_timeout` after its record started: `Active`, and the flow
+//!   goes on in a new record (TCP state kept; counters and history anew);
+//! * the table full (`max_flows`): the longest idle flow, `Evicted`;
+//! * the end of the run: `Shutdown`.
+//!
+//! Time is packet time: the ticks' time and the packets' timestamps, so a
+//! replay gives the records a live run gives. A packet of a flow past its
+//! timeout (between two ticks) ends that flow and starts a new one.
+//!
+//! # Config keys
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `output` | `"-"` | the conn log: a file (appended to), `-` standard output, `""` none |
+//! | `format` | `"json"` | JSON Lines with Zeek's `conn.log` field names (see [`json`]) |
+//! | `max_bytes`, `keep` | 0, 5 | size rotation into `FILE.1`, `FILE.2`, ... (0: none) |
+//! | `wire_bytes` | false | also `orig_wire_bytes`/`resp_wire_bytes` (frame bytes on the wire) |
+//! | `community_id_seed` | 0 | the Community ID's seed |
+//! | `tcp_inactivity_timeout` | 300 | seconds (Zeek's default) |
+//! | `udp_inactivity_timeout`, `icmp_inactivity_timeout`, `other_inactivity_timeout` | 60 | seconds |
+//! | `close_grace` | 1 | seconds a closed TCP flow waits for late packets |
+//! | `active_timeout` | 1800 | seconds; 0: never |
+//! | `max_flows` | 1,000,000 | flows held; the longest idle is evicted past it |
+//! | `top` | 10 | entries in each top list of the report |
+//! | `host_cap` | 100,000 | hosts counted for the top hosts (see [`report`]) |
+//!
+//! # Report
+//!
+//! `flows`, `packets`, `ip_bytes`, `wire_bytes`, `non_ip_frames`,
+//! `no_transport_header`, `evicted`, `active` (in the table now),
+//! `active_at_end`, `protocols` (tcp, udp, icmp, other: flows, packets, IP
+//! bytes), `records` (by end reason), `top_hosts_by_bytes`,
+//! `top_hosts_by_packets`, `top_flows_by_bytes`, `top_flows_by_packets`,
+//! `top_responder_ports` (per protocol), and `merge`, what workers'
+//! reports merge by (see [`report`]).
+//!
+//! # Cost
+//!
+//! Flows live in a slab of slots with a free list, found through a hash
+//! index, and sit in intrusive lists ordered by their last packet (one per
+//! timeout) and by their record's start: a packet of a known flow is a hash
+//! look-up and a few link updates, with no allocation; a tick walks the
+//! lists from their old ends only as far as flows have expired.
+
+pub mod community_id;
+pub mod conn;
+pub mod json;
+pub mod key;
+pub mod output;
+pub mod record;
+pub mod report;
+pub mod settings;
+pub mod state;
+pub mod table;
+
+use plugin_api::{Packet, Plugin, Verdict};
+
+use key::{seen, Seen};
+use output::Output;
+use record::{EndReason, FlowRecord};
+use report::{proto_class, Report};
+use settings::{Settings, Timeouts};
+use state::FlowState;
+use table::Table;
+
+/// The idle list of closed TCP flows (its timeout is `close_grace`).
+const CLOSING: usize = 4;
+
+/// The flow plugin's state.
+pub struct Flow {
+    timeouts: Timeouts,
+    seed: u16,
+    top: usize,
+    wire_bytes: bool,
+    table: Table<FlowState>,
+    /// The conn log, unless `output = ""`.
+    out: Option<Output>,
+    /// The line being written (reused).
+    line: Vec<u8>,
+    report: Report,
+    /// Flows started, for their uids.
+    serial: u64,
+    /// Records emitted (to every destination).
+    pub emitted: u64,
+    /// The records emitted, kept for the unit tests.
+    #[cfg(test)]
+    seen: Vec<FlowRecord>,
+}
+
+impl Flow {
+    /// The idle list of a flow of `proto` (`closed`: its TCP close seen).
+    fn list_of(proto: u8, closed: bool) -> usize {
+        if closed {
+            CLOSING
+        } else {
+            proto_class(proto)
+        }
+    }
+
+    /// **Where every finished record goes**: the report, the conn log, and
+    /// — once the IPFIX exporter (`ipfix.rs`) is wired in with the config
+    /// key `ipfix = "HOST:PORT"` — `exporter.export(rec)` here, with
+    /// `exporter.flush()` in `on_tick` and `shutdown`.
+    fn emit(&mut self, rec: &FlowRecord) -> Result<(), String> {
+        self.emitted += 1;
+        self.report.record(rec);
+        if let Some(out) = &mut self.out {
+            json::write_record(&mut self.line, rec, self.wire_bytes);
+            out.write_line(&self.line)
+                .map_err(|e| format!("writing {}: {e}", out.name()))?;
+        }
+        // IPFIX hook: hand `rec` to the exporter here.
+        #[cfg(test)]
+        self.seen.push(rec.clone());
+        Ok(())
+    }
+
+    /// Ends the flow in `slot` for `reason`: its record, and its slot freed.
+    fn finish(&mut self, slot: u32, reason: EndReason) -> Result<(), String> {
+        let state = self.table.state(slot);
+        let rec = state
+            .has_packets()
+            .then(|| state.record(self.table.key(slot), reason, self.seed));
+        self.table.remove(slot);
+        match rec {
+            Some(rec) => self.emit(&rec),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes room for a new flow: evicts the flow idle the longest.
+    fn evict(&mut self) -> Result<(), String> {
+        let oldest = (0..table::LISTS)
+            .filter_map(|l| self.table.oldest(l))
+            .min_by_key(|&slot| self.table.state(slot).last_ns);
+        if let Some(slot) = oldest {
+            self.report.evicted += 1;
+            self.finish(slot, EndReason::Evicted)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the flows idle past their timeout at `now`, and starts new
+    /// records of those active for longer than the active timeout.
+    fn expire(&mut self, now: u64) -> Result<(), String> {
+        for list in 0..table::LISTS {
+            let timeout = self.timeouts.idle[list];
+            while let Some(slot) = self.table.oldest(list) {
+                if self.table.state(slot).last_ns.saturating_add(timeout) > now {
+                    break;
+                }
+                let reason = if list == CLOSING {
+                    EndReason::Closed
+                } else {
+                    EndReason::Idle
+                };
+                self.finish(slot, reason)?;
+            }
+        }
+        let active = self.timeouts.active;
+        if active > 0 {
+            while let Some(slot) = self.table.oldest_active() {
+                let state = *self.table.state(slot);
+                if state.period_ns.saturating_add(active) > now {
+                    break;
+                }
+                if state.has_packets() {
+                    let rec = state.record(self.table.key(slot), EndReason::Active, self.seed);
+                    self.emit(&rec)?;
+                }
+                self.table.state_mut(slot).restart(now);
+                self.table.restart(slot);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Plugin for Flow {
+    fn new(config: &str) -> Result<Self, String> {
+        let (s, timeouts) = Settings::parse(config)?;
+        let out = if s.output.is_empty() {
+            None
+        } else {
+            Some(
+                Output::open(&s.output, s.max_bytes, s.keep)
+                    .map_err(|e| format!("{}output`: {e}", plugin_api::KEY_PREFIX))?,
+            )
+        };
+        Ok(Flow {
+            timeouts,
+            seed: s.community_id_seed,
+            top: s.top,
+            wire_bytes: s.wire_bytes,
+            table: Table::new(s.max_flows),
+            out,
+            line: Vec::with_capacity(512),
+            report: Report::new(s.top, s.host_cap),
+            serial: 0,
+            emitted: 0,
+            #[cfg(test)]
+            seen: Vec::new(),
+        })
+    }
+
+    fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
+        let obs = match seen(packet) {
+            Seen::Flow(obs) => obs,
+            Seen::NotIp => {
+                self.report.non_ip_frames += 1;
+                return Ok(Verdict::Continue);
+            }
+            Seen::NoTransport(ip_bytes) => {
+                self.report.no_transport_header[0] += 1;
+                self.report.no_transport_header[1] += ip_bytes;
+                return Ok(Verdict::Continue);
+            }
+        };
+        let ts = packet.ts_ns();
+        let totals = &mut self.report.protocols[proto_class(obs.key.proto)];
+        totals.packets += 1;
+        totals.ip_bytes += obs.ip_bytes;
+        self.report.wire_bytes += obs.wire_bytes;
+        let known = match self.table.find(&obs.key) {
+            Some(slot) => {
+                let list = self.table.list(slot);
+                let last = self.table.state(slot).last_ns;
+                if ts >= last.saturating_add(self.timeouts.idle[list]) {
+                    // Expired since the last tick: that flow ends, this
+                    // packet starts the next.
+                    let reason = if list == CLOSING {
+                        EndReason::Closed
+                    } else {
+                        EndReason::Idle
+                    };
+                    self.finish(slot, reason)?;
+                    None
+                } else {
+                    Some(slot)
+                }
+            }
+            None => None,
+        };
+        let slot = match known {
+            Some(slot) => slot,
+            None => {
+                if self.table.is_full() {
+                    self.evict()?;
+                }
+                self.serial += 1;
+                self.report.protocols[proto_class(obs.key.proto)].flows += 1;
+                let state = FlowState::new(&obs, ts, self.serial);
+                self.table
+                    .insert(obs.key, state, Self::list_of(obs.key.proto, false))
+            }
+        };
+        let state = self.table.state_mut(slot);
+        state.update(&obs, ts);
+        let closed = state.closed(&obs.key);
+        self.table.touch(slot, Self::list_of(obs.key.proto, closed));
+        Ok(Verdict::Continue)
+    }
+
+    fn on_tick(&mut self, now_ns: u64) -> Result<(), String> {
+        self.expire(now_ns)?;
+        if let Some(out) = &mut self.out {
+            out.flush()
+                .map_err(|e| format!("flushing {}: {e}", out.name()))?;
+        }
+        Ok(())
+    }
+
+    fn report(&mut self) -> Result<String, String> {
+        let summary = self.report.summary(self.table.len() as u64);
+        Ok(summary.to_json(self.top).to_string())
+    }
+
+    fn shutdown(&mut self) -> Result<(), String> {
+        // Oldest first, so that the log keeps the order of the flows' starts.
+        let mut slots = self.table.slots();
+        self.report.active_at_end = slots.len() as u64;
+        slots.sort_by_key(|&s| (self.table.state(s).first_ns, s));
+        for slot in slots {
+            self.finish(slot, EndReason::Shutdown)?;
+        }
+        if let Some(out) = &mut self.out {
+            out.flush()
+                .map_err(|e| format!("closing {}: {e}", out.name()))?;
+        }
+        Ok(())
+    }
+
+    fn merge_reports(config: &str, reports: &[&str]) -> Option<Result<String, String>> {
+        let top = match Settings::parse(config) {
+            Ok((s, _)) => s.top,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(report::merge(reports, top))
+    }
+}
+
+#[cfg(test)]
+mod test_frames;
+#[cfg(test)]
+mod tests;
+
+plugin_api::export_plugin! {
+    plugin: Flow,
+    name: "flow",
+    description: "flow table: Zeek conn.log records with Community ID, top talkers, IPFIX export",
+}

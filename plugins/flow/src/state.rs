@@ -1,0 +1,171 @@
+//! One flow's state in the table: its roles, times, counters each way and TCP state, and the record it makes.
+
+use std::hash::{Hash, Hasher};
+
+use crate::community_id::{community_id, has_ports};
+use crate::conn::{udp_state, Conn, ACK, RST, SYN};
+use crate::key::{FlowKey, Observed, NO_VLAN};
+use crate::record::{ConnState, EndReason, FlowRecord, SideCounts};
+
+/// A flow's state.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowState {
+    /// Whether endpoint a of the key is the originator.
+    pub orig_is_a: bool,
+    /// The first packet of the current record (0 before one).
+    pub first_ns: u64,
+    /// The last packet's time.
+    pub last_ns: u64,
+    /// When the current record started (packet or tick time): the active
+    /// timeout counts from here.
+    pub period_ns: u64,
+    /// What the originator sent in the current record.
+    pub orig: SideCounts,
+    /// What the responder sent.
+    pub resp: SideCounts,
+    /// Endpoint states and history.
+    pub conn: Conn,
+    /// A number unique to the flow, for its uid.
+    pub uid: u64,
+}
+
+/// Base62 digits, as Zeek's uids use.
+const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// A Zeek-style uid: `C` and 17 base62 digits of `n` stretched by a hash.
+pub fn uid_text(n: u64) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    n.hash(&mut hasher);
+    let mut bits = (u128::from(hasher.finish()) << 64) | u128::from(n);
+    let mut out = String::with_capacity(18);
+    out.push('C');
+    for _ in 0..17 {
+        out.push(char::from(DIGITS[(bits % 62) as usize]));
+        bits /= 62;
+    }
+    out
+}
+
+impl FlowState {
+    /// A new flow whose first packet is `obs` at `ts`, numbered `serial`
+    /// (with `salt` from the flow's key and time, for its uid).
+    pub fn new(obs: &Observed, ts: u64, serial: u64) -> FlowState {
+        let mut conn = Conn::default();
+        // The originator sent the first packet, except that a first packet
+        // that is a SYN-ACK came from the responder (Zeek flips the roles).
+        let synack = obs
+            .tcp_flags
+            .is_some_and(|f| f & (SYN | ACK | RST) == SYN | ACK);
+        if synack {
+            conn.flipped();
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (obs.key, ts, serial).hash(&mut hasher);
+        FlowState {
+            orig_is_a: obs.from_a != synack,
+            first_ns: ts,
+            last_ns: ts,
+            period_ns: ts,
+            orig: SideCounts::default(),
+            resp: SideCounts::default(),
+            conn,
+            uid: hasher.finish(),
+        }
+    }
+
+    /// Counts `obs` at `ts`.
+    #[inline]
+    pub fn update(&mut self, obs: &Observed, ts: u64) {
+        let mut from_orig = obs.from_a == self.orig_is_a;
+        // The TCP originator is the SYN sender: a pure SYN from the
+        // responder of a flow picked up midstream flips the roles.
+        let pure_syn = obs.tcp_flags.is_some_and(|f| f & (SYN | ACK | RST) == SYN);
+        if pure_syn && !from_orig && self.conn.flips_on_responder_syn() {
+            self.orig_is_a = !self.orig_is_a;
+            std::mem::swap(&mut self.orig, &mut self.resp);
+            self.conn.flip();
+            from_orig = true;
+        }
+        if self.orig.packets + self.resp.packets == 0 {
+            self.first_ns = ts;
+        }
+        self.last_ns = self.last_ns.max(ts);
+        let side = if from_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
+        side.packets += 1;
+        side.ip_bytes += obs.ip_bytes;
+        side.payload_bytes += obs.payload;
+        side.wire_bytes += obs.wire_bytes;
+        match obs.tcp_flags {
+            Some(flags) => {
+                side.tcp_flags |= flags;
+                self.conn.tcp(flags, obs.tcp_seq, obs.payload, from_orig);
+            }
+            None if obs.key.proto == 17 && obs.payload > 0 => self.conn.letter(b'D', from_orig),
+            None => {}
+        }
+    }
+
+    /// Whether the flow has ended as TCP ends (a FIN each way, or a RST).
+    pub fn closed(&self, key: &FlowKey) -> bool {
+        key.proto == 6 && self.conn.tcp_closed()
+    }
+
+    /// Zeek's `conn_state`.
+    pub fn conn_state(&self, key: &FlowKey) -> ConnState {
+        match key.proto {
+            6 => self
+                .conn
+                .tcp_state(self.orig.payload_bytes, self.resp.payload_bytes),
+            17 => udp_state(self.orig.packets, self.resp.packets),
+            _ => ConnState::OTH,
+        }
+    }
+
+    /// Whether the current record has packets.
+    pub fn has_packets(&self) -> bool {
+        self.orig.packets + self.resp.packets > 0
+    }
+
+    /// The current record, ended for `reason`.
+    pub fn record(&self, key: &FlowKey, reason: EndReason, seed: u16) -> FlowRecord {
+        let a = self.orig_is_a;
+        let ports = has_ports(key.proto).then(|| (key.port(a), key.port(!a)));
+        FlowRecord {
+            uid: uid_text(self.uid),
+            start_ns: self.first_ns,
+            end_ns: self.last_ns,
+            vlan: (key.vlan != NO_VLAN).then_some(key.vlan),
+            proto: key.proto,
+            orig_h: key.addr(a),
+            orig_p: key.port(a),
+            resp_h: key.addr(!a),
+            resp_p: key.port(!a),
+            orig: self.orig,
+            resp: self.resp,
+            conn_state: self.conn_state(key),
+            history: self.conn.history().to_string(),
+            community_id: community_id(
+                seed,
+                key.addr_bytes(a),
+                key.addr_bytes(!a),
+                key.proto,
+                ports,
+                key.one_way,
+            ),
+            end_reason: reason,
+        }
+    }
+
+    /// Starts the next record of a long flow at `now` (active timeout): the
+    /// counters and history anew, the TCP state kept.
+    pub fn restart(&mut self, now: u64) {
+        self.orig = SideCounts::default();
+        self.resp = SideCounts::default();
+        self.conn.restart_history();
+        self.period_ns = now;
+    }
+}
