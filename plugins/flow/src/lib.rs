@@ -1,5 +1,6 @@
 //! The flow plugin: a bidirectional connection table keyed by the outermost IP 5-tuple (and VLAN id), with Zeek's `conn.log` fields and state, the Community ID, top talkers and IPFIX export.
 
+pub mod ipfix;
 pub mod record;
 
 use plugin_api::{Packet, Plugin, Verdict};
