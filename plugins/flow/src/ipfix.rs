@@ -7,8 +7,14 @@
 //! RFC 5103 reverse elements (enterprise bit set, Private Enterprise Number
 //! 29305) carry what the responder sent. One record per flow keeps the
 //! biflow's two directions together; collectors that do not know RFC 5103
-//! still read the forward half (nfdump maps the reverse octet and packet
-//! counters onto its "out" bytes and packets).
+//! still read the forward half.
+//!
+//! nfdump 1.7.1 (checked by `tests/ipfix_nfcapd.rs` against its `nfcapd`)
+//! shows such a record as one flow: the forward counters as `in_bytes` and
+//! `in_packets`, the reverse ones as `out_bytes` and `out_packets`, the
+//! originator's TCP flags as `tcp_flags`, `vlanId` as `src_vlan`, ICMP as
+//! `icmp_type` and `icmp_code`; its JSON output does not show the
+//! responder's TCP flags nor `flowEndReason`.
 //!
 //! Two templates, one per address family ([`TEMPLATE_V4`] 256 and
 //! [`TEMPLATE_V6`] 257), with these fields in this order (element id,
@@ -23,14 +29,19 @@
 //! | sourceTransportPort             | 7   | 2      |
 //! | destinationTransportPort        | 11  | 2      |
 //! | protocolIdentifier              | 4   | 1      |
-//! | tcpControlBits (RFC 7125)       | 6   | 2      |
 //! | vlanId (0: untagged)            | 58  | 2      |
+//! | reverseTcpControlBits           | 6, PEN 29305 | 2 |
+//! | tcpControlBits (RFC 7125)       | 6   | 2      |
 //! | octetDeltaCount                 | 1   | 8      |
 //! | packetDeltaCount                | 2   | 8      |
-//! | flowEndReason                   | 136 | 1      |
 //! | reverseOctetDeltaCount          | 1, PEN 29305 | 8 |
 //! | reversePacketDeltaCount         | 2, PEN 29305 | 8 |
-//! | reverseTcpControlBits           | 6, PEN 29305 | 2 |
+//! | flowEndReason                   | 136 | 1      |
+//!
+//! The reverse TCP flags come before the forward ones on purpose: nfdump
+//! 1.7 stores a reverse element it has no reverse slot for (such as
+//! reverseTcpControlBits) as the forward one, the later in the record
+//! winning, so this order leaves it the originator's flags.
 //!
 //! Octet counts are IP bytes (IP header included). For ICMP and ICMPv6 the
 //! flow table keeps the type in `orig_p` and the code in `resp_p` (as Zeek);
@@ -84,14 +95,14 @@ fn template_fields(v6: bool) -> [Field; 15] {
         (7, 2, 0),
         (11, 2, 0),
         (4, 1, 0),
-        (6, 2, 0),
         (58, 2, 0),
+        (6, 2, REVERSE_PEN),
+        (6, 2, 0),
         (1, 8, 0),
         (2, 8, 0),
-        (136, 1, 0),
         (1, 8, REVERSE_PEN),
         (2, 8, REVERSE_PEN),
-        (6, 2, REVERSE_PEN),
+        (136, 1, 0),
     ]
 }
 
@@ -157,14 +168,14 @@ fn encode_record(out: &mut Vec<u8>, rec: &FlowRecord) -> bool {
     out.extend_from_slice(&sport.to_be_bytes());
     out.extend_from_slice(&dport.to_be_bytes());
     out.push(rec.proto);
-    out.extend_from_slice(&u16::from(rec.orig.tcp_flags).to_be_bytes());
     out.extend_from_slice(&rec.vlan.unwrap_or(0).to_be_bytes());
+    out.extend_from_slice(&u16::from(rec.resp.tcp_flags).to_be_bytes());
+    out.extend_from_slice(&u16::from(rec.orig.tcp_flags).to_be_bytes());
     out.extend_from_slice(&rec.orig.ip_bytes.to_be_bytes());
     out.extend_from_slice(&rec.orig.packets.to_be_bytes());
-    out.push(end_reason_code(rec.end_reason));
     out.extend_from_slice(&rec.resp.ip_bytes.to_be_bytes());
     out.extend_from_slice(&rec.resp.packets.to_be_bytes());
-    out.extend_from_slice(&u16::from(rec.resp.tcp_flags).to_be_bytes());
+    out.push(end_reason_code(rec.end_reason));
     v6
 }
 
