@@ -429,3 +429,47 @@ fn bad_targets_are_refused_naming_ipfix() {
         assert!(!err.contains('\n'), "{err}");
     }
 }
+
+#[test]
+fn a_failed_send_is_reported_and_the_templates_go_again() {
+    // A port nobody listens on: loopback answers "port unreachable", which
+    // the connected socket reports on a later send.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut e = Exporter::new(&format!("127.0.0.1:{port}"), 3, 3600).unwrap();
+    let mut err = None;
+    for _ in 0..20 {
+        e.export(&flow("10.0.0.1", 1, "10.0.0.2", 2, 17)).unwrap();
+        if let Err(msg) = e.flush() {
+            err = Some(msg);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let err = err.expect("a send refused within 20 tries");
+    assert!(err.starts_with("ipfix: cannot send to 127.0.0.1:"), "{err}");
+    assert!(err.ends_with("1 records lost"), "{err}");
+    let (messages, records) = e.stats();
+    assert_eq!(messages, records);
+
+    // The collector comes up: the next message carries the templates, and
+    // its sequence number counts only the records sent.
+    let Ok(socket) = UdpSocket::bind(("127.0.0.1", port)) else {
+        return; // the port was taken meanwhile: nothing more to check
+    };
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut c = Collector {
+        socket,
+        known: HashMap::new(),
+    };
+    e.export(&flow("10.0.0.1", 1, "10.0.0.2", 2, 17)).unwrap();
+    e.flush().unwrap();
+    let m = c.recv();
+    assert_eq!(m.set_ids, vec![2, 256]);
+    assert_eq!(u64::from(m.sequence), records);
+}
