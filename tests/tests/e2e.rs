@@ -7,6 +7,7 @@ mod corpus;
 mod fanout;
 mod flow;
 mod host;
+mod ipfix;
 mod live_filter;
 mod pcap_writer;
 mod wire;

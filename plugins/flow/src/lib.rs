@@ -57,6 +57,9 @@
 //! | `max_flows` | 1,000,000 | flows held; the longest idle is evicted past it |
 //! | `top` | 10 | entries in each top list of the report |
 //! | `host_cap` | 100,000 | hosts counted for the top hosts (see [`report`]) |
+//! | `ipfix` | `""` | export every record over IPFIX (UDP, RFC 7011) to `HOST:PORT` (see [`ipfix`]) |
+//! | `ipfix_domain` | 1 | the export's observation domain id |
+//! | `ipfix_template_refresh` | 60 | seconds between two sendings of the templates |
 //!
 //! # Report
 //!
@@ -65,8 +68,9 @@
 //! `active_at_end`, `protocols` (tcp, udp, icmp, other: flows, packets, IP
 //! bytes), `records` (by end reason), `top_hosts_by_bytes`,
 //! `top_hosts_by_packets`, `top_flows_by_bytes`, `top_flows_by_packets`,
-//! `top_responder_ports` (per protocol), and `merge`, what workers'
-//! reports merge by (see [`report`]).
+//! `top_responder_ports` (per protocol), `ipfix` (messages and records
+//! sent, with the export), and `merge`, what workers' reports merge by (see
+//! [`report`]).
 //!
 //! # Cost
 //!
@@ -78,6 +82,7 @@
 
 pub mod community_id;
 pub mod conn;
+pub mod ipfix;
 pub mod json;
 pub mod key;
 pub mod output;
@@ -109,6 +114,11 @@ pub struct Flow {
     table: Table<FlowState>,
     /// The conn log, unless `output = ""`.
     out: Option<Output>,
+    /// The IPFIX export, with `ipfix = "HOST:PORT"`.
+    ipfix: Option<ipfix::Exporter>,
+    /// IPFIX messages that could not be sent (a collector down or
+    /// restarting): counted and warned about once, the flows go on.
+    export_failures: u64,
     /// The line being written (reused).
     line: Vec<u8>,
     report: Report,
@@ -131,10 +141,8 @@ impl Flow {
         }
     }
 
-    /// **Where every finished record goes**: the report, the conn log, and
-    /// — once the IPFIX exporter (`ipfix.rs`) is wired in with the config
-    /// key `ipfix = "HOST:PORT"` — `exporter.export(rec)` here, with
-    /// `exporter.flush()` in `on_tick` and `shutdown`.
+    /// **Where every finished record goes**: the report, the conn log and
+    /// the IPFIX export (flushed on every tick and at shutdown).
     fn emit(&mut self, rec: &FlowRecord) -> Result<(), String> {
         self.emitted += 1;
         self.report.record(rec);
@@ -143,10 +151,28 @@ impl Flow {
             out.write_line(&self.line)
                 .map_err(|e| format!("writing {}: {e}", out.name()))?;
         }
-        // IPFIX hook: hand `rec` to the exporter here.
+        if let Some(exporter) = &mut self.ipfix {
+            let sent = exporter.export(rec);
+            self.export_failed(sent);
+        }
         #[cfg(test)]
         self.seen.push(rec.clone());
         Ok(())
+    }
+
+    /// Counts a failed IPFIX send (the exporter says which records it lost
+    /// and sends the templates again with its next message): a collector
+    /// going away must not stop the flow table.
+    fn export_failed(&mut self, sent: Result<(), String>) {
+        if let Err(e) = sent {
+            if self.export_failures == 0 {
+                eprintln!(
+                    "flow: {} (counted in the report's ipfix.failed_sends; warned once)",
+                    plugin_api::escape(&e)
+                );
+            }
+            self.export_failures += 1;
+        }
     }
 
     /// Ends the flow in `slot` for `reason`: its record, and its slot freed.
@@ -221,7 +247,17 @@ impl Plugin for Flow {
                     .map_err(|e| format!("{}output`: {e}", plugin_api::KEY_PREFIX))?,
             )
         };
+        let ipfix = if s.ipfix.is_empty() {
+            None
+        } else {
+            Some(
+                ipfix::Exporter::new(&s.ipfix, s.ipfix_domain, s.ipfix_template_refresh)
+                    .map_err(|e| format!("{}ipfix`: {e}", plugin_api::KEY_PREFIX))?,
+            )
+        };
         Ok(Flow {
+            ipfix,
+            export_failures: 0,
             timeouts,
             seed: s.community_id_seed,
             top: s.top,
@@ -301,12 +337,25 @@ impl Plugin for Flow {
             out.flush()
                 .map_err(|e| format!("flushing {}: {e}", out.name()))?;
         }
+        if let Some(exporter) = &mut self.ipfix {
+            let sent = exporter.flush();
+            self.export_failed(sent);
+        }
         Ok(())
     }
 
     fn report(&mut self) -> Result<String, String> {
         let summary = self.report.summary(self.table.len() as u64);
-        Ok(summary.to_json(self.top).to_string())
+        let mut report = summary.to_json(self.top);
+        if let Some(exporter) = &self.ipfix {
+            let (messages, records) = exporter.stats();
+            report["ipfix"] = serde_json::json!({
+                "messages": messages,
+                "records": records,
+                "failed_sends": self.export_failures,
+            });
+        }
+        Ok(report.to_string())
     }
 
     fn shutdown(&mut self) -> Result<(), String> {
@@ -320,6 +369,10 @@ impl Plugin for Flow {
         if let Some(out) = &mut self.out {
             out.flush()
                 .map_err(|e| format!("closing {}: {e}", out.name()))?;
+        }
+        if let Some(exporter) = &mut self.ipfix {
+            let sent = exporter.flush();
+            self.export_failed(sent);
         }
         Ok(())
     }

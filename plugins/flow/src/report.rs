@@ -374,12 +374,27 @@ impl Summary {
 /// A report that is not one of this plugin's.
 pub fn merge(reports: &[&str], top: usize) -> Result<String, String> {
     let mut all = Summary::default();
+    let mut ipfix: Option<[u64; 3]> = None;
     for (i, text) in reports.iter().enumerate() {
         let value: Value =
             serde_json::from_str(text).map_err(|e| format!("report {i} is not JSON: {e}"))?;
         let part: Summary = serde_json::from_value(value["merge"].clone())
             .map_err(|e| format!("report {i} has no flow summary under `merge`: {e}"))?;
         all.absorb(part, top);
+        if let Some(export) = value.get("ipfix") {
+            let sums = ipfix.get_or_insert([0, 0, 0]);
+            for (sum, key) in sums.iter_mut().zip(["messages", "records", "failed_sends"]) {
+                *sum += export[key].as_u64().unwrap_or(0);
+            }
+        }
     }
-    Ok(all.to_json(top).to_string())
+    let mut merged = all.to_json(top);
+    if let Some([messages, records, failed_sends]) = ipfix {
+        merged["ipfix"] = serde_json::json!({
+            "messages": messages,
+            "records": records,
+            "failed_sends": failed_sends,
+        });
+    }
+    Ok(merged.to_string())
 }

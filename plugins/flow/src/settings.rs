@@ -61,6 +61,23 @@ pub struct Settings {
     /// Also write `orig_wire_bytes` and `resp_wire_bytes` (frame bytes on the wire).
     #[serde(default)]
     pub wire_bytes: bool,
+    /// Export every record over IPFIX (UDP) to this collector, `HOST:PORT`
+    /// (`""`: no export).
+    #[serde(default)]
+    pub ipfix: String,
+    /// The IPFIX observation domain id of the export.
+    #[serde(default = "default_domain")]
+    pub ipfix_domain: u32,
+    /// Seconds between two sendings of the IPFIX templates (RFC 7011 §8.4).
+    #[serde(default = "default_template_refresh")]
+    pub ipfix_template_refresh: u64,
+}
+
+fn default_domain() -> u32 {
+    1
+}
+fn default_template_refresh() -> u64 {
+    60
 }
 
 fn default_output() -> String {
