@@ -4,6 +4,8 @@
 #   tcpdump -r F -w /dev/null
 #   the same two with the filter expression FILTER (netraf compiles it and
 #   runs it in its BPF interpreter; tcpdump runs libpcap's program)
+#   netraf-host -r F with count + broadcast + flow (the conn log written to a
+#   file, as a sensor writes it)
 #   tshark -r F -q -z io,stat,0
 #   cat F > /dev/null                 (the page-cache limit)
 #
@@ -60,6 +62,10 @@ BROADCAST=$(meta_field broadcast)
     plugin_block count 'interval = 0'
     plugin_block broadcast
 } >"$WORK/cb.toml"
+{
+    cat "$WORK/cb.toml"
+    plugin_block flow "output = \"$WORK/conn.jsonl\""
+} >"$WORK/cbf.toml"
 
 machine_line
 echo "# $(tcpdump --version 2>&1 | head -1); $(tshark --version 2>/dev/null | head -1); $(hyperfine --version)"
@@ -88,7 +94,8 @@ run() {
 run cat "$RUNS" "cat $PCAP > /dev/null"
 run tcpdump "$RUNS" "tcpdump -r $PCAP -w /dev/null 2>/dev/null"
 run netraf "$RUNS" "$HOST --config $WORK/cb.toml -r $PCAP 2>/dev/null"
-NAMES="cat tcpdump netraf"
+run netraf-flow "$RUNS" "rm -f $WORK/conn.jsonl; $HOST --config $WORK/cbf.toml -r $PCAP 2>/dev/null"
+NAMES="cat tcpdump netraf netraf-flow"
 if [ -n "$FILTER" ]; then
     # What each keeps, checked equal before timing.
     kept_tcpdump=$(tcpdump -r "$PCAP" -w - "$FILTER" 2>/dev/null | tcpdump -r - -n 2>/dev/null | wc -l)
@@ -128,6 +135,7 @@ med = {n: json.load(open(f"{out}/replay-{n}.json"))["results"][0]["median"] for 
 n = med["netraf"]
 print(f"netraf / tcpdump wall: {n / med['tcpdump']:.2f}x   (target <= 1.0x)")
 print(f"netraf / cat wall:     {n / med['cat']:.2f}x   (target <= 3x)")
+print(f"with the flow plugin: netraf / tcpdump wall: {med['netraf-flow'] / med['tcpdump']:.2f}x   (target <= 1.0x)")
 if "netraf-f" in med:
     print(f"filtered: netraf / tcpdump wall: {med['netraf-f'] / med['tcpdump-f']:.2f}x   (target <= 1.0x)")
 if "tshark" in med:

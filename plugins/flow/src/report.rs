@@ -12,6 +12,8 @@
 //! tuple (as text), then uid.
 
 use std::collections::{BTreeMap, HashMap};
+
+use ahash::RandomState;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -124,9 +126,9 @@ pub struct Report {
     /// Flows in the table at shutdown.
     pub active_at_end: u64,
     records: [u64; 5],
-    hosts: HashMap<IpAddr, [u64; 3]>,
+    hosts: HashMap<IpAddr, [u64; 3], RandomState>,
     hosts_dropped: u64,
-    ports: [HashMap<u16, [u64; 2]>; 3],
+    ports: [HashMap<u16, [u64; 2], RandomState>; 3],
     by_bytes: Vec<TopFlow>,
     by_packets: Vec<TopFlow>,
 }
@@ -179,9 +181,9 @@ impl Report {
             evicted: 0,
             active_at_end: 0,
             records: [0; 5],
-            hosts: HashMap::new(),
+            hosts: HashMap::default(),
             hosts_dropped: 0,
-            ports: [HashMap::new(), HashMap::new(), HashMap::new()],
+            ports: [HashMap::default(), HashMap::default(), HashMap::default()],
             by_bytes: Vec::new(),
             by_packets: Vec::new(),
         }
@@ -218,6 +220,18 @@ impl Report {
             p[0] += 1;
             p[1] += bytes;
         }
+        // Most records enter no top list: the entry (and its strings) is
+        // made only for one that does.
+        let top = self.top;
+        let by_bytes = top > 0
+            && (self.by_bytes.len() < top
+                || self.by_bytes.last().is_some_and(|l| l.bytes <= bytes));
+        let by_packets = top > 0
+            && (self.by_packets.len() < top
+                || self.by_packets.last().is_some_and(|l| l.packets <= packets));
+        if !(by_bytes || by_packets) {
+            return;
+        }
         let flow = TopFlow {
             uid: rec.uid.clone(),
             proto: proto_name(rec.proto).to_string(),
@@ -228,17 +242,13 @@ impl Report {
             bytes,
             packets,
         };
-        let (top, by_bytes) = (self.top, &mut self.by_bytes);
-        if top > 0 && (by_bytes.len() < top || by_bytes.last().is_some_and(|l| l.bytes <= bytes)) {
-            by_bytes.push(flow.clone());
-            rank(by_bytes, top, self::bytes);
+        if by_bytes {
+            self.by_bytes.push(flow.clone());
+            rank(&mut self.by_bytes, top, self::bytes);
         }
-        let by_packets = &mut self.by_packets;
-        if top > 0
-            && (by_packets.len() < top || by_packets.last().is_some_and(|l| l.packets <= packets))
-        {
-            by_packets.push(flow);
-            rank(by_packets, top, self::packets);
+        if by_packets {
+            self.by_packets.push(flow);
+            rank(&mut self.by_packets, top, self::packets);
         }
     }
 

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use ahash::RandomState;
+
 use crate::key::FlowKey;
 
 /// No slot.
@@ -49,7 +51,9 @@ struct Slot<S> {
 pub struct Table<S> {
     slots: Vec<Slot<S>>,
     free: Vec<u32>,
-    index: HashMap<FlowKey, u32>,
+    /// Keyed with aHash (randomly seeded: keys come from the network, so
+    /// a fixed hash would let a sender pick colliding flows).
+    index: HashMap<FlowKey, u32, RandomState>,
     lists: [Ends; LISTS],
     active: Ends,
     max: usize,
@@ -63,7 +67,7 @@ impl<S> Table<S> {
         Table {
             slots: Vec::with_capacity(start),
             free: Vec::new(),
-            index: HashMap::with_capacity(start),
+            index: HashMap::with_capacity_and_hasher(start, RandomState::new()),
             lists: [EMPTY; LISTS],
             active: EMPTY,
             max,
