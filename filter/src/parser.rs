@@ -362,26 +362,12 @@ impl Parser<'_> {
             }
             "mpls" => {
                 self.pos += 1;
-                let label = match self.peek() {
-                    Some(Tok::Num(n)) => {
-                        let n = *n;
-                        self.pos += 1;
-                        Some(n)
-                    }
-                    _ => None,
-                };
+                let label = self.optional_number();
                 return Ok(Expr::Prim(Prim::Mpls(label), column));
             }
             "pppoes" => {
                 self.pos += 1;
-                let session = match self.peek() {
-                    Some(Tok::Num(n)) => {
-                        let n = *n;
-                        self.pos += 1;
-                        Some(n)
-                    }
-                    _ => None,
-                };
+                let session = self.optional_number();
                 return Ok(Expr::Prim(Prim::Pppoes(session), column));
             }
             "pppoed" => {
@@ -563,6 +549,18 @@ impl Parser<'_> {
         self.last = Some(q);
         let prim = self.id(q, column)?;
         Ok(Expr::Prim(prim, column))
+    }
+
+    /// The number that follows, if one does (`mpls [label]`, `pppoes [session]`).
+    fn optional_number(&mut self) -> Option<u32> {
+        match self.peek() {
+            Some(Tok::Num(n)) => {
+                let n = *n;
+                self.pos += 1;
+                Some(n)
+            }
+            _ => None,
+        }
     }
 
     fn number(&mut self, what: &str) -> Result<u32, FilterError> {
