@@ -82,6 +82,10 @@
 
 pub mod community_id;
 pub mod conn;
+// Asks the kernel for huge pages: the plugin's one unsafe block.
+#[allow(unsafe_code)]
+mod huge_pages;
+pub mod index;
 pub mod ipfix;
 pub mod json;
 pub mod key;
@@ -190,9 +194,15 @@ impl Flow {
 
     /// Makes room for a new flow: evicts the flow idle the longest.
     fn evict(&mut self) -> Result<(), String> {
-        let oldest = (0..table::LISTS)
-            .filter_map(|l| self.table.oldest(l))
-            .min_by_key(|&slot| self.table.state(slot).last_ns);
+        let mut oldest: Option<u32> = None;
+        for list in 0..table::LISTS {
+            if let Some(slot) = self.table.oldest(list) {
+                let last = self.table.state(slot).last_ns;
+                if oldest.map_or(true, |o| last < self.table.state(o).last_ns) {
+                    oldest = Some(slot);
+                }
+            }
+        }
         if let Some(slot) = oldest {
             self.report.evicted += 1;
             self.finish(slot, EndReason::Evicted)?;

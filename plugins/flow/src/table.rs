@@ -1,9 +1,9 @@
-//! The flow table's storage: a slab of slots with a free list, an index from key to slot, and intrusive doubly linked lists — one per idle timeout class by last packet, one by the start of the current record — so that a packet costs O(1) and expiry walks from the old ends.
-
-use std::collections::HashMap;
+//! The flow table's storage: a slab of slots with a free list, an index from key to slot, and intrusive doubly linked lists — one per idle timeout class, one by the start of the current record — so that a packet costs O(1) and expiry walks from the old ends.
 
 use ahash::RandomState;
 
+use crate::huge_pages;
+use crate::index::Index;
 use crate::key::FlowKey;
 
 /// No slot.
@@ -35,13 +35,15 @@ const EMPTY: Ends = Ends {
     tail: NIL,
 };
 
-/// One slot: a flow's key and state, and its places in the lists.
+/// One slot: a flow's key and state, and its places in the lists; what a
+/// packet reads and writes first, on cache lines of its own.
 #[derive(Debug)]
+#[repr(C, align(64))]
 struct Slot<S> {
     key: FlowKey,
-    state: S,
     /// The idle list it is in.
     list: u8,
+    state: S,
     idle: Links,
     active: Links,
 }
@@ -51,9 +53,10 @@ struct Slot<S> {
 pub struct Table<S> {
     slots: Vec<Slot<S>>,
     free: Vec<u32>,
-    /// Keyed with aHash (randomly seeded: keys come from the network, so
-    /// a fixed hash would let a sender pick colliding flows).
-    index: HashMap<FlowKey, u32, RandomState>,
+    index: Index,
+    /// aHash, randomly seeded: keys come from the network, so a fixed hash
+    /// would let a sender pick colliding flows.
+    hasher: RandomState,
     lists: [Ends; LISTS],
     active: Ends,
     max: usize,
@@ -67,7 +70,8 @@ impl<S> Table<S> {
         Table {
             slots: Vec::with_capacity(start),
             free: Vec::new(),
-            index: HashMap::with_capacity_and_hasher(start, RandomState::new()),
+            index: Index::with_capacity(start),
+            hasher: RandomState::new(),
             lists: [EMPTY; LISTS],
             active: EMPTY,
             max,
@@ -89,10 +93,18 @@ impl<S> Table<S> {
         self.index.len() >= self.max
     }
 
+    /// The index's hash of `key`.
+    #[inline]
+    fn hash(&self, key: &FlowKey) -> u32 {
+        self.hasher.hash_one(key) as u32
+    }
+
     /// The slot of `key`'s flow.
     #[inline]
     pub fn find(&self, key: &FlowKey) -> Option<u32> {
-        self.index.get(key).copied()
+        let slots = &self.slots;
+        self.index
+            .find(self.hash(key), |i| slots[i as usize].key == *key)
     }
 
     /// The key of the flow in `slot`.
@@ -123,8 +135,8 @@ impl<S> Table<S> {
     pub fn insert(&mut self, key: FlowKey, state: S, list: usize) -> u32 {
         let slot = Slot {
             key,
-            state,
             list: list as u8,
+            state,
             idle: UNLINKED,
             active: UNLINKED,
         };
@@ -134,11 +146,15 @@ impl<S> Table<S> {
                 i
             }
             None => {
+                if self.slots.len() == self.slots.capacity() {
+                    self.slots.reserve(self.slots.len().max(1024));
+                    huge_pages::advise(&self.slots);
+                }
                 self.slots.push(slot);
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key, i);
+        self.index.insert(self.hash(&key), i);
         self.link_idle(i, list);
         self.link_active(i);
         i
@@ -148,7 +164,7 @@ impl<S> Table<S> {
     /// reused).
     pub fn remove(&mut self, slot: u32) {
         let key = self.slots[slot as usize].key;
-        self.index.remove(&key);
+        self.index.remove(self.hash(&key), slot);
         self.unlink_idle(slot);
         self.unlink_active(slot);
         self.free.push(slot);
@@ -168,7 +184,7 @@ impl<S> Table<S> {
         self.link_active(slot);
     }
 
-    /// The flow at the old end of idle list `list`.
+    /// The flow at the old end of idle list `list`: idle the longest.
     pub fn oldest(&self, list: usize) -> Option<u32> {
         let tail = self.lists[list].tail;
         (tail != NIL).then_some(tail)
@@ -181,7 +197,7 @@ impl<S> Table<S> {
 
     /// Every flow's slot (for the end of the run).
     pub fn slots(&self) -> Vec<u32> {
-        self.index.values().copied().collect()
+        self.index.slots().collect()
     }
 
     fn link_idle(&mut self, i: u32, list: usize) {
@@ -262,17 +278,23 @@ mod tests {
         }
     }
 
+    /// A packet at `ts` for the flow in `slot`, which belongs in `list`.
+    fn packet(t: &mut Table<u64>, slot: u32, ts: u64, list: usize) {
+        *t.state_mut(slot) = ts;
+        t.touch(slot, list);
+    }
+
     #[test]
     fn lists_keep_order_and_slots_are_reused() {
-        let mut t: Table<u8> = Table::new(3);
+        let mut t: Table<u64> = Table::new(3);
         let a = t.insert(key(1), 1, 0);
         let b = t.insert(key(2), 2, 0);
         let c = t.insert(key(3), 3, 1);
         assert!(t.is_full());
         assert_eq!(t.oldest(0), Some(a));
-        t.touch(a, 0);
-        assert_eq!(t.oldest(0), Some(b));
-        t.touch(b, 1);
+        packet(&mut t, a, 4, 0);
+        assert_eq!(t.oldest(0), Some(b), "a saw a packet after b's");
+        packet(&mut t, b, 5, 1);
         assert_eq!(t.oldest(0), Some(a));
         assert_eq!(t.oldest(1), Some(c));
         assert_eq!(t.oldest_active(), Some(a));
@@ -288,5 +310,35 @@ mod tests {
         assert_eq!(*t.state(d), 4);
         assert_eq!(t.len(), 2);
         assert_eq!(t.find(&key(4)), Some(d));
+        assert_eq!(t.find(&key(1)), Some(a));
+    }
+
+    /// However packets touch a list's flows, its settled old end is always
+    /// the flow whose last packet is the oldest (the earliest queued of
+    /// them on a tie), as a list moved on every packet would have it.
+    #[test]
+    fn the_settled_old_end_is_the_longest_idle() {
+        let n = 40u8;
+        let mut t: Table<u64> = Table::new(usize::from(n));
+        let slots: Vec<u32> = (0..n).map(|i| t.insert(key(i), 0, 0)).collect();
+        let mut x: u32 = 12345;
+        let mut ts = 0;
+        for _ in 0..2_000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            ts += 1;
+            let who = slots[(x >> 16) as usize % slots.len()];
+            packet(&mut t, who, ts, 0);
+            let oldest = t.oldest(0).map(|s| *t.state(s));
+            let least = slots.iter().map(|&s| *t.state(s)).min();
+            assert_eq!(oldest, least);
+        }
+        // Emptying the list from its old end gives the flows by last packet.
+        let mut lasts = Vec::new();
+        while let Some(s) = t.oldest(0) {
+            lasts.push(*t.state(s));
+            t.remove(s);
+        }
+        assert_eq!(lasts.len(), usize::from(n));
+        assert!(lasts.windows(2).all(|w| w[0] <= w[1]), "{lasts:?}");
     }
 }
