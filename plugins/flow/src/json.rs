@@ -16,12 +16,29 @@ pub fn proto_name(proto: u8) -> &'static str {
 
 /// Nanoseconds as seconds with 6 decimals (Zeek's precision).
 fn seconds(out: &mut Vec<u8>, ns: u64) {
-    let _ = write!(
-        out,
-        "{}.{:06}",
-        ns / 1_000_000_000,
-        ns % 1_000_000_000 / 1_000
-    );
+    let mut digits = itoa::Buffer::new();
+    out.extend_from_slice(digits.format(ns / 1_000_000_000).as_bytes());
+    let micros = digits.format(ns % 1_000_000_000 / 1_000 + 1_000_000);
+    // `1xxxxxx`: the six decimals with their leading zeros.
+    out.push(b'.');
+    out.extend_from_slice(&micros.as_bytes()[1..]);
+}
+
+/// `,"name":` and the number `n`.
+fn number(out: &mut Vec<u8>, name: &str, n: u64) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// `,"name":"text"` (text that needs no escaping).
+fn text(out: &mut Vec<u8>, name: &str, text: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":\"");
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
 }
 
 /// Writes `rec` as one JSON object and a newline into `out` (cleared
@@ -36,42 +53,33 @@ pub fn write_record(out: &mut Vec<u8>, rec: &FlowRecord, wire_bytes: bool) {
     out.extend_from_slice(b"{\"ts\":");
     seconds(out, rec.start_ns);
     // The uid and community ID are made of letters, digits, `:+/=`; the
-    // history of letters and `^`: nothing to escape.
-    let _ = write!(
-        out,
-        ",\"uid\":\"{}\",\"id.orig_h\":\"{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}\",\"id.resp_p\":{},\"proto\":\"{}\",\"duration\":",
-        rec.uid,
-        rec.orig_h,
-        rec.orig_p,
-        rec.resp_h,
-        rec.resp_p,
-        proto_name(rec.proto)
-    );
+    // history of letters and `^`; addresses of hex digits, `.` and `:`:
+    // nothing to escape.
+    text(out, "uid", &rec.uid);
+    let _ = write!(out, ",\"id.orig_h\":\"{}\"", rec.orig_h);
+    number(out, "id.orig_p", u64::from(rec.orig_p));
+    let _ = write!(out, ",\"id.resp_h\":\"{}\"", rec.resp_h);
+    number(out, "id.resp_p", u64::from(rec.resp_p));
+    text(out, "proto", proto_name(rec.proto));
+    out.extend_from_slice(b",\"duration\":");
     seconds(out, rec.end_ns.saturating_sub(rec.start_ns));
-    let _ = write!(
-        out,
-        ",\"orig_bytes\":{},\"resp_bytes\":{},\"conn_state\":\"{}\"",
-        rec.orig.payload_bytes,
-        rec.resp.payload_bytes,
-        rec.conn_state.name()
-    );
+    number(out, "orig_bytes", rec.orig.payload_bytes);
+    number(out, "resp_bytes", rec.resp.payload_bytes);
+    text(out, "conn_state", rec.conn_state.name());
     if !rec.history.is_empty() {
-        let _ = write!(out, ",\"history\":\"{}\"", rec.history);
+        text(out, "history", &rec.history);
     }
-    let _ = write!(
-        out,
-        ",\"orig_pkts\":{},\"orig_ip_bytes\":{},\"resp_pkts\":{},\"resp_ip_bytes\":{},\"community_id\":\"{}\"",
-        rec.orig.packets, rec.orig.ip_bytes, rec.resp.packets, rec.resp.ip_bytes, rec.community_id
-    );
+    number(out, "orig_pkts", rec.orig.packets);
+    number(out, "orig_ip_bytes", rec.orig.ip_bytes);
+    number(out, "resp_pkts", rec.resp.packets);
+    number(out, "resp_ip_bytes", rec.resp.ip_bytes);
+    text(out, "community_id", &rec.community_id);
     if let Some(vlan) = rec.vlan {
-        let _ = write!(out, ",\"vlan\":{vlan}");
+        number(out, "vlan", u64::from(vlan));
     }
     if wire_bytes {
-        let _ = write!(
-            out,
-            ",\"orig_wire_bytes\":{},\"resp_wire_bytes\":{}",
-            rec.orig.wire_bytes, rec.resp.wire_bytes
-        );
+        number(out, "orig_wire_bytes", rec.orig.wire_bytes);
+        number(out, "resp_wire_bytes", rec.resp.wire_bytes);
     }
     out.extend_from_slice(b"}\n");
 }
