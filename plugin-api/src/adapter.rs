@@ -6,6 +6,7 @@ use std::mem::MaybeUninit;
 use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSlice, RSome, RStr, RString};
 
 use crate::handler::{Hooks, RawHandler};
+use crate::metrics::{Host, HostServices};
 use crate::packet::SIZE as PACKET_SIZE;
 use crate::panic_guard::{guard, quiet_guarded_panics};
 use crate::{Packet, Plugin};
@@ -21,6 +22,7 @@ impl<P: Plugin> HooksOf<P> {
         on_tick: on_tick::<P>,
         report: report::<P>,
         shutdown: shutdown::<P>,
+        attach: attach::<P>,
     };
 }
 
@@ -103,6 +105,17 @@ unsafe extern "C" fn shutdown<P: Plugin>(state: *mut c_void) -> RResult<(), RStr
     // SAFETY: see `plugin`.
     let plugin = unsafe { plugin::<P>(state) };
     guard("shutdown", || plugin.shutdown())
+}
+
+#[allow(unsafe_code)]
+unsafe extern "C" fn attach<P: Plugin>(
+    state: *mut c_void,
+    services: *const HostServices,
+) -> RResult<(), RString> {
+    // SAFETY: see `plugin`; a host calls `attach` with a table it made,
+    // alive through the call.
+    let (plugin, services) = unsafe { (plugin::<P>(state), &*services) };
+    guard("attach", || plugin.attach(&Host::new(services)))
 }
 
 /// The constructor [`export_plugin!`](crate::export_plugin) puts in the root module: makes a `P`

@@ -13,6 +13,7 @@ use std::ffi::c_void;
 use abi_stable::std_types::{RErr, ROk, RResult, RString};
 use abi_stable::StableAbi;
 
+use crate::metrics::{HostServices, MetricRegistry};
 use crate::{Packet, ABI_VERSION};
 
 /// What a plugin answers for a packet.
@@ -64,6 +65,18 @@ pub struct Hooks {
     pub(crate) report: unsafe extern "C" fn(state: *mut c_void) -> RResult<RString, RString>,
     /// The end: flush and close.
     pub(crate) shutdown: unsafe extern "C" fn(state: *mut c_void) -> RResult<(), RString>,
+    /// Since 1.1: the host's services, once after construction, before the
+    /// first packet (a plugin registers its metrics). Missing: the plugin
+    /// has no use for them.
+    pub(crate) attach: unsafe extern "C" fn(
+        state: *mut c_void,
+        services: *const HostServices,
+    ) -> RResult<(), RString>,
+}
+
+/// Whether a hooks table of `size` bytes holds the hook at `offset`.
+const fn holds(size: usize, offset: usize) -> bool {
+    size >= offset + std::mem::size_of::<usize>()
 }
 
 /// A plugin instance as its constructor hands it over: the state and the
@@ -166,6 +179,23 @@ impl Handler {
     pub fn shutdown(&mut self) -> Result<(), String> {
         // SAFETY: as in `on_packet`.
         into_result(unsafe { (self.hooks.shutdown)(self.state) })
+    }
+
+    /// Hands the plugin the host's services (its metrics go to `registry`),
+    /// once, before its first packet; `Ok(false)` for a plugin built before
+    /// plugin-api 1.1, which has no such hook and is not called.
+    ///
+    /// # Errors
+    /// The plugin's message (e.g. a metric the registry refused).
+    pub fn attach(&mut self, registry: &dyn MetricRegistry) -> Result<bool, String> {
+        if !holds(self.hooks.size, std::mem::offset_of!(Hooks, attach)) {
+            return Ok(false);
+        }
+        HostServices::with(registry, |services| {
+            // SAFETY: as in `on_packet`; the plugin's table holds `attach`
+            // (its size says so), and `services` lives through the call.
+            into_result(unsafe { (self.hooks.attach)(self.state, services) }).map(|()| true)
+        })
     }
 
     /// The size of the plugin's hooks table, for messages about what it has.

@@ -59,6 +59,8 @@ mod kinds;
 #[allow(unsafe_code)]
 mod mac_text;
 #[allow(unsafe_code)]
+mod metrics;
+#[allow(unsafe_code)]
 mod module;
 pub mod output_file;
 mod packet;
@@ -75,6 +77,10 @@ pub use config_text::{parse_config, ConfigText, KeyAt, KEY_PREFIX};
 pub use handler::{Handler, Hooks, RawHandler, Verdict};
 pub use kinds::{Network, Transport};
 pub use mac_text::MacText;
+pub use metrics::{
+    check_spec, gauge_value, Counter, Gauge, Host, HostServices, MetricKind, MetricRegistry,
+    MetricSpec, RESERVED_LABELS,
+};
 pub use module::{PluginMod, PluginMod_Ref, ABI_VERSION};
 pub use packet::{Packet, PacketDecoder};
 pub use panic_guard::guard;

@@ -1,6 +1,6 @@
 //! What a plugin author implements: the plain Rust trait behind a plugin, its state being `Self`.
 
-use crate::{Packet, Verdict};
+use crate::{Host, Packet, Verdict};
 
 /// What a plugin implements: its state is `Self`, made by [`Plugin::new`].
 ///
@@ -16,6 +16,20 @@ pub trait Plugin: Send + Sized + 'static {
     /// [`KEY_PREFIX`](crate::KEY_PREFIX) and the key (``key `output`: cannot write ...``) makes
     /// the host point at that key's line in the config file.
     fn new(config: &str) -> Result<Self, String>;
+
+    /// Called once after [`Plugin::new`], before the first packet, by a host
+    /// of plugin-api 1.1 or later: register metrics here
+    /// ([`Host::counter`], [`Host::gauge`]) and keep them in `self`. An older
+    /// host never calls it: keep the metrics' defaults, which go nowhere,
+    /// until then.
+    ///
+    /// # Errors
+    /// A message (e.g. the host refused a metric); the host then refuses
+    /// the plugin as it refuses a bad config.
+    fn attach(&mut self, host: &Host<'_>) -> Result<(), String> {
+        let _ = host;
+        Ok(())
+    }
 
     /// Called for every packet the plugins before this one let through.
     ///

@@ -39,13 +39,66 @@
 //! ```
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use capture_file::{LinkType, Never, Next, PacketHeader, Reader};
 
 use crate::adapter::construct;
 use crate::handler::Handler;
+use crate::metrics::{gauge_value, MetricKind, MetricRegistry, MetricSpec};
 use crate::packet::header_for;
 use crate::{PacketDecoder, Plugin, TickClock, Verdict};
+
+/// A metric the plugin registered with the test kit.
+#[derive(Debug)]
+struct Registered {
+    kind: MetricKind,
+    name: String,
+    labels: Vec<(String, String)>,
+    cell: &'static AtomicU64,
+}
+
+/// The test kit's metrics registry: every metric the plugin asks for, with
+/// the checks a host makes (names, help, labels).
+#[derive(Debug, Default)]
+struct KitRegistry {
+    metrics: Mutex<Vec<Registered>>,
+}
+
+impl MetricRegistry for KitRegistry {
+    fn register(&self, spec: &MetricSpec<'_>) -> Result<&'static AtomicU64, String> {
+        crate::metrics::check_spec(spec)?;
+        let mut metrics = self
+            .metrics
+            .lock()
+            .map_err(|_| "registry poisoned".to_string())?;
+        let labels: Vec<(String, String)> = spec
+            .labels
+            .iter()
+            .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+            .collect();
+        if let Some(m) = metrics
+            .iter()
+            .find(|m| m.name == spec.name && m.labels == labels)
+        {
+            return if m.kind == spec.kind {
+                Ok(m.cell)
+            } else {
+                Err(format!("metric `{}` registered as another kind", spec.name))
+            };
+        }
+        // A few bytes for the test's life, as a host keeps its numbers.
+        let cell: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        metrics.push(Registered {
+            kind: spec.kind,
+            name: spec.name.to_string(),
+            labels,
+            cell,
+        });
+        Ok(cell)
+    }
+}
 
 /// One plugin instance, driven as netraf's host drives it: made through
 /// the plugin's exported constructor, handed packets decoded by
@@ -53,6 +106,7 @@ use crate::{PacketDecoder, Plugin, TickClock, Verdict};
 /// before its last report.
 pub struct TestKit {
     handler: Handler,
+    registry: KitRegistry,
     decoder: PacketDecoder,
     clock: TickClock,
     ticks: u64,
@@ -68,22 +122,47 @@ impl std::fmt::Debug for TestKit {
 
 impl TestKit {
     /// Makes an instance of `P` from `config` (TOML text) through the
-    /// constructor [`export_plugin!`](crate::export_plugin) exports.
+    /// constructor [`export_plugin!`](crate::export_plugin) exports, and
+    /// attaches it to the kit's metrics registry (see [`TestKit::metric`]).
     ///
     /// # Errors
-    /// The plugin's message (a panic included).
+    /// The plugin's message (a panic included), from `new` or `attach`.
     pub fn new<P: Plugin>(config: &str) -> Result<TestKit, String> {
         match construct::<P>(config.into()) {
-            abi_stable::std_types::RResult::ROk(raw) => Ok(TestKit {
-                // SAFETY: `construct` made it, in this very program.
-                #[allow(unsafe_code)]
-                handler: unsafe { Handler::from_raw(raw) },
-                decoder: PacketDecoder::new(),
-                clock: TickClock::new(),
-                ticks: 0,
-            }),
+            abi_stable::std_types::RResult::ROk(raw) => {
+                let mut kit = TestKit {
+                    // SAFETY: `construct` made it, in this very program.
+                    #[allow(unsafe_code)]
+                    handler: unsafe { Handler::from_raw(raw) },
+                    registry: KitRegistry::default(),
+                    decoder: PacketDecoder::new(),
+                    clock: TickClock::new(),
+                    ticks: 0,
+                };
+                kit.handler.attach(&kit.registry)?;
+                Ok(kit)
+            }
             abi_stable::std_types::RResult::RErr(message) => Err(message.into_string()),
         }
+    }
+
+    /// The value of the metric the plugin registered as `name` with
+    /// `labels` (in the order it gave them), as a scrape would read it now;
+    /// `None` if it registered no such metric.
+    pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let metrics = self.registry.metrics.lock().ok()?;
+        let m = metrics.iter().find(|m| {
+            m.name == name
+                && m.labels.len() == labels.len()
+                && m.labels
+                    .iter()
+                    .zip(labels)
+                    .all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+        })?;
+        Some(match m.kind {
+            MetricKind::Counter => m.cell.load(Ordering::Relaxed) as f64,
+            MetricKind::Gauge => gauge_value(m.cell),
+        })
     }
 
     /// Hands the plugin one packet captured as `header` says (a tick first

@@ -2,9 +2,13 @@
 
 use std::collections::HashMap;
 
-use plugin_api::{MacText, Network, Packet, Plugin, Transport, Verdict};
+use plugin_api::{Host, MacText, Network, Packet, Plugin, Transport, Verdict};
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+mod metrics;
+
+use metrics::BroadcastMetrics;
 
 /// The plugin's `config` table.
 #[derive(Debug, Deserialize)]
@@ -34,7 +38,7 @@ fn default_max_sources() -> usize {
 }
 
 /// The protocols told apart, in report order.
-const PROTOCOLS: [&str; 4] = ["arp", "dhcp", "netbios", "other"];
+pub(crate) const PROTOCOLS: [&str; 4] = ["arp", "dhcp", "netbios", "other"];
 
 #[derive(Debug, Default, Clone)]
 struct Source {
@@ -55,6 +59,7 @@ pub struct Broadcast {
     sources: HashMap<[u8; 6], Source>,
     untracked_frames: u64,
     storm_warnings: u64,
+    metrics: BroadcastMetrics,
 }
 
 fn protocol(packet: &Packet<'_>) -> usize {
@@ -75,6 +80,14 @@ fn protocol(packet: &Packet<'_>) -> usize {
     }
 }
 
+impl Broadcast {
+    /// Publishes the totals to the host's metrics.
+    fn publish(&self) {
+        self.metrics
+            .publish(&self.by_protocol, self.storm_warnings, self.sources.len());
+    }
+}
+
 fn mac_text(mac: &[u8; 6]) -> String {
     MacText::new(mac).to_string()
 }
@@ -92,6 +105,7 @@ impl Plugin for Broadcast {
             sources: HashMap::new(),
             untracked_frames: 0,
             storm_warnings: 0,
+            metrics: BroadcastMetrics::default(),
         })
     }
 
@@ -135,6 +149,21 @@ impl Plugin for Broadcast {
             );
         }
         Ok(Verdict::Continue)
+    }
+
+    fn attach(&mut self, host: &Host<'_>) -> Result<(), String> {
+        self.metrics = BroadcastMetrics::register(host)?;
+        Ok(())
+    }
+
+    fn on_tick(&mut self, _now_ns: u64) -> Result<(), String> {
+        self.publish();
+        Ok(())
+    }
+
+    fn shutdown(&mut self) -> Result<(), String> {
+        self.publish();
+        Ok(())
     }
 
     fn report(&mut self) -> Result<String, String> {
@@ -430,5 +459,43 @@ mod tests {
         assert!(Broadcast::merge_reports("top = 1", &["not json"])
             .unwrap()
             .is_err());
+    }
+
+    #[test]
+    fn metrics_follow_frames_and_storms_each_tick() {
+        let mut kit = plugin_api::TestKit::new::<Broadcast>("storm_pps = 3").unwrap();
+        let arp = bcast(1, Network::Arp, Transport::None, 0);
+        let dhcp = bcast(2, Network::Ipv4, Transport::Udp, 67);
+        let header = |ts_ns: u64| PacketHeader {
+            ts_ns,
+            caplen: 60,
+            len: 60,
+            ifindex: 2,
+            ifname: "eth0",
+            pkttype: PacketType::Broadcast,
+            link_type: LinkType::ETHERNET,
+            vlan: None,
+        };
+        let second = 1_000_000_000;
+        for i in 0..5 {
+            kit.packet(&header(second + i), &arp).unwrap();
+        }
+        kit.packet(&header(second + 9), &dhcp).unwrap();
+        assert_eq!(
+            kit.metric("storms_total", &[]),
+            Some(0.0),
+            "not before a tick"
+        );
+        kit.packet(&header(2 * second), &dhcp).unwrap();
+        assert_eq!(
+            kit.metric("frames_total", &[("protocol", "arp")]),
+            Some(5.0)
+        );
+        assert_eq!(
+            kit.metric("frames_total", &[("protocol", "dhcp")]),
+            Some(1.0)
+        );
+        assert_eq!(kit.metric("storms_total", &[]), Some(1.0));
+        assert_eq!(kit.metric("sources", &[]), Some(2.0));
     }
 }

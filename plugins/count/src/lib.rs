@@ -2,9 +2,13 @@
 
 use std::collections::HashMap;
 
-use plugin_api::{Network, Packet, PacketType, Plugin, Transport, Verdict};
+use plugin_api::{Host, Network, Packet, PacketType, Plugin, Transport, Verdict};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+
+mod metrics;
+
+use metrics::CountMetrics;
 
 /// Interfaces counted separately; further ones are counted under `(others)`.
 const MAX_INTERFACES: usize = 4096;
@@ -53,6 +57,7 @@ pub struct Count {
     /// Totals at the last rate line, and its time.
     last: Tally,
     last_ns: u64,
+    metrics: CountMetrics,
 }
 
 impl Count {
@@ -116,7 +121,14 @@ impl Plugin for Count {
         Ok(Verdict::Continue)
     }
 
+    fn attach(&mut self, host: &Host<'_>) -> Result<(), String> {
+        self.metrics = CountMetrics::register(host)?;
+        Ok(())
+    }
+
     fn on_tick(&mut self, now_ns: u64) -> Result<(), String> {
+        self.metrics
+            .publish(&self.network, &self.transport, self.broadcast);
         if self.interval_ns == 0 {
             return Ok(());
         }
@@ -129,6 +141,12 @@ impl Plugin for Count {
         } else if elapsed >= self.interval_ns {
             self.rate_line(now_ns);
         }
+        Ok(())
+    }
+
+    fn shutdown(&mut self) -> Result<(), String> {
+        self.metrics
+            .publish(&self.network, &self.transport, self.broadcast);
         Ok(())
     }
 
@@ -297,5 +315,42 @@ mod tests {
         assert!(Count::new("interval = 5").is_ok());
         let e = Count::new("intervl = 5").unwrap_err();
         assert!(e.contains("intervl"), "{e}");
+    }
+
+    #[test]
+    fn metrics_follow_the_counts_each_tick() {
+        let mut kit = plugin_api::TestKit::new::<Count>("").unwrap();
+        let ipv4 = [("network", "ipv4")];
+        let tcp_label = [("transport", "tcp")];
+        assert_eq!(kit.metric("network_packets_total", &ipv4), Some(0.0));
+        let at = |ts_ns: u64, frame: &[u8]| PacketHeader {
+            ts_ns,
+            caplen: u32::try_from(frame.len()).unwrap(),
+            len: u32::try_from(frame.len()).unwrap(),
+            ifindex: 1,
+            ifname: "eth0",
+            pkttype: PacketType::Host,
+            link_type: LinkType::ETHERNET,
+            vlan: None,
+        };
+        let (t, a) = (tcp(100), arp());
+        let second = 1_000_000_000;
+        kit.packet(&at(10 * second, &t), &t).unwrap();
+        kit.packet(&at(10 * second + 1, &a), &a).unwrap();
+        kit.packet(&at(10 * second + 2, &t), &t).unwrap();
+        assert_eq!(
+            kit.metric("network_packets_total", &ipv4),
+            Some(0.0),
+            "published on ticks, not per packet"
+        );
+        // The next second's packet: a tick first, which publishes.
+        kit.packet(&at(11 * second, &a), &a).unwrap();
+        assert_eq!(kit.metric("network_packets_total", &ipv4), Some(2.0));
+        assert_eq!(
+            kit.metric("network_packets_total", &[("network", "arp")]),
+            Some(1.0)
+        );
+        assert_eq!(kit.metric("transport_packets_total", &tcp_label), Some(2.0));
+        assert_eq!(kit.metric("broadcast_packets_total", &[]), Some(1.0));
     }
 }

@@ -89,6 +89,7 @@ pub mod index;
 pub mod ipfix;
 pub mod json;
 pub mod key;
+mod metrics;
 pub mod output;
 pub mod record;
 pub mod report;
@@ -96,9 +97,10 @@ pub mod settings;
 pub mod state;
 pub mod table;
 
-use plugin_api::{Packet, Plugin, Verdict};
+use plugin_api::{Host, Packet, Plugin, Verdict};
 
 use key::{seen, Seen};
+use metrics::{FlowMetrics, Totals};
 use output::Output;
 use record::{EndReason, FlowRecord};
 use report::{proto_class, Report};
@@ -130,6 +132,7 @@ pub struct Flow {
     serial: u64,
     /// Records emitted (to every destination).
     pub emitted: u64,
+    metrics: FlowMetrics,
     /// The records emitted, kept for the unit tests.
     #[cfg(test)]
     seen: Vec<FlowRecord>,
@@ -177,6 +180,17 @@ impl Flow {
             }
             self.export_failures += 1;
         }
+    }
+
+    /// Publishes the totals to the host's metrics.
+    fn publish(&self) {
+        self.metrics.publish(Totals {
+            active: self.table.len(),
+            started: self.serial,
+            evicted: self.report.evicted,
+            records: self.emitted,
+            failed_sends: self.export_failures,
+        });
     }
 
     /// Ends the flow in `slot` for `reason`: its record, and its slot freed.
@@ -278,6 +292,7 @@ impl Plugin for Flow {
             report: Report::new(s.top, s.host_cap),
             serial: 0,
             emitted: 0,
+            metrics: FlowMetrics::default(),
             #[cfg(test)]
             seen: Vec::new(),
         })
@@ -341,8 +356,14 @@ impl Plugin for Flow {
         Ok(Verdict::Continue)
     }
 
+    fn attach(&mut self, host: &Host<'_>) -> Result<(), String> {
+        self.metrics = FlowMetrics::register(host)?;
+        Ok(())
+    }
+
     fn on_tick(&mut self, now_ns: u64) -> Result<(), String> {
         self.expire(now_ns)?;
+        self.publish();
         if let Some(out) = &mut self.out {
             out.flush()
                 .map_err(|e| format!("flushing {}: {e}", out.name()))?;
@@ -384,6 +405,7 @@ impl Plugin for Flow {
             let sent = exporter.flush();
             self.export_failed(sent);
         }
+        self.publish();
         Ok(())
     }
 

@@ -487,3 +487,39 @@ fn a_syn_from_the_responder_of_a_midstream_flow_makes_it_the_originator() {
     assert_eq!(r.resp.payload_bytes, 10);
     assert_eq!(r.history, "D^Sh");
 }
+
+/// Flows in the table, started, evicted and records written reach the
+/// host's metrics on each tick.
+#[test]
+fn metrics_follow_the_table_each_tick() {
+    use plugin_api::{LinkType, PacketHeader, PacketType, TestKit};
+    let mut kit = TestKit::new::<Flow>("output = \"\"\nmax_flows = 2").unwrap();
+    let at = |ts_ns: u64, frame: &[u8]| PacketHeader {
+        ts_ns,
+        caplen: u32::try_from(frame.len()).unwrap(),
+        len: u32::try_from(frame.len()).unwrap(),
+        ifindex: 0,
+        ifname: "",
+        pkttype: PacketType::Host,
+        link_type: LinkType::ETHERNET,
+        vlan: None,
+    };
+    for (i, port) in [1000u16, 1001, 1002].into_iter().enumerate() {
+        let frame = udp(1, port, 2, 53, 10, None);
+        kit.packet(&at(T0 + i as u64, &frame), &frame).unwrap();
+    }
+    assert_eq!(
+        kit.metric("flows_total", &[]),
+        Some(0.0),
+        "not before a tick"
+    );
+    let frame = udp(1, 1003, 2, 53, 10, None);
+    kit.packet(&at(T0 + SEC, &frame), &frame).unwrap();
+    // The tick came before the fourth flow: three started, one evicted
+    // (and its record written), two in the table.
+    assert_eq!(kit.metric("flows_total", &[]), Some(3.0));
+    assert_eq!(kit.metric("flows_evicted_total", &[]), Some(1.0));
+    assert_eq!(kit.metric("records_total", &[]), Some(1.0));
+    assert_eq!(kit.metric("flows_active", &[]), Some(2.0));
+    assert_eq!(kit.metric("ipfix_failed_sends_total", &[]), Some(0.0));
+}
