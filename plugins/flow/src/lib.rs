@@ -34,7 +34,8 @@
 //! * no packet for the protocol's inactivity timeout: `Idle`;
 //! * `active_timeout` after its record started: `Active`, and the flow
 //!   goes on in a new record (TCP state kept; counters and history anew);
-//! * the table full (`max_flows`): the longest idle flow, `Evicted`;
+//! * the table full (`max_flows`): the flow nearest its idle timeout
+//!   (with one timeout for all, the longest idle), `Evicted`;
 //! * the end of the run: `Shutdown`.
 //!
 //! Time is packet time: the ticks' time and the packets' timestamps, so a
@@ -54,7 +55,7 @@
 //! | `udp_inactivity_timeout`, `icmp_inactivity_timeout`, `other_inactivity_timeout` | 60 | seconds |
 //! | `close_grace` | 1 | seconds a closed TCP flow waits for late packets |
 //! | `active_timeout` | 1800 | seconds; 0: never |
-//! | `max_flows` | 1,000,000 | flows held; the longest idle is evicted past it |
+//! | `max_flows` | 1,000,000 | flows held; past it the flow nearest its idle timeout is evicted |
 //! | `top` | 10 | entries in each top list of the report |
 //! | `host_cap` | 100,000 | hosts counted for the top hosts (see [`report`]) |
 //! | `ipfix` | `""` | export every record over IPFIX (UDP, RFC 7011) to `HOST:PORT` (see [`ipfix`]) |
@@ -96,6 +97,7 @@ pub mod report;
 pub mod settings;
 pub mod state;
 pub mod table;
+pub mod wheel;
 
 use plugin_api::{Host, Packet, Plugin, Verdict};
 
@@ -107,9 +109,25 @@ use report::{proto_class, Report};
 use settings::{Settings, Timeouts};
 use state::FlowState;
 use table::Table;
+use wheel::{Check, Entry, Wheel};
 
 /// The idle list of closed TCP flows (its timeout is `close_grace`).
 const CLOSING: usize = 4;
+
+/// What the wheel of idle list `list` needs to know of `entry`'s flow.
+#[inline]
+fn check(table: &Table<FlowState>, timeouts: &Timeouts, list: usize, entry: Entry) -> Check {
+    if table.stamp(entry.slot) == entry.stamp {
+        Check::Due(
+            table
+                .state(entry.slot)
+                .last_ns
+                .saturating_add(timeouts.idle[list]),
+        )
+    } else {
+        Check::Stale
+    }
+}
 
 /// The flow plugin's state.
 pub struct Flow {
@@ -118,6 +136,10 @@ pub struct Flow {
     top: usize,
     wire_bytes: bool,
     table: Table<FlowState>,
+    /// Each idle list's deadlines.
+    wheels: [Wheel; table::LISTS],
+    /// The entries a sweep found due (reused).
+    due: Vec<Entry>,
     /// The conn log, unless `output = ""`.
     out: Option<Output>,
     /// The IPFIX export, with `ipfix = "HOST:PORT"`.
@@ -206,40 +228,64 @@ impl Flow {
         }
     }
 
-    /// Makes room for a new flow: evicts the flow idle the longest.
+    /// Makes room for a new flow: evicts the flow nearest its idle
+    /// timeout (the longest idle of its list).
     fn evict(&mut self) -> Result<(), String> {
-        let mut oldest: Option<u32> = None;
+        let mut soonest: Option<(u64, u32)> = None;
         for list in 0..table::LISTS {
-            if let Some(slot) = self.table.oldest(list) {
-                let last = self.table.state(slot).last_ns;
-                if oldest.map_or(true, |o| last < self.table.state(o).last_ns) {
-                    oldest = Some(slot);
+            let (table, timeouts) = (&self.table, &self.timeouts);
+            let found = self.wheels[list].soonest(|e| check(table, timeouts, list, e));
+            if let Some((entry, deadline)) = found {
+                if soonest.map_or(true, |(d, _)| deadline < d) {
+                    soonest = Some((deadline, entry.slot));
                 }
             }
         }
-        if let Some(slot) = oldest {
+        if let Some((_, slot)) = soonest {
             self.report.evicted += 1;
             self.finish(slot, EndReason::Evicted)?;
         }
         Ok(())
     }
 
-    /// Ends the flows idle past their timeout at `now`, and starts new
-    /// records of those active for longer than the active timeout.
+    /// Adds the flow in `slot` to the wheel of its idle list.
+    fn schedule(&mut self, slot: u32) {
+        let list = self.table.list(slot);
+        self.wheels[list].schedule(Entry {
+            slot,
+            stamp: self.table.stamp(slot),
+            deadline: self
+                .table
+                .state(slot)
+                .last_ns
+                .saturating_add(self.timeouts.idle[list]),
+        });
+    }
+
+    /// Ends the flows idle past their timeout at `now` (list by list, each
+    /// in the order of their last packets), and starts new records of those
+    /// active for longer than the active timeout.
     fn expire(&mut self, now: u64) -> Result<(), String> {
         for list in 0..table::LISTS {
-            let timeout = self.timeouts.idle[list];
-            while let Some(slot) = self.table.oldest(list) {
-                if self.table.state(slot).last_ns.saturating_add(timeout) > now {
+            let mut due = std::mem::take(&mut self.due);
+            due.clear();
+            let (table, timeouts) = (&self.table, &self.timeouts);
+            self.wheels[list].sweep(now, |e| check(table, timeouts, list, e), &mut due);
+            due.sort_unstable_by_key(|e| (self.table.state(e.slot).last_ns, e.slot));
+            let reason = if list == CLOSING {
+                EndReason::Closed
+            } else {
+                EndReason::Idle
+            };
+            let mut outcome = Ok(());
+            for e in &due {
+                outcome = self.finish(e.slot, reason);
+                if outcome.is_err() {
                     break;
                 }
-                let reason = if list == CLOSING {
-                    EndReason::Closed
-                } else {
-                    EndReason::Idle
-                };
-                self.finish(slot, reason)?;
             }
+            self.due = due;
+            outcome?;
         }
         let active = self.timeouts.active;
         if active > 0 {
@@ -287,6 +333,8 @@ impl Plugin for Flow {
             top: s.top,
             wire_bytes: s.wire_bytes,
             table: Table::new(s.max_flows),
+            wheels: timeouts.idle.map(Wheel::new),
+            due: Vec::new(),
             out,
             line: Vec::with_capacity(512),
             report: Report::new(s.top, s.host_cap),
@@ -345,14 +393,21 @@ impl Plugin for Flow {
                 self.serial += 1;
                 self.report.protocols[proto_class(obs.key.proto)].flows += 1;
                 let state = FlowState::new(&obs, ts, self.serial);
-                self.table
-                    .insert(obs.key, state, Self::list_of(obs.key.proto, false))
+                let slot = self
+                    .table
+                    .insert(obs.key, state, Self::list_of(obs.key.proto, false));
+                self.schedule(slot);
+                slot
             }
         };
         let state = self.table.state_mut(slot);
         state.update(&obs, ts);
         let closed = state.closed(&obs.key);
-        self.table.touch(slot, Self::list_of(obs.key.proto, closed));
+        let list = Self::list_of(obs.key.proto, closed);
+        if list != self.table.list(slot) {
+            self.table.move_to(slot, list);
+            self.schedule(slot);
+        }
         Ok(Verdict::Continue)
     }
 

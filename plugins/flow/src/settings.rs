@@ -49,7 +49,8 @@ pub struct Settings {
     /// Seconds after which a long flow's record is emitted and a new one started (0: never).
     #[serde(default = "default_active")]
     pub active_timeout: f64,
-    /// Flows held at most; the longest idle ones are evicted to make room.
+    /// Flows held at most; the flows nearest their idle timeout are evicted
+    /// to make room.
     #[serde(default = "default_max_flows")]
     pub max_flows: usize,
     /// Entries in each top list of the report.

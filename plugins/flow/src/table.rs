@@ -1,4 +1,4 @@
-//! The flow table's storage: a slab of slots with a free list, an index from key to slot, and intrusive doubly linked lists — one per idle timeout class, one by the start of the current record — so that a packet costs O(1) and expiry walks from the old ends.
+//! The flow table's storage: a slab of slots with a free list, an index from key to slot, each flow's idle list and stamp (for the idle wheels), and an intrusive doubly linked list by the start of the current record, so that a packet costs O(1) and the active timeout walks from the old end.
 
 use ahash::RandomState;
 
@@ -9,7 +9,7 @@ use crate::key::FlowKey;
 /// No slot.
 pub const NIL: u32 = u32::MAX;
 
-/// How many idle lists there are (each with its own timeout).
+/// How many idle lists there are (each with its own timeout and wheel).
 pub const LISTS: usize = 5;
 
 #[derive(Debug, Clone, Copy)]
@@ -35,16 +35,19 @@ const EMPTY: Ends = Ends {
     tail: NIL,
 };
 
-/// One slot: a flow's key and state, and its places in the lists; what a
-/// packet reads and writes first, on cache lines of its own.
+/// One slot: a flow's key and state, its idle list and its place in the
+/// active list; what a packet reads and writes first, on cache lines of
+/// its own.
 #[derive(Debug)]
 #[repr(C, align(64))]
 struct Slot<S> {
     key: FlowKey,
     /// The idle list it is in.
     list: u8,
+    /// Changed whenever the flow ends or changes idle list: a wheel entry
+    /// with another stamp is stale.
+    stamp: u32,
     state: S,
-    idle: Links,
     active: Links,
 }
 
@@ -57,7 +60,6 @@ pub struct Table<S> {
     /// aHash, randomly seeded: keys come from the network, so a fixed hash
     /// would let a sender pick colliding flows.
     hasher: RandomState,
-    lists: [Ends; LISTS],
     active: Ends,
     max: usize,
 }
@@ -72,7 +74,6 @@ impl<S> Table<S> {
             free: Vec::new(),
             index: Index::with_capacity(start),
             hasher: RandomState::new(),
-            lists: [EMPTY; LISTS],
             active: EMPTY,
             max,
         }
@@ -130,18 +131,20 @@ impl<S> Table<S> {
         usize::from(self.slots[slot as usize].list)
     }
 
-    /// Adds a flow (the caller made room: the table is not full) at the
-    /// new ends of idle list `list` and of the active list; its slot.
+    /// Adds a flow (the caller made room: the table is not full) in idle
+    /// list `list` and at the new end of the active list; its slot.
     pub fn insert(&mut self, key: FlowKey, state: S, list: usize) -> u32 {
-        let slot = Slot {
+        let mut slot = Slot {
             key,
             list: list as u8,
+            stamp: 0,
             state,
-            idle: UNLINKED,
             active: UNLINKED,
         };
         let i = match self.free.pop() {
             Some(i) => {
+                // The stamp goes on from the last flow's: its entries stay stale.
+                slot.stamp = self.slots[i as usize].stamp;
                 self.slots[i as usize] = slot;
                 i
             }
@@ -155,7 +158,6 @@ impl<S> Table<S> {
             }
         };
         self.index.insert(self.hash(&key), i);
-        self.link_idle(i, list);
         self.link_active(i);
         i
     }
@@ -165,29 +167,30 @@ impl<S> Table<S> {
     pub fn remove(&mut self, slot: u32) {
         let key = self.slots[slot as usize].key;
         self.index.remove(self.hash(&key), slot);
-        self.unlink_idle(slot);
         self.unlink_active(slot);
+        let slot_ref = &mut self.slots[slot as usize];
+        slot_ref.stamp = slot_ref.stamp.wrapping_add(1);
         self.free.push(slot);
     }
 
-    /// The flow in `slot` saw a packet: to the new end of idle list `list`.
+    /// The stamp of the flow in `slot` (see [`crate::wheel::Entry`]).
     #[inline]
-    pub fn touch(&mut self, slot: u32, list: usize) {
-        self.unlink_idle(slot);
-        self.slots[slot as usize].list = list as u8;
-        self.link_idle(slot, list);
+    pub fn stamp(&self, slot: u32) -> u32 {
+        self.slots[slot as usize].stamp
+    }
+
+    /// Moves the flow in `slot` to idle list `list`: its new stamp.
+    pub fn move_to(&mut self, slot: u32, list: usize) -> u32 {
+        let s = &mut self.slots[slot as usize];
+        s.list = list as u8;
+        s.stamp = s.stamp.wrapping_add(1);
+        s.stamp
     }
 
     /// The flow in `slot` starts a new record: to the new end of the active list.
     pub fn restart(&mut self, slot: u32) {
         self.unlink_active(slot);
         self.link_active(slot);
-    }
-
-    /// The flow at the old end of idle list `list`: idle the longest.
-    pub fn oldest(&self, list: usize) -> Option<u32> {
-        let tail = self.lists[list].tail;
-        (tail != NIL).then_some(tail)
     }
 
     /// The flow whose current record started first.
@@ -198,36 +201,6 @@ impl<S> Table<S> {
     /// Every flow's slot (for the end of the run).
     pub fn slots(&self) -> Vec<u32> {
         self.index.slots().collect()
-    }
-
-    fn link_idle(&mut self, i: u32, list: usize) {
-        let old_head = self.lists[list].head;
-        self.slots[i as usize].idle = Links {
-            prev: NIL,
-            next: old_head,
-        };
-        if old_head != NIL {
-            self.slots[old_head as usize].idle.prev = i;
-        } else {
-            self.lists[list].tail = i;
-        }
-        self.lists[list].head = i;
-    }
-
-    fn unlink_idle(&mut self, i: u32) {
-        let list = usize::from(self.slots[i as usize].list);
-        let Links { prev, next } = self.slots[i as usize].idle;
-        if prev != NIL {
-            self.slots[prev as usize].idle.next = next;
-        } else {
-            self.lists[list].head = next;
-        }
-        if next != NIL {
-            self.slots[next as usize].idle.prev = prev;
-        } else {
-            self.lists[list].tail = prev;
-        }
-        self.slots[i as usize].idle = UNLINKED;
     }
 
     fn link_active(&mut self, i: u32) {
@@ -278,67 +251,38 @@ mod tests {
         }
     }
 
-    /// A packet at `ts` for the flow in `slot`, which belongs in `list`.
-    fn packet(t: &mut Table<u64>, slot: u32, ts: u64, list: usize) {
-        *t.state_mut(slot) = ts;
-        t.touch(slot, list);
-    }
-
     #[test]
-    fn lists_keep_order_and_slots_are_reused() {
+    fn slots_are_found_reused_and_restamped() {
         let mut t: Table<u64> = Table::new(3);
         let a = t.insert(key(1), 1, 0);
         let b = t.insert(key(2), 2, 0);
         let c = t.insert(key(3), 3, 1);
         assert!(t.is_full());
-        assert_eq!(t.oldest(0), Some(a));
-        packet(&mut t, a, 4, 0);
-        assert_eq!(t.oldest(0), Some(b), "a saw a packet after b's");
-        packet(&mut t, b, 5, 1);
-        assert_eq!(t.oldest(0), Some(a));
-        assert_eq!(t.oldest(1), Some(c));
+        assert_eq!((t.list(a), t.list(c)), (0, 1));
         assert_eq!(t.oldest_active(), Some(a));
         t.restart(a);
         assert_eq!(t.oldest_active(), Some(b));
+        let stamp = t.stamp(b);
+        assert_eq!(t.move_to(b, 4), stamp.wrapping_add(1));
+        assert_eq!(t.list(b), 4);
         t.remove(b);
         assert_eq!(t.find(&key(2)), None);
-        assert_eq!(t.oldest(1), Some(c));
-        t.remove(c);
-        assert_eq!(t.oldest(1), None);
+        assert_eq!(t.oldest_active(), Some(c));
+        let removed_stamp = t.stamp(b);
         let d = t.insert(key(4), 4, 2);
-        assert_eq!(d, c, "the freed slot is reused");
+        assert_eq!(d, b, "the freed slot is reused");
+        assert_eq!(
+            t.stamp(d),
+            removed_stamp,
+            "entries of the last flow stay stale"
+        );
+        assert_ne!(t.stamp(d), stamp.wrapping_add(1));
         assert_eq!(*t.state(d), 4);
-        assert_eq!(t.len(), 2);
+        assert_eq!(t.len(), 3);
         assert_eq!(t.find(&key(4)), Some(d));
         assert_eq!(t.find(&key(1)), Some(a));
-    }
-
-    /// However packets touch a list's flows, its settled old end is always
-    /// the flow whose last packet is the oldest (the earliest queued of
-    /// them on a tie), as a list moved on every packet would have it.
-    #[test]
-    fn the_settled_old_end_is_the_longest_idle() {
-        let n = 40u8;
-        let mut t: Table<u64> = Table::new(usize::from(n));
-        let slots: Vec<u32> = (0..n).map(|i| t.insert(key(i), 0, 0)).collect();
-        let mut x: u32 = 12345;
-        let mut ts = 0;
-        for _ in 0..2_000 {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            ts += 1;
-            let who = slots[(x >> 16) as usize % slots.len()];
-            packet(&mut t, who, ts, 0);
-            let oldest = t.oldest(0).map(|s| *t.state(s));
-            let least = slots.iter().map(|&s| *t.state(s)).min();
-            assert_eq!(oldest, least);
-        }
-        // Emptying the list from its old end gives the flows by last packet.
-        let mut lasts = Vec::new();
-        while let Some(s) = t.oldest(0) {
-            lasts.push(*t.state(s));
-            t.remove(s);
-        }
-        assert_eq!(lasts.len(), usize::from(n));
-        assert!(lasts.windows(2).all(|w| w[0] <= w[1]), "{lasts:?}");
+        let mut all = t.slots();
+        all.sort_unstable();
+        assert_eq!(all, vec![a, b, c]);
     }
 }
