@@ -27,7 +27,7 @@ use clap::Parser;
       capture on every interface with the config's plugins until Ctrl-C
   netraf-host --config configs/analyzers.toml -i eth0 -c 1000 --report-json out.json
       1000 packets on eth0, then write the machine-readable report
-  netraf-host --config configs/flows.toml -r trace.pcap --report-html report.html
+  netraf-host --config configs/report.toml -r trace.pcap --report-html report.html
       the traffic report as one self-contained HTML page to open in a browser
   netraf-host --config configs/analyzers.toml -i eth0 --workers 2
       two capture threads sharing eth0's packets, flow by flow
