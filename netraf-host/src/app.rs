@@ -16,7 +16,7 @@ pub use crate::failure::Failure;
 use crate::plugin_list;
 use crate::privileges;
 use crate::reload::Generations;
-use crate::report::{print_generation, print_reports, CaptureReport, PluginReport, Report};
+use crate::report::{print_generation, print_reports, CaptureReport, Report};
 use crate::sessions::{check_source, live_config, open_sessions};
 use crate::signals::{self, Requests};
 use crate::workers::{print_progress, worker_chains, Shared, Worker};
@@ -44,9 +44,14 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         };
         return plugin_list::list(cli, config.as_ref());
     }
-    if let Some(path) = &cli.report_json {
-        plugin_api::output_file::refuse_link(path)
-            .map_err(|e| Failure::Setup(format!("--report-json: {e}")))?;
+    for (option, path) in [
+        ("--report-json", &cli.report_json),
+        ("--report-html", &cli.report_html),
+    ] {
+        if let Some(path) = path {
+            plugin_api::output_file::refuse_link(path)
+                .map_err(|e| Failure::Setup(format!("{option}: {e}")))?;
+        }
     }
     let config = load_config(cli)?;
     if cli.dump_filter {
@@ -407,18 +412,29 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
             dropped,
             seconds,
         },
-        plugins: reports
-            .into_iter()
-            .map(|(name, report)| PluginReport { name, report })
-            .collect(),
+        plugins: all.last().map(|g| g.plugins.clone()).unwrap_or_default(),
         generations: reloaded.then_some(all),
+    };
+    // Each file written whatever became of the other; every failure logged,
+    // the first one the run's.
+    let mut written_failure = |what: &str, path: &std::path::Path, e: std::io::Error| {
+        let message = format!(
+            "cannot write the {what} to {}: {e} (check the folder exists and is writable)",
+            path.display()
+        );
+        if failure.is_some() {
+            log::error!("{message}");
+        }
+        failure.get_or_insert(message);
     };
     if let Some(path) = &cli.report_json {
         if let Err(e) = report.write_to(path) {
-            failure.get_or_insert(format!(
-                "cannot write the report to {}: {e} (check the folder exists and is writable)",
-                path.display()
-            ));
+            written_failure("report", path, e);
+        }
+    }
+    if let Some(path) = &cli.report_html {
+        if let Err(e) = report.write_html(path) {
+            written_failure("HTML report", path, e);
         }
     }
     if let Some(f) = failure {

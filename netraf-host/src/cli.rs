@@ -27,6 +27,8 @@ use clap::Parser;
       capture on every interface with the config's plugins until Ctrl-C
   netraf-host --config configs/analyzers.toml -i eth0 -c 1000 --report-json out.json
       1000 packets on eth0, then write the machine-readable report
+  netraf-host --config configs/report.toml -r trace.pcap --report-html report.html
+      the traffic report as one self-contained HTML page to open in a browser
   netraf-host --config configs/analyzers.toml -i eth0 --workers 2
       two capture threads sharing eth0's packets, flow by flow
   netraf-host --config configs/analyzers.toml -i eth0 -Z nobody
@@ -183,6 +185,13 @@ pub struct Cli {
     /// At exit, write `{"capture": {...}, "plugins": [...]}` to this file.
     #[arg(long, value_name = "PATH")]
     pub report_json: Option<PathBuf>,
+
+    /// At exit, write the same report as a self-contained HTML page (charts
+    /// in inline SVG, nothing fetched) to this file: the IO graph (with the
+    /// count plugin), the protocol mix, top talkers and flows, broadcast
+    /// sources, drops.
+    #[arg(long, value_name = "PATH")]
+    pub report_html: Option<PathBuf>,
 }
 
 #[cfg(test)]
@@ -228,6 +237,19 @@ mod tests {
             .unwrap();
         assert_eq!(cli.read.as_deref(), Some(std::path::Path::new("-")));
         assert_eq!(cli.count, Some(5));
+        let cli = Cli::try_parse_from([
+            "netraf-host",
+            "--report-json",
+            "r.json",
+            "--report-html",
+            "r.html",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.report_html.as_deref(),
+            Some(std::path::Path::new("r.html"))
+        );
+        assert!(cli.report_json.is_some());
         let cli = Cli::try_parse_from(["netraf-host", "--config", "a", "--workers", "2"]).unwrap();
         assert_eq!(cli.workers, Some(2));
         let cli = Cli::try_parse_from(["netraf-host", "--config", "a", "-Z", "nobody"]).unwrap();

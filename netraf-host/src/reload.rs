@@ -251,7 +251,13 @@ impl Generations {
             .spec
             .merge_reports(per_worker)
             .into_iter()
-            .map(|(name, report)| PluginReport { name, report })
+            .zip(generation.spec.entries())
+            .map(|((name, report), (_, library))| PluginReport {
+                name,
+                plugin: Some(library.name().to_string()),
+                version: Some(library.version().to_string()),
+                report,
+            })
             .collect();
         self.ended.push(GenerationReport {
             generation: number,

@@ -27,6 +27,12 @@ pub struct CaptureReport {
 pub struct PluginReport {
     /// The plugin's name in the config.
     pub name: String,
+    /// The library's own name for the plugin (`count`, `flow`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// The library's version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// The plugin's own JSON report (`null` if it had none).
     pub report: serde_json::Value,
 }
@@ -70,18 +76,38 @@ impl Report {
     /// # Errors
     /// The file cannot be written, or `path` is a symbolic link.
     pub fn write_to(&self, path: &Path) -> std::io::Result<()> {
-        output_file::refuse_link(path)?;
-        let (tmp, mut file) = temporary_beside(path)?;
-        let written = serde_json::to_writer_pretty(&mut file, self)
-            .map_err(std::io::Error::from)
-            .and_then(|()| file.write_all(b"\n"))
-            .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&tmp, path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        written
+        let mut text = serde_json::to_vec_pretty(self)?;
+        text.push(b'\n');
+        replace(path, &text)
     }
+
+    /// Writes the report as a self-contained HTML page to `path` (see
+    /// `netraf-report`), made from the very document [`Report::write_to`]
+    /// writes; replaced atomically as that.
+    ///
+    /// # Errors
+    /// The file cannot be written, or `path` is a symbolic link.
+    pub fn write_html(&self, path: &Path) -> std::io::Result<()> {
+        let document = serde_json::to_value(self)?;
+        replace(path, netraf_report::render(&document).as_bytes())
+    }
+}
+
+/// Replaces `path` with `bytes` atomically: written to a new temporary file
+/// in the same folder, renamed over `path` once complete. A symbolic link
+/// at `path` is refused, and the temporary file is created new, never
+/// through a link.
+fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    output_file::refuse_link(path)?;
+    let (tmp, mut file) = temporary_beside(path)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// A new file beside `path` named `.NAME.PID.N.tmp`, with the first `N` free.
@@ -165,6 +191,8 @@ mod tests {
             },
             plugins: vec![PluginReport {
                 name: "count".into(),
+                plugin: Some("count".into()),
+                version: Some("0.1.0".into()),
                 report: serde_json::json!({"packets": 3}),
             }],
             generations: None,
@@ -174,7 +202,8 @@ mod tests {
             v,
             serde_json::json!({
                 "capture": {"source": "any", "packets": 3, "bytes": 180, "dropped": 0, "seconds": 1.5},
-                "plugins": [{"name": "count", "report": {"packets": 3}}]
+                "plugins": [{"name": "count", "plugin": "count", "version": "0.1.0",
+                             "report": {"packets": 3}}]
             })
         );
         // After a reload: every generation, the last one's plugins as today's.

@@ -72,7 +72,7 @@ mod tick_clock;
 
 pub use adapter::{construct, merge_reports, MergeReportsFn, MERGE_REPORTS_SYMBOL};
 pub use capture_file::{LinkType, PacketHeader, PacketType, StrippedVlan};
-pub use clock::wall_ns;
+pub use clock::{civil, wall_ns};
 pub use config_text::{parse_config, ConfigText, KeyAt, KEY_PREFIX};
 pub use handler::{Handler, Hooks, RawHandler, Verdict};
 pub use kinds::{Network, Transport};

@@ -10,4 +10,5 @@ mod host;
 mod ipfix;
 mod live_filter;
 mod pcap_writer;
+mod report_html;
 mod wire;

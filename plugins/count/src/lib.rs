@@ -1,14 +1,16 @@
-//! The count plugin: packets and bytes in total, by outermost protocol, by packet type and by interface, with a periodic rate line.
+//! The count plugin: packets and bytes in total, by outermost protocol, by packet type, by interface and over packet time, with a periodic rate line.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use plugin_api::{Host, Network, Packet, PacketType, Plugin, Transport, Verdict};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 mod metrics;
+pub mod timeline;
 
 use metrics::CountMetrics;
+use timeline::{Timeline, TimelineReport};
 
 /// Interfaces counted separately; further ones are counted under `(others)`.
 const MAX_INTERFACES: usize = 4096;
@@ -58,6 +60,8 @@ pub struct Count {
     last: Tally,
     last_ns: u64,
     metrics: CountMetrics,
+    /// Packets and bytes per second of packet time.
+    timeline: Timeline,
 }
 
 impl Count {
@@ -90,6 +94,7 @@ impl Plugin for Count {
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
         let caplen = packet.caplen();
         self.total.add(caplen);
+        self.timeline.add(packet.ts_ns(), caplen);
         self.wire_bytes += u64::from(packet.wire_len());
         let network = packet.network();
         self.network[network.index()] += 1;
@@ -190,9 +195,77 @@ impl Plugin for Count {
             "broadcast": self.broadcast,
             "pkttypes": pkttypes,
             "interfaces": interfaces,
+            "timeline": self.timeline.report(),
         })
         .to_string())
     }
+
+    /// The workers' reports added up; their timelines merge on the widest
+    /// bucket (see [`timeline`]).
+    fn merge_reports(_config: &str, reports: &[&str]) -> Option<Result<String, String>> {
+        Some(merge(reports))
+    }
+}
+
+/// A count report, for merging.
+#[derive(Debug, Serialize, Deserialize)]
+struct Summary {
+    packets: u64,
+    bytes: u64,
+    wire_bytes: u64,
+    network: BTreeMap<String, u64>,
+    transport: BTreeMap<String, u64>,
+    broadcast: u64,
+    pkttypes: BTreeMap<String, u64>,
+    interfaces: BTreeMap<String, Sums>,
+    timeline: TimelineReport,
+}
+
+/// An interface's packets and bytes in the report.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Sums {
+    packets: u64,
+    bytes: u64,
+}
+
+/// Adds `from`'s counters into `into`, key by key.
+fn add_keyed(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
+    for (key, n) in from {
+        *into.entry(key).or_default() += n;
+    }
+}
+
+/// Merges count reports (each worker's) into the report of all their packets.
+fn merge(reports: &[&str]) -> Result<String, String> {
+    let mut timeline = Timeline::default();
+    let mut merged: Option<Summary> = None;
+    for text in reports {
+        let mut report: Summary =
+            serde_json::from_str(text).map_err(|e| format!("a worker's report: {e}"))?;
+        timeline.merge(Timeline::from_report(report.timeline.clone())?);
+        let Some(into) = merged.as_mut() else {
+            merged = Some(report);
+            continue;
+        };
+        into.packets += report.packets;
+        into.bytes += report.bytes;
+        into.wire_bytes += report.wire_bytes;
+        into.broadcast += report.broadcast;
+        add_keyed(&mut into.network, std::mem::take(&mut report.network));
+        add_keyed(&mut into.transport, std::mem::take(&mut report.transport));
+        add_keyed(&mut into.pkttypes, std::mem::take(&mut report.pkttypes));
+        for (name, sums) in report.interfaces {
+            let entry = into.interfaces.entry(name).or_default();
+            entry.packets += sums.packets;
+            entry.bytes += sums.bytes;
+        }
+    }
+    let mut merged = merged.ok_or("no report to merge")?;
+    merged.timeline = timeline.report();
+    // Through a JSON value: its keys in the order of a single report's.
+    serde_json::to_value(&merged)
+        .map(|v| v.to_string())
+        .map_err(|e| e.to_string())
 }
 
 plugin_api::export_plugin! {
@@ -240,9 +313,14 @@ mod tests {
     /// Hands `frame` to `count` as captured on `ifname`, with packet type
     /// `pkttype` (the kernel's number), 4 bytes longer on the wire.
     fn feed(count: &mut Count, frame: &[u8], ifname: &str, pkttype: u8) {
+        feed_at(count, frame, ifname, pkttype, 1);
+    }
+
+    /// As [`feed`], captured at `ts_ns`.
+    fn feed_at(count: &mut Count, frame: &[u8], ifname: &str, pkttype: u8, ts_ns: u64) {
         let caplen = u32::try_from(frame.len()).unwrap();
         let header = PacketHeader {
-            ts_ns: 1,
+            ts_ns,
             caplen,
             len: caplen + 4,
             ifindex: 1,
@@ -284,6 +362,46 @@ mod tests {
         assert_eq!(r["pkttypes"]["other"], 1);
         assert_eq!(r["interfaces"]["eth0"], json!({"packets": 3, "bytes": 152}));
         assert_eq!(r["interfaces"]["eth1"], json!({"packets": 1, "bytes": 60}));
+        assert_eq!(
+            r["timeline"],
+            json!({"bucket_seconds": 1, "start_ns": 0, "packets": [4], "bytes": [212]})
+        );
+    }
+
+    #[test]
+    fn workers_reports_merge_into_the_report_of_one() {
+        let sec = 1_000_000_000u64;
+        let mut one = Count::new("").unwrap();
+        let mut workers = [Count::new("").unwrap(), Count::new("").unwrap()];
+        // Three seconds' worth on two interfaces, then an hour later: the
+        // first worker's series outgrows its buckets, the second's does not.
+        let mut times: Vec<u64> = (0..30)
+            .map(|i| 1_700_000_000 * sec + i * sec / 10)
+            .collect();
+        times.push(1_700_000_000 * sec + 3_600 * sec);
+        for (i, &ts) in times.iter().enumerate() {
+            let (frame, ifname) = if i % 3 == 0 {
+                (arp(), "eth1")
+            } else {
+                (tcp(60 + i), "eth0")
+            };
+            feed_at(&mut one, &frame, ifname, 0, ts);
+            let worker = if i == times.len() - 1 { 0 } else { i % 2 };
+            feed_at(&mut workers[worker], &frame, ifname, 0, ts);
+        }
+        let reports: Vec<String> = workers.iter_mut().map(|w| w.report().unwrap()).collect();
+        let texts: Vec<&str> = reports.iter().map(String::as_str).collect();
+        let merged: Value =
+            serde_json::from_str(&Count::merge_reports("", &texts).unwrap().unwrap()).unwrap();
+        let whole: Value = serde_json::from_str(&one.report().unwrap()).unwrap();
+        assert_eq!(merged, whole);
+        assert_eq!(whole["timeline"]["bucket_seconds"], 4);
+        assert_eq!(whole["packets"], 31);
+        // A report that is not a count report is refused (the host then
+        // adds the counters up itself).
+        assert!(Count::merge_reports("", &[&reports[0], "{}"])
+            .unwrap()
+            .is_err());
     }
 
     #[test]

@@ -157,11 +157,13 @@ fn worker_plugins() -> String {
 
 /// `report` without the flows' `uid`s, which differ from run to run (as
 /// Zeek's do).
+/// `report` without flow uids and count's timeline, which differ from run
+/// to run.
 fn without_uids(report: &Value) -> Value {
     match report {
         Value::Object(map) => Value::Object(
             map.iter()
-                .filter(|(k, _)| *k != "uid")
+                .filter(|(k, _)| *k != "uid" && *k != "timeline")
                 .map(|(k, v)| (k.clone(), without_uids(v)))
                 .collect(),
         ),
@@ -363,6 +365,14 @@ fn two_workers_capture_every_frame_once_and_merge_to_the_one_worker_reports() {
     // The figures themselves, so that equal reports cannot both be empty.
     let count = plugin_report(&two, "count");
     assert_eq!(count["packets"], n as u64);
+    // The workers' timelines merged: every packet in one of its buckets.
+    let series = |key: &str| -> u64 {
+        count["timeline"][key]
+            .as_array()
+            .map_or(0, |a| a.iter().filter_map(Value::as_u64).sum())
+    };
+    assert_eq!(series("packets"), n as u64, "{count}");
+    assert_eq!(Some(series("bytes")), count["bytes"].as_u64(), "{count}");
     assert_eq!(
         count["interfaces"][pair.link.a_if.as_str()]["packets"],
         n as u64

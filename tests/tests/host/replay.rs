@@ -110,7 +110,9 @@ fn a_replay_reports_exactly_what_the_file_holds() {
         .collect();
     assert_eq!(names, ["count", "broadcast", "log"]);
     for p in report["plugins"].as_array().unwrap() {
-        assert_eq!(keys(p), ["name", "report"]);
+        assert_eq!(keys(p), ["name", "plugin", "report", "version"]);
+        assert_eq!(p["plugin"], p["name"], "the library's own name");
+        assert_eq!(p["version"], env!("CARGO_PKG_VERSION"));
     }
 
     let count = plugin_report(&report, "count");

@@ -34,23 +34,7 @@ fn put_digits(field: &mut [u8], mut value: u64) {
     }
 }
 
-/// The UTC calendar time of `secs` since the Unix epoch: year, month, day,
-/// hour, minute, second.
-pub fn civil(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, rem / 3600, rem / 60 % 60, rem % 60)
-}
+pub use plugin_api::civil;
 
 /// Writes `ts_ns` as an RFC 3339 UTC time with nanoseconds.
 pub fn write_time(out: &mut impl Write, ts_ns: u64) -> io::Result<()> {
