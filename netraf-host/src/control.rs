@@ -11,6 +11,7 @@ use plugin_api::wall_ns;
 use crate::chain::TICK_NS;
 use crate::config::{Capture, Config};
 use crate::failure::Failure;
+use crate::metrics::LiveCounters;
 use crate::reload::{self, Generations, Handoff};
 use crate::report::print_generation;
 use crate::workers::{Retired, Shared, WorkerSignals};
@@ -27,6 +28,8 @@ pub(crate) struct Reloads {
     pub(crate) generations: Generations,
     /// The chains the workers are done with.
     pub(crate) retired: Receiver<Retired>,
+    /// Where a reload's chains publish their counters, and reloads are counted.
+    pub(crate) counters: Arc<LiveCounters>,
 }
 
 impl Reloads {
@@ -68,9 +71,14 @@ impl Reloads {
                     "reload refused ({} problem(s) above): the running chain goes on unchanged",
                     problems.len()
                 );
+                self.counters.count_reload(false);
                 None
             }
-            Ok(prepared) => {
+            Ok(mut prepared) => {
+                self.counters.count_reload(true);
+                for (worker, chain) in prepared.chains.iter_mut().enumerate() {
+                    chain.publish(&self.counters, worker);
+                }
                 let number = self
                     .generations
                     .begin(prepared.config.file.clone(), prepared.spec.clone());
@@ -96,6 +104,10 @@ impl Reloads {
 /// How often the control thread looks at the signal flags and the workers.
 const CONTROL_PERIOD: Duration = Duration::from_millis(100);
 
+/// How often the workers of a live capture are asked to publish the
+/// kernel's counts, when something reads them (the metrics endpoint).
+const STATS_PERIOD: Duration = Duration::from_secs(1);
+
 /// The thread beside the capture workers: turns ending signals and the
 /// `--duration` deadline into the end of every loop, SIGUSR1 into a request
 /// for every worker's reports so far, and asks each worker for wall-clock
@@ -115,6 +127,7 @@ impl Control {
         live: bool,
         duration: Option<Duration>,
         mut reloads: Reloads,
+        kernel_stats: bool,
     ) -> Result<Control, Failure> {
         let done = Arc::new(AtomicBool::new(false));
         let deadline = duration.map(|d| Instant::now() + d);
@@ -126,6 +139,7 @@ impl Control {
                 let mut ended = false;
                 let mut printed = 0;
                 let mut switch = None;
+                let mut stats_read = Instant::now();
                 while !d.load(Ordering::Acquire) {
                     // `finish` unparks the thread, so that the end waits for
                     // no sleep; otherwise it looks at the flags ten times a
@@ -165,6 +179,13 @@ impl Control {
                     }
                     if !live {
                         continue;
+                    }
+                    if kernel_stats && stats_read.elapsed() >= STATS_PERIOD {
+                        stats_read = Instant::now();
+                        for (signal, breaker) in signals.iter().zip(&shared.breakers) {
+                            signal.stats_due.store(true, Ordering::Release);
+                            breaker.end();
+                        }
                     }
                     let now = wall_ns();
                     for ((signal, breaker), last_tick) in

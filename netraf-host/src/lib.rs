@@ -12,6 +12,7 @@ mod interface_list;
 pub mod library_copy;
 pub mod loader;
 pub mod merge;
+pub mod metrics;
 pub mod packet_filter;
 mod plugin_list;
 pub mod plugin_trust;

@@ -7,6 +7,7 @@ pub(crate) mod frames;
 mod linktypes;
 mod live;
 mod logcap;
+mod metrics;
 mod names;
 mod outputs;
 mod privileges;
