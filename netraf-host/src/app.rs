@@ -11,7 +11,7 @@ use crate::capture_filter;
 use crate::chain::{Chain, ChainSpec};
 use crate::cli::Cli;
 use crate::config::{parse_direction, Config, Source, TextOptions, WriteOptions};
-use crate::control::{Control, Reloads};
+use crate::control::{Control, Reloads, Watch};
 pub use crate::failure::Failure;
 use crate::metrics::{Exposition, LiveCounters, PluginMetrics};
 use crate::plugin_list;
@@ -326,15 +326,13 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
         retired,
         counters: Arc::clone(&counters),
     };
-    let mut control = Control::start(
-        &shared,
-        signals,
-        report,
-        live,
-        duration,
-        reloads,
-        endpoint.is_some(),
-    )?;
+    let status = crate::status::wanted(cli.quiet)
+        .then(|| crate::status::StatusLine::new(Arc::clone(&counters)));
+    let watch = Watch {
+        kernel_stats: endpoint.is_some() || status.is_some(),
+        status,
+    };
+    let mut control = Control::start(&shared, signals, report, live, duration, reloads, watch)?;
     match group {
         Some(group) => log::info!(
             "capturing from {source} with {} plugin(s) in {} workers (fanout {}, group {group})",

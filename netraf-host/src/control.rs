@@ -14,6 +14,7 @@ use crate::failure::Failure;
 use crate::metrics::LiveCounters;
 use crate::reload::{self, Generations, Handoff};
 use crate::report::print_generation;
+use crate::status::StatusLine;
 use crate::workers::{Retired, Shared, WorkerSignals};
 
 /// What the control thread needs to reload the config.
@@ -101,6 +102,15 @@ impl Reloads {
     }
 }
 
+/// What the control thread keeps up to date for those watching the run.
+pub(crate) struct Watch {
+    /// Ask the workers of a live capture for the kernel's counts about once
+    /// a second (the metrics endpoint or the status line reads them).
+    pub(crate) kernel_stats: bool,
+    /// The status line on the terminal, redrawn about once a second.
+    pub(crate) status: Option<StatusLine>,
+}
+
 /// How often the control thread looks at the signal flags and the workers.
 const CONTROL_PERIOD: Duration = Duration::from_millis(100);
 
@@ -127,7 +137,7 @@ impl Control {
         live: bool,
         duration: Option<Duration>,
         mut reloads: Reloads,
-        kernel_stats: bool,
+        mut watch: Watch,
     ) -> Result<Control, Failure> {
         let done = Arc::new(AtomicBool::new(false));
         let deadline = duration.map(|d| Instant::now() + d);
@@ -177,10 +187,13 @@ impl Control {
                             breaker.end();
                         }
                     }
+                    if let Some(status) = &mut watch.status {
+                        status.tick();
+                    }
                     if !live {
                         continue;
                     }
-                    if kernel_stats && stats_read.elapsed() >= STATS_PERIOD {
+                    if watch.kernel_stats && stats_read.elapsed() >= STATS_PERIOD {
                         stats_read = Instant::now();
                         for (signal, breaker) in signals.iter().zip(&shared.breakers) {
                             signal.stats_due.store(true, Ordering::Release);
@@ -202,7 +215,12 @@ impl Control {
                         }
                     }
                 }
-                // The workers have ended: what they sent back last.
+                // The workers have ended: the final counts, then the line
+                // goes before anything else is printed.
+                if let Some(status) = &mut watch.status {
+                    status.finish();
+                }
+                // What the workers sent back last.
                 reloads.take_back(&mut printed, &mut switch);
                 (reloads.generations, printed)
             })

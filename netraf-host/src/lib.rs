@@ -22,4 +22,5 @@ pub mod reload;
 pub mod report;
 mod sessions;
 pub mod signals;
+pub mod status;
 mod workers;

@@ -16,6 +16,7 @@ pub(crate) mod replay;
 mod running;
 mod sections;
 mod signals;
+mod status_line;
 mod tcpdump_cli;
 mod trust;
 pub(crate) mod util;
