@@ -105,6 +105,18 @@ fn send_rounds(pair: &VethPair, rounds: usize) -> usize {
     rounds * frames.len()
 }
 
+/// Checks that every plugin of [`PLUGINS`] was handed `sent` packets.
+fn assert_every_plugin_saw(text: &str, sent: f64) {
+    for plugin in PLUGINS {
+        let labels = format!("plugin=\"{plugin}\"");
+        assert_eq!(
+            sum(text, "netraf_plugin_packets_total", &labels),
+            sent,
+            "{plugin}:\n{text}"
+        );
+    }
+}
+
 /// Ends the host (SIGTERM) and checks it exits cleanly having captured `sent` frames.
 fn stop_having_captured(host: Running, sent: usize) {
     let out = host.signal_and_wait(libc::SIGTERM);
@@ -122,7 +134,7 @@ fn a_scrape_during_a_live_capture_counts_every_frame_sent() {
     require_netns!();
     let pair = VethPair::new().expect("veth pair");
     let dir = TempDir::new("metrics-live");
-    let (host, address) = start_with_metrics(&dir, &pair);
+    let (mut host, address) = start_with_metrics(&dir, &pair);
     let frames = send_rounds(&pair, 20);
     let sent = frames as f64;
     scrape_until_received(address, sent);
@@ -145,19 +157,33 @@ fn a_scrape_during_a_live_capture_counts_every_frame_sent() {
     );
     for plugin in PLUGINS {
         let labels = format!("plugin=\"{plugin}\"");
-        assert_eq!(
-            sum(&text, "netraf_plugin_packets_total", &labels),
-            sent,
-            "{plugin}:\n{text}"
-        );
         assert_eq!(sum(&text, "netraf_plugin_errors_total", &labels), 0.0);
         assert_eq!(sum(&text, "netraf_plugin_disabled", &labels), 0.0);
         assert!(text.contains(&format!("netraf_plugin_seconds_total{{{labels}}} ")));
     }
+    assert_every_plugin_saw(&text, sent);
     assert!(text.contains("netraf_build_info{version=\""), "{text}");
     assert!(sum(&text, "process_resident_memory_bytes", "") > 0.0);
     assert!(sum(&text, "process_start_time_seconds", "") > 1.6e9);
     assert_eq!(get(address, "/").0, "HTTP/1.0 404 Not Found");
+    assert_eq!(sum(&text, "netraf_reloads_total", ""), 0.0, "{text}");
+
+    // A reload's chain goes on with its plugins' counters.
+    host.signal(libc::SIGHUP);
+    host.wait_for("every worker runs generation 1");
+    let frames = frames + send_rounds(&pair, 1);
+    let sent = frames as f64;
+    let text = scrape_until_received(address, sent);
+    assert_eq!(
+        sum(&text, "netraf_reloads_total", "result=\"applied\""),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sum(&text, "netraf_reloads_total", "result=\"refused\""),
+        0.0
+    );
+    assert_every_plugin_saw(&text, sent);
     stop_having_captured(host, frames);
 }
 
