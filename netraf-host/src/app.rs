@@ -11,15 +11,16 @@ use crate::capture_filter;
 use crate::chain::{Chain, ChainSpec};
 use crate::cli::Cli;
 use crate::config::{parse_direction, Config, Source, TextOptions, WriteOptions};
-use crate::control::{Control, Reloads};
+use crate::control::{Control, Reloads, Watch};
 pub use crate::failure::Failure;
+use crate::metrics::{Exposition, LiveCounters, PluginMetrics};
 use crate::plugin_list;
 use crate::privileges;
 use crate::reload::Generations;
 use crate::report::{print_generation, print_reports, CaptureReport, Report};
 use crate::sessions::{check_source, live_config, open_sessions};
 use crate::signals::{self, Requests};
-use crate::workers::{print_progress, worker_chains, Shared, Worker};
+use crate::workers::{print_progress, publish_kernel_stats, worker_chains, Shared, Worker};
 
 /// Runs the program for a parsed command line.
 ///
@@ -132,6 +133,9 @@ fn load_config(cli: &Cli) -> Result<Config, Failure> {
     }
     if let Some(user) = &cli.user {
         config.capture.user = Some(user.clone());
+    }
+    if let Some(listen) = cli.metrics {
+        config.metrics.listen = Some(listen);
     }
     if let Some(snaplen) = cli.snaplen {
         // As tcpdump: 0 is the default.
@@ -261,6 +265,12 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
         Source::File(_) => None,
     };
     let file_filter = capture_filter::file_filter(&config.capture)?;
+    // Bound before the capture opens and privileges are dropped: a port in
+    // use ends the start, and a port below 1024 can be used.
+    let listener = match config.metrics.listen {
+        Some(address) => Some(crate::metrics::Listener::bind(address).map_err(Failure::Setup)?),
+        None => None,
+    };
     let (sessions, group) = open_sessions(&config.capture, workers, kernel_filter.as_deref())
         .map_err(|e| Failure::Run(format!("cannot capture from {source}: {e}")))?;
     if let Some(expression) = &config.capture.filter {
@@ -270,7 +280,21 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
     // files) after the switch. Every way out below drops the chains, which
     // shuts their plugins down.
     privileges::switch(user.as_ref()).map_err(Failure::Setup)?;
-    let chains = worker_chains(spec, instantiate(spec)?, workers)?;
+    let mut chains = worker_chains(spec, instantiate(spec)?, workers)?;
+    let counters = Arc::new(LiveCounters::new(chains.len()));
+    for (i, chain) in chains.iter_mut().enumerate() {
+        chain.publish(&counters, i);
+    }
+    // What plugins register for the endpoint, beside the host's own.
+    let plugin_metrics = Arc::new(PluginMetrics::default());
+    let endpoint = match listener {
+        Some(listener) => Some(
+            listener
+                .serve(Exposition::new(Arc::clone(&counters), plugin_metrics))
+                .map_err(Failure::Setup)?,
+        ),
+        None => None,
+    };
     let shared = Arc::new(Shared {
         stop: Arc::clone(&requests.end),
         breakers: sessions.iter().map(Session::breaker).collect(),
@@ -281,7 +305,8 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
     let mut workers: Vec<Worker> = sessions
         .into_iter()
         .zip(chains)
-        .map(|(session, chain)| Worker {
+        .enumerate()
+        .map(|(i, (session, chain))| Worker {
             session,
             chain,
             generation: 0,
@@ -290,6 +315,7 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
             filter: file_filter.clone(),
             packets: 0,
             bytes: 0,
+            counters: counters.worker(i),
             failure: None,
         })
         .collect();
@@ -303,8 +329,15 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
         running: config.capture.clone(),
         generations: Generations::new(config.file.clone(), spec.clone(), workers.len()),
         retired,
+        counters: Arc::clone(&counters),
     };
-    let mut control = Control::start(&shared, signals, report, live, duration, reloads)?;
+    let status = crate::status::wanted(cli.quiet)
+        .then(|| crate::status::StatusLine::new(Arc::clone(&counters)));
+    let watch = Watch {
+        kernel_stats: endpoint.is_some() || status.is_some(),
+        status,
+    };
+    let mut control = Control::start(&shared, signals, report, live, duration, reloads, watch)?;
     match group {
         Some(group) => log::info!(
             "capturing from {source} with {} plugin(s) in {} workers (fanout {}, group {group})",
@@ -353,6 +386,8 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
 
     let (mut packets, mut bytes, mut received, mut dropped) = (0u64, 0u64, 0u64, 0u64);
     for (i, mut w) in workers.into_iter().enumerate() {
+        // The final counts, for a scrape until the end.
+        publish_kernel_stats(&mut w.session, &w.counters);
         let stats = w.session.stats().unwrap_or_else(|e| {
             log::warn!("cannot read the kernel's packet statistics: {e}");
             mycap_core::Stats::default()

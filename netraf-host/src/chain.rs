@@ -1,6 +1,8 @@
 //! The plugin chain: load the libraries a config lists, make one instance of each, and run every packet through them in order.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
 
 use mycap_core::PacketHeader;
 use plugin_api::{Handler, Packet, PacketDecoder, TickClock, Verdict};
@@ -8,6 +10,7 @@ use plugin_api::{Handler, Packet, PacketDecoder, TickClock, Verdict};
 use crate::config::PluginEntry;
 use crate::loader::{self, Library, LoadError};
 use crate::merge;
+use crate::metrics::{LiveCounters, PluginCounters, SAMPLE_EVERY};
 use crate::packet_filter::PacketFilter;
 
 /// How often plugins get `on_tick`, in nanoseconds of packet (or wall) time.
@@ -224,13 +227,21 @@ struct Slot {
     filter: Option<Box<PacketFilter>>,
     /// Why the plugin was disabled, if it was.
     failed: Option<String>,
+    /// What the metrics read of this instance (see [`Chain::publish`]).
+    counters: Arc<PluginCounters>,
 }
 
 /// Hands `packet` to every enabled plugin of `slots` in order, until one
 /// answers [`Verdict::Stop`] or [`Verdict::End`] (the first to end is
-/// kept in `ended_by`); how many plugins saw it.
+/// kept in `ended_by`); how many plugins saw it. With `timed`, each call's
+/// time is counted for the metrics' estimate (see [`SAMPLE_EVERY`]).
 #[inline]
-fn deliver(slots: &mut [Slot], ended_by: &mut Option<usize>, packet: &Packet<'_>) -> usize {
+fn deliver(
+    slots: &mut [Slot],
+    ended_by: &mut Option<usize>,
+    packet: &Packet<'_>,
+    timed: bool,
+) -> usize {
     let mut seen = 0;
     for (i, slot) in slots.iter_mut().enumerate() {
         if slot.failed.is_some() {
@@ -240,7 +251,13 @@ fn deliver(slots: &mut [Slot], ended_by: &mut Option<usize>, packet: &Packet<'_>
             continue;
         }
         seen += 1;
-        match slot.handler.on_packet(packet) {
+        slot.counters.add_packet();
+        let verdict = if timed {
+            timed_call(slot, packet)
+        } else {
+            slot.handler.on_packet(packet)
+        };
+        match verdict {
             Ok(Verdict::Continue) => {}
             Ok(Verdict::Stop) => break,
             Ok(Verdict::End) => {
@@ -260,6 +277,16 @@ fn deliver(slots: &mut [Slot], ended_by: &mut Option<usize>, packet: &Packet<'_>
     seen
 }
 
+/// A plugin's `on_packet`, timed for the metrics: out of line, as it runs
+/// for one packet in [`SAMPLE_EVERY`].
+#[inline(never)]
+fn timed_call(slot: &mut Slot, packet: &Packet<'_>) -> Result<Verdict, String> {
+    let started = Instant::now();
+    let verdict = slot.handler.on_packet(packet);
+    slot.counters.add_sampled(started.elapsed());
+    verdict
+}
+
 /// Whether a plugin's filter keeps the packet: out of line, so that a chain
 /// without filters runs the loop it ran before.
 #[inline(never)]
@@ -275,6 +302,8 @@ pub struct Chain {
     decoder: PacketDecoder,
     /// Packets handed to the chain.
     packets: u64,
+    /// Packets until the next one whose plugin calls are timed.
+    until_timed: u32,
     /// The plugin that answered [`Verdict::End`], if one did.
     ended_by: Option<usize>,
     /// Whether [`Chain::shutdown`] ran: it runs once, at the latest when the
@@ -296,6 +325,7 @@ impl Chain {
             clock: TickClock::new(),
             decoder: PacketDecoder::new(),
             packets: 0,
+            until_timed: 0,
             ended_by: None,
             shut_down: false,
         }
@@ -320,7 +350,18 @@ impl Chain {
             handler,
             filter: filter.map(Box::new),
             failed: None,
+            counters: Arc::default(),
         });
+    }
+
+    /// Publishes this chain's plugin counters in `live` as worker
+    /// `worker`'s instances (an earlier chain's counters of the same plugin
+    /// name go on: a reload's chain continues them).
+    pub fn publish(&mut self, live: &LiveCounters, worker: usize) {
+        for slot in &mut self.slots {
+            slot.counters = live.plugin(&slot.name, worker);
+            slot.counters.restart();
+        }
     }
 
     /// Packets handed to the chain by [`Chain::on_packet`] (none are
@@ -365,12 +406,18 @@ impl Chain {
         self.packets += 1;
         self.advance(header.ts_ns);
         let packet = self.decoder.decode(header, data);
-        deliver(&mut self.slots, &mut self.ended_by, packet)
+        let timed = self.until_timed == 0;
+        self.until_timed = if timed {
+            SAMPLE_EVERY - 1
+        } else {
+            self.until_timed - 1
+        };
+        deliver(&mut self.slots, &mut self.ended_by, packet, timed)
     }
 
-    /// Hands an already decoded packet to the chain (no tick).
+    /// Hands an already decoded packet to the chain (no tick, no timing).
     pub fn deliver(&mut self, packet: &Packet<'_>) -> usize {
-        deliver(&mut self.slots, &mut self.ended_by, packet)
+        deliver(&mut self.slots, &mut self.ended_by, packet, false)
     }
 
     /// Moves the chain's clock to `now_ns` (packet time, or wall time on an
@@ -448,6 +495,7 @@ impl Drop for Chain {
 }
 
 fn disable(slot: &mut Slot, hook: &str, message: String) {
+    slot.counters.add_error(true);
     log::error!(
         "plugin '{}' ({}): {hook} failed: {message}; plugin disabled, capture goes on",
         slot.name,

@@ -35,6 +35,8 @@ use clap::Parser;
       open the capture as root, then go on (plugins included) as user nobody
   netraf-host --config configs/analyzers.toml -r trace.pcap
       analyze a capture file (`-r -` reads standard input)
+  netraf-host --config configs/analyzers.toml -i eth0 --metrics 127.0.0.1:9187
+      serve the live counters to Prometheus at http://127.0.0.1:9187/metrics
   netraf-host --config configs/analyzers.toml --check-config
       validate the config and load every plugin, then exit
   netraf-host --list-plugins
@@ -181,6 +183,12 @@ pub struct Cli {
     /// to), with a warning for each: for development only.
     #[arg(long)]
     pub insecure_plugins: bool,
+
+    /// Serve the live metrics over HTTP at ADDR:PORT (an IP address and a
+    /// port, e.g. 127.0.0.1:9187): `GET /metrics` in Prometheus's text
+    /// format. Overrides the config's `[metrics] listen`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
 
     /// At exit, write `{"capture": {...}, "plugins": [...]}` to this file.
     #[arg(long, value_name = "PATH")]

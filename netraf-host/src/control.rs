@@ -11,8 +11,10 @@ use plugin_api::wall_ns;
 use crate::chain::TICK_NS;
 use crate::config::{Capture, Config};
 use crate::failure::Failure;
+use crate::metrics::LiveCounters;
 use crate::reload::{self, Generations, Handoff};
 use crate::report::print_generation;
+use crate::status::StatusLine;
 use crate::workers::{Retired, Shared, WorkerSignals};
 
 /// What the control thread needs to reload the config.
@@ -27,6 +29,8 @@ pub(crate) struct Reloads {
     pub(crate) generations: Generations,
     /// The chains the workers are done with.
     pub(crate) retired: Receiver<Retired>,
+    /// Where a reload's chains publish their counters, and reloads are counted.
+    pub(crate) counters: Arc<LiveCounters>,
 }
 
 impl Reloads {
@@ -68,9 +72,14 @@ impl Reloads {
                     "reload refused ({} problem(s) above): the running chain goes on unchanged",
                     problems.len()
                 );
+                self.counters.count_reload(false);
                 None
             }
-            Ok(prepared) => {
+            Ok(mut prepared) => {
+                self.counters.count_reload(true);
+                for (worker, chain) in prepared.chains.iter_mut().enumerate() {
+                    chain.publish(&self.counters, worker);
+                }
                 let number = self
                     .generations
                     .begin(prepared.config.file.clone(), prepared.spec.clone());
@@ -93,8 +102,21 @@ impl Reloads {
     }
 }
 
+/// What the control thread keeps up to date for those watching the run.
+pub(crate) struct Watch {
+    /// Ask the workers of a live capture for the kernel's counts about once
+    /// a second (the metrics endpoint or the status line reads them).
+    pub(crate) kernel_stats: bool,
+    /// The status line on the terminal, redrawn about once a second.
+    pub(crate) status: Option<StatusLine>,
+}
+
 /// How often the control thread looks at the signal flags and the workers.
 const CONTROL_PERIOD: Duration = Duration::from_millis(100);
+
+/// How often the workers of a live capture are asked to publish the
+/// kernel's counts, when something reads them (the metrics endpoint).
+const STATS_PERIOD: Duration = Duration::from_secs(1);
 
 /// The thread beside the capture workers: turns ending signals and the
 /// `--duration` deadline into the end of every loop, SIGUSR1 into a request
@@ -115,6 +137,7 @@ impl Control {
         live: bool,
         duration: Option<Duration>,
         mut reloads: Reloads,
+        mut watch: Watch,
     ) -> Result<Control, Failure> {
         let done = Arc::new(AtomicBool::new(false));
         let deadline = duration.map(|d| Instant::now() + d);
@@ -126,6 +149,7 @@ impl Control {
                 let mut ended = false;
                 let mut printed = 0;
                 let mut switch = None;
+                let mut stats_read = Instant::now();
                 while !d.load(Ordering::Acquire) {
                     // `finish` unparks the thread, so that the end waits for
                     // no sleep; otherwise it looks at the flags ten times a
@@ -163,8 +187,18 @@ impl Control {
                             breaker.end();
                         }
                     }
+                    if let Some(status) = &mut watch.status {
+                        status.tick();
+                    }
                     if !live {
                         continue;
+                    }
+                    if watch.kernel_stats && stats_read.elapsed() >= STATS_PERIOD {
+                        stats_read = Instant::now();
+                        for (signal, breaker) in signals.iter().zip(&shared.breakers) {
+                            signal.stats_due.store(true, Ordering::Release);
+                            breaker.end();
+                        }
                     }
                     let now = wall_ns();
                     for ((signal, breaker), last_tick) in
@@ -181,7 +215,12 @@ impl Control {
                         }
                     }
                 }
-                // The workers have ended: what they sent back last.
+                // The workers have ended: the final counts, then the line
+                // goes before anything else is printed.
+                if let Some(status) = &mut watch.status {
+                    status.finish();
+                }
+                // What the workers sent back last.
                 reloads.take_back(&mut printed, &mut switch);
                 (reloads.generations, printed)
             })

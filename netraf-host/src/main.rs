@@ -12,9 +12,12 @@ fn main() -> ExitCode {
             // messages): one record is one line, with no control character raw.
             let style = buf.default_level_style(record.level());
             let message = record.args().to_string();
+            // A status line on the terminal is cleared first (and redrawn
+            // below at its next second).
             writeln!(
                 buf,
-                "[{style}{:<5}{style:#}] {}",
+                "{}[{style}{:<5}{style:#}] {}",
+                netraf_host::status::line_prefix(),
                 record.level(),
                 plugin_api::escape(&message)
             )
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
     match netraf_host::app::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
+            netraf_host::status::clear();
             eprintln!("netraf-host: {}", plugin_api::escape(failure.message()));
             ExitCode::from(failure.exit_code())
         }

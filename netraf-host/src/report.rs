@@ -136,7 +136,8 @@ pub fn print_reports(
     received: u64,
     dropped: u64,
 ) {
-    let mut text = String::new();
+    // A status line on the terminal is cleared in the same write.
+    let mut text = crate::status::line_prefix().to_string();
     for (name, report) in reports {
         // JSON escapes C0 controls in strings; DEL and C1 too, for the terminal.
         text.push_str(&format!(
@@ -153,7 +154,8 @@ pub fn print_reports(
 /// end of a run that reloaded) on standard error, under a line naming it.
 pub fn print_generation(generation: &GenerationReport) {
     let mut text = format!(
-        "generation {} ({}) ended after {} packets:\n",
+        "{}generation {} ({}) ended after {} packets:\n",
+        crate::status::line_prefix(),
         generation.generation,
         plugin_api::escape(&generation.config),
         generation.packets

@@ -9,6 +9,7 @@ use plugin_api::wall_ns;
 
 use crate::chain::{Chain, ChainSpec};
 use crate::failure::Failure;
+use crate::metrics::WorkerCounters;
 use crate::packet_filter::PacketFilter;
 use crate::reload::Handoff;
 use crate::report::print_reports;
@@ -27,6 +28,8 @@ pub(crate) struct WorkerSignals {
     pub(crate) handoff: Mutex<Option<Handoff>>,
     /// Set when `handoff` holds a chain.
     pub(crate) switch_due: AtomicBool,
+    /// Set when the worker is to publish the kernel's counts of its socket.
+    pub(crate) stats_due: AtomicBool,
 }
 
 /// A worker's chain it is done with, after a reload: its generation, the
@@ -127,6 +130,8 @@ pub(crate) struct Worker {
     pub(crate) filter: Option<PacketFilter>,
     pub(crate) packets: u64,
     pub(crate) bytes: u64,
+    /// Where `packets` and `bytes` are published for the metrics.
+    pub(crate) counters: Arc<WorkerCounters>,
     pub(crate) failure: Option<String>,
 }
 
@@ -151,6 +156,7 @@ impl Worker {
             filter,
             packets,
             bytes,
+            counters,
             failure,
         } = self;
         loop {
@@ -171,6 +177,7 @@ impl Worker {
                 };
                 *packets += 1;
                 *bytes += u64::from(header.caplen);
+                counters.publish(*packets, *bytes);
                 signals
                     .last_packet_ns
                     .store(header.ts_ns, Ordering::Relaxed);
@@ -214,6 +221,9 @@ impl Worker {
                     if signals.tick_due.swap(false, Ordering::AcqRel) {
                         chain.advance(wall_ns());
                     }
+                    if signals.stats_due.swap(false, Ordering::AcqRel) {
+                        publish_kernel_stats(session, counters);
+                    }
                     if signals.report_due.swap(false, Ordering::AcqRel) {
                         let stats = session.stats().unwrap_or_else(|e| {
                             log::warn!("cannot read the kernel's packet statistics: {e}");
@@ -239,6 +249,17 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+/// Reads the kernel's counts of `session`'s socket into `counters` (a
+/// failure is logged at debug level: the next read may do).
+pub(crate) fn publish_kernel_stats(session: &mut Session, counters: &WorkerCounters) {
+    match session.stats() {
+        Ok(stats) => counters
+            .kernel_dropped
+            .store(stats.dropped, Ordering::Relaxed),
+        Err(e) => log::debug!("cannot read the kernel's packet statistics: {e}"),
     }
 }
 

@@ -129,6 +129,7 @@ impl Config {
             },
             plugins,
             plugin_dir,
+            metrics: super::Metrics::default(),
         }
     }
 

@@ -14,6 +14,15 @@ pub(super) struct RawConfig {
     pub(super) capture: Option<Spanned<RawCapture>>,
     #[serde(default)]
     pub(super) plugin: Vec<RawPlugin>,
+    #[serde(default)]
+    pub(super) metrics: Option<RawMetrics>,
+}
+
+/// The `[metrics]` table as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMetrics {
+    pub(super) listen: Option<Spanned<String>>,
 }
 
 /// The `[capture]` table as written.

@@ -11,7 +11,7 @@ pub use builtin::{TextOptions, WriteOptions, BUILTIN};
 pub use error::ConfigError;
 pub use parse::{parse_direction, MAX_CONFIG_BYTES};
 pub use paths::{default_plugin_dir, resolve_plugin_path};
-pub use types::{Capture, Config, PluginEntry, Source, MAX_WORKERS};
+pub use types::{Capture, Config, Metrics, PluginEntry, Source, MAX_WORKERS};
 
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::document;
 use super::error::ConfigError;
 use super::paths::{default_plugin_dir, resolve_plugin_path};
-use super::types::{Capture, Config, PluginEntry, Source, MAX_WORKERS};
+use super::types::{Capture, Config, Metrics, PluginEntry, Source, MAX_WORKERS};
 
 /// The largest config file read: far above any real chain (a plugin entry
 /// takes a few lines), and small enough that parsing it takes a moment.
@@ -215,6 +215,21 @@ impl Config {
             direction,
         };
 
+        let listen = match raw.metrics.and_then(|m| m.listen) {
+            None => None,
+            Some(listen) => Some(listen.get_ref().parse().map_err(|_| {
+                error(
+                    Some(listen.span()),
+                    Some("listen"),
+                    format!(
+                        "'{}' is not an address and port to listen on (e.g. \"127.0.0.1:9187\", \
+                         \"[::1]:9187\", or \"0.0.0.0:9187\" for every interface)",
+                        listen.get_ref()
+                    ),
+                )
+            })?),
+        };
+
         let plugin_dir = match (plugin_dir, &raw.plugin_dir) {
             (Some(d), _) => d.to_path_buf(),
             (None, Some(d)) => base.join(d.get_ref()),
@@ -285,6 +300,7 @@ impl Config {
             capture,
             plugins,
             plugin_dir,
+            metrics: Metrics { listen },
         })
     }
 }

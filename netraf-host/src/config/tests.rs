@@ -295,3 +295,25 @@ fn filters_and_direction_are_read_and_a_bad_one_named_at_its_line_and_key() {
     let e = parse("[capture]\ndirection = \"sideways\"\n").unwrap_err();
     assert_eq!((e.line, e.key.as_deref()), (2, Some("direction")), "{e}");
 }
+
+#[test]
+fn metrics_listen_is_an_address_and_port_named_at_its_line() {
+    let c = parse("[metrics]\nlisten = \"127.0.0.1:9187\"\n").unwrap();
+    assert_eq!(c.metrics.listen, Some("127.0.0.1:9187".parse().unwrap()));
+    let c = parse("[metrics]\nlisten = \"[::1]:9187\"\n").unwrap();
+    assert!(c.metrics.listen.is_some_and(|a| a.is_ipv6()));
+    assert_eq!(parse("[capture]\n").unwrap().metrics.listen, None);
+    for bad in ["localhost", "127.0.0.1", "127.0.0.1:99999", ""] {
+        let text = format!("[capture]\ninterface = \"eth0\"\n\n[metrics]\nlisten = \"{bad}\"\n");
+        let e = parse(&text).unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (5, Some("listen")), "{e}");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("/etc/netraf/a.toml:5: key `listen`: ")
+                && shown.contains("not an address and port"),
+            "{shown}"
+        );
+    }
+    let e = parse("[metrics]\nport = 9187\n").unwrap_err();
+    assert_eq!(e.line, 2, "{e}");
+}

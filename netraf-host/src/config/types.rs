@@ -1,6 +1,7 @@
 //! The validated config's types: the capture source and settings, the plugin entries and the config that holds them.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use mycap_core::{Direction, FanoutMode};
@@ -90,6 +91,13 @@ pub struct PluginEntry {
     pub filter: Option<String>,
 }
 
+/// The `[metrics]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Where the HTTP endpoint serving `GET /metrics` listens (none: no endpoint).
+    pub listen: Option<SocketAddr>,
+}
+
 /// A validated config file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -101,4 +109,6 @@ pub struct Config {
     pub plugins: Vec<PluginEntry>,
     /// Where bare plugin names are looked up.
     pub plugin_dir: PathBuf,
+    /// The metrics endpoint.
+    pub metrics: Metrics,
 }

@@ -429,6 +429,21 @@ mod tests {
     }
 
     #[test]
+    fn rate_lines_are_off_by_default() {
+        let mut c = Count::new("").unwrap();
+        assert_eq!(c.interval_ns, 0);
+        for second in [10, 11, 100] {
+            feed(&mut c, &tcp(100), "eth0", 0);
+            c.on_tick(second * 1_000_000_000).unwrap();
+        }
+        assert_eq!(
+            (c.last_ns, c.last.packets),
+            (0, 0),
+            "no rate line without `interval`"
+        );
+    }
+
+    #[test]
     fn config_is_checked() {
         assert!(Count::new("interval = 5").is_ok());
         let e = Count::new("intervl = 5").unwrap_err();

@@ -153,6 +153,13 @@ impl Running {
         }
     }
 
+    /// Closes the host's pipe (the end of its input) and waits (bounded)
+    /// for the end.
+    pub(super) fn close_input_and_wait(mut self) -> Output {
+        self.stdin = None;
+        self.wait_end(LIMIT)
+    }
+
     /// Sends `signal` and waits (bounded) for the end.
     pub(super) fn signal_and_wait(mut self, signal: i32) -> Output {
         self.signal(signal);

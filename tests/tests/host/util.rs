@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -147,22 +147,28 @@ pub fn run_bounded_stdin(mut command: Command, limit: Duration, stdin: Option<&P
         .stderr(std::fs::File::create(&err).expect("stderr file"))
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} still running after {limit:?}; killed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, limit, &format!("{command:?}"));
     Output {
         code: status.code(),
         stdout: std::fs::read_to_string(out).unwrap_or_default(),
         stderr: std::fs::read_to_string(err).unwrap_or_default(),
+    }
+}
+
+/// Waits at most `limit` for `child` (`what` names it) to end; kills it and
+/// fails after that.
+pub fn wait_bounded(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still running after {limit:?}; killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
