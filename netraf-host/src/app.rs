@@ -285,12 +285,14 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
     for (i, chain) in chains.iter_mut().enumerate() {
         chain.publish(&counters, i);
     }
-    // What plugins register for the endpoint, beside the host's own.
-    let plugin_metrics = Arc::new(PluginMetrics::default());
     let endpoint = match listener {
         Some(listener) => Some(
             listener
-                .serve(Exposition::new(Arc::clone(&counters), plugin_metrics))
+                // What plugins registered, beside the host's own.
+                .serve(Exposition::new(
+                    Arc::clone(&counters),
+                    PluginMetrics::global(),
+                ))
                 .map_err(Failure::Setup)?,
         ),
         None => None,

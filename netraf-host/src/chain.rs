@@ -10,7 +10,8 @@ use plugin_api::{Handler, Packet, PacketDecoder, TickClock, Verdict};
 use crate::config::PluginEntry;
 use crate::loader::{self, Library, LoadError};
 use crate::merge;
-use crate::metrics::{LiveCounters, PluginCounters, SAMPLE_EVERY};
+use crate::metrics::plugin_metrics::InstanceRegistry;
+use crate::metrics::{LiveCounters, PluginCounters, PluginMetrics, SAMPLE_EVERY};
 use crate::packet_filter::PacketFilter;
 
 /// How often plugins get `on_tick`, in nanoseconds of packet (or wall) time.
@@ -125,7 +126,18 @@ impl ChainSpec {
                     }
                 }
             };
-            match library.instantiate(&config) {
+            let registry = InstanceRegistry {
+                metrics: PluginMetrics::global(),
+                plugin: &entry.name,
+                module: library.name(),
+                worker,
+            };
+            // A plugin of plugin-api 1.1 or later registers its metrics
+            // before its first packet; its refusal is the plugin's.
+            let attached = library
+                .instantiate(&config)
+                .and_then(|mut handler| handler.attach(&registry).map(|_| handler));
+            match attached {
                 Ok(handler) => {
                     chain.push_filtered(&entry.name, entry.path.clone(), handler, filter)
                 }

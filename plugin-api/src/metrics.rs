@@ -68,6 +68,23 @@ pub struct MetricSpec<'a> {
     pub labels: Vec<(&'a str, &'a str)>,
 }
 
+impl<'a> MetricSpec<'a> {
+    /// A spec of `kind` named `name`, with `help` and `labels`.
+    pub fn new(
+        kind: MetricKind,
+        name: &'a str,
+        help: &'a str,
+        labels: &[(&'a str, &'a str)],
+    ) -> Self {
+        MetricSpec {
+            kind,
+            name,
+            help,
+            labels: labels.to_vec(),
+        }
+    }
+}
+
 /// What a host implements to take a plugin's metrics (netraf-host's
 /// metrics endpoint, the test kit).
 pub trait MetricRegistry {
@@ -339,12 +356,7 @@ mod tests {
         name: &'a str,
         labels: Vec<(&'a str, &'a str)>,
     ) -> MetricSpec<'a> {
-        MetricSpec {
-            kind,
-            name,
-            help: "what it counts",
-            labels,
-        }
+        MetricSpec::new(kind, name, "what it counts", &labels)
     }
 
     #[test]

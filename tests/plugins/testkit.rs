@@ -1,6 +1,6 @@
-//! A plugin for netraf's tests whose behaviour its config chooses: record, stop every other packet, end the run, panic (also when dropped), or refuse to start.
+//! A plugin for netraf's tests whose behaviour its config chooses: record, stop every other packet, end the run, panic (also when dropped), refuse to start, or register a metric the host refuses.
 
-use plugin_api::{Packet, Plugin, Verdict};
+use plugin_api::{Host, Packet, Plugin, Verdict};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -21,6 +21,8 @@ enum Mode {
     End,
     /// Record, and panic when the host drops the instance.
     PanicDrop,
+    /// Register a metric whose name is no metric name (in `attach`).
+    BadMetric,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +50,13 @@ pub struct TestKit {
 }
 
 impl Plugin for TestKit {
+    fn attach(&mut self, host: &Host<'_>) -> Result<(), String> {
+        if self.settings.mode == Mode::BadMetric {
+            host.gauge("queue depth", "packets waiting", &[])?;
+        }
+        Ok(())
+    }
+
     fn new(config: &str) -> Result<Self, String> {
         let settings: Settings = plugin_api::parse_config(config)?;
         match settings.mode {

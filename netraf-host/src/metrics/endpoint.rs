@@ -212,6 +212,7 @@ fn answer(mut stream: TcpStream, exposition: &Exposition) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::PluginMetrics;
 
     #[test]
     fn request_lines_are_read_strictly() {
@@ -242,7 +243,7 @@ mod tests {
         let listener = Listener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let address = listener.address();
         let endpoint = listener
-            .serve(Exposition::new(live, Arc::default()))
+            .serve(Exposition::new(live, PluginMetrics::global()))
             .unwrap();
         let _silent = TcpStream::connect(address).unwrap();
         let started = Instant::now();

@@ -10,7 +10,9 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::live_counters::LiveCounters;
-use super::plugin_metrics::{Kind, PluginMetrics};
+use plugin_api::MetricKind;
+
+use super::plugin_metrics::{PluginMetrics, Reading};
 use super::process;
 
 /// The `Content-Type` of [`Exposition::encode`]'s text.
@@ -20,7 +22,7 @@ pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CON
 #[derive(Debug)]
 struct RunCollector {
     live: Arc<LiveCounters>,
-    plugin_metrics: Arc<PluginMetrics>,
+    plugin_metrics: &'static PluginMetrics,
 }
 
 /// One family's name, help, unit and type, and its series: labels and value.
@@ -200,23 +202,15 @@ impl RunCollector {
     fn encode_plugin_metrics(&self, e: &mut DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         for f in self.plugin_metrics.read() {
             let metric_type = match f.kind {
-                Kind::Counter => MetricType::Counter,
-                Kind::Gauge => MetricType::Gauge,
+                MetricKind::Counter => MetricType::Counter,
+                MetricKind::Gauge => MetricType::Gauge,
             };
             let mut metric = e.encode_descriptor(&f.name, &f.help, None, metric_type)?;
             for (labels, value) in &f.series {
                 let family = metric.encode_family(labels)?;
-                match f.kind {
-                    Kind::Counter => ConstCounter::new(u64::try_from(*value).unwrap_or(u64::MAX))
-                        .encode(family)?,
-                    Kind::Gauge => {
-                        ConstGauge::new(i64::try_from(*value).unwrap_or(if *value < 0 {
-                            i64::MIN
-                        } else {
-                            i64::MAX
-                        }))
-                        .encode(family)?
-                    }
+                match *value {
+                    Reading::Count(n) => ConstCounter::new(n).encode(family)?,
+                    Reading::Gauge(v) => ConstGauge::new(v).encode(family)?,
                 }
             }
         }
@@ -237,7 +231,7 @@ impl std::fmt::Debug for Exposition {
 
 impl Exposition {
     /// The exposition of `live` and of what the plugins registered.
-    pub fn new(live: Arc<LiveCounters>, plugin_metrics: Arc<PluginMetrics>) -> Exposition {
+    pub fn new(live: Arc<LiveCounters>, plugin_metrics: &'static PluginMetrics) -> Exposition {
         let mut registry = Registry::default();
         registry.register_collector(Box::new(RunCollector {
             live,
@@ -270,11 +264,17 @@ mod tests {
         let a = live.plugin("counter", 0);
         a.add_packet();
         live.plugin("counter", 1).add_packet();
-        let plugin_metrics = Arc::new(PluginMetrics::default());
+        let plugin_metrics: &'static PluginMetrics = Box::leak(Box::default());
+        let spec = plugin_api::MetricSpec {
+            kind: MetricKind::Gauge,
+            name: "active",
+            help: "Open flows.",
+            labels: vec![("proto", "tcp")],
+        };
         plugin_metrics
-            .register_plugin_gauge("counter", "flow_active", "Open flows.", &[("proto", "tcp")])
+            .register("counter", "flow", 0, &spec)
             .unwrap()
-            .store(4, std::sync::atomic::Ordering::Relaxed);
+            .store(4.0f64.to_bits(), std::sync::atomic::Ordering::Relaxed);
         let text = Exposition::new(live, plugin_metrics).encode();
         for line in [
             "# TYPE netraf_packets_received_total counter",
@@ -287,7 +287,7 @@ mod tests {
             "netraf_plugin_disabled{plugin=\"counter\"} 0",
             "# TYPE netraf_plugin_seconds_total counter",
             "netraf_reloads_total{result=\"applied\"} 0",
-            "flow_active{plugin=\"counter\",proto=\"tcp\"} 4",
+            "netraf_flow_active{plugin=\"counter\",proto=\"tcp\"} 4.0",
             "# TYPE process_cpu_seconds_total counter",
             "# TYPE process_resident_memory_bytes gauge",
             "# TYPE process_start_time_seconds gauge",

@@ -1,31 +1,22 @@
-//! The counters and gauges plugins register for the metrics endpoint: by name, help, labels and plugin instance; the instances of one plugin (one per worker) with the same name and labels are summed when read.
+//! The counters and gauges plugins register for the metrics endpoint (plugin-api's `attach`): by name, help, labels and plugin instance; the instances of one plugin (one per worker) with the same name and labels are summed when read.
+//!
+//! The registry is the process's own ([`PluginMetrics::global`]): a number
+//! handed to a plugin lives as long as the process (plugin-api's promise),
+//! and a plugin registering the same metric again — its instance in a
+//! reload's chain — gets the same number back.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
-/// Whether a registered metric only goes up or goes both ways.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Only goes up; exposed with `_total` added to its name.
-    Counter,
-    /// Goes up and down.
-    Gauge,
-}
-
-/// One instance's value.
-#[derive(Debug)]
-enum Value {
-    Counter(Arc<AtomicU64>),
-    Gauge(Arc<AtomicI64>),
-}
+use plugin_api::{check_spec, gauge_value, MetricKind, MetricRegistry, MetricSpec};
 
 /// One labelled series of a family: the plugin, the plugin's own labels,
-/// and every instance's value.
+/// and each worker's instance's number.
 #[derive(Debug)]
 struct Series {
     plugin: String,
     labels: Vec<(String, String)>,
-    values: Vec<Value>,
+    values: Vec<(usize, &'static AtomicU64)>,
 }
 
 /// Every series under one name.
@@ -33,22 +24,32 @@ struct Series {
 struct Family {
     name: String,
     help: String,
-    kind: Kind,
+    kind: MetricKind,
     series: Vec<Series>,
 }
 
+/// A series' value as read: a counter's total, or a gauge's value (the
+/// instances summed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reading {
+    /// A counter.
+    Count(u64),
+    /// A gauge.
+    Gauge(f64),
+}
+
 /// A family as read: name, help, kind, and each series' labels (the
-/// `plugin` label first) with its instances' values summed.
+/// `plugin` label first) with its instances summed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FamilyValues {
-    /// The metric's name (without `_total` for a counter).
+    /// The metric's name (without `_total` for a counter: the encoding adds it).
     pub name: String,
     /// Its help text.
     pub help: String,
     /// Counter or gauge.
-    pub kind: Kind,
+    pub kind: MetricKind,
     /// Labels and summed value of each series.
-    pub series: Vec<(Vec<(String, String)>, i128)>,
+    pub series: Vec<(Vec<(String, String)>, Reading)>,
 }
 
 /// The metrics plugins registered. A lock guards registration and reading;
@@ -58,125 +59,69 @@ pub struct PluginMetrics {
     families: Mutex<Vec<Family>>,
 }
 
-/// Whether `name` is a valid metric or label name: a letter or `_`, then
-/// letters, digits and `_`.
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+/// The process's registry.
+static GLOBAL: PluginMetrics = PluginMetrics {
+    families: Mutex::new(Vec::new()),
+};
+
+/// `netraf_`, the plugin's own name (other characters than letters, digits
+/// and `_` as `_`), `_` and the metric's name, a counter's without `_total`.
+fn family_name(module: &str, spec: &MetricSpec<'_>) -> String {
+    let module: String = module
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let name = match spec.kind {
+        MetricKind::Counter => spec.name.strip_suffix("_total").unwrap_or(spec.name),
+        MetricKind::Gauge => spec.name,
+    };
+    format!("netraf_{module}_{name}")
 }
 
 impl PluginMetrics {
-    /// Registers a counter of plugin `plugin` (its name in the config) for
-    /// one of its instances: the returned atomic is that instance's value,
-    /// summed at each scrape with the other instances' of the same name and
-    /// labels. Exposed as `NAME_total{plugin="PLUGIN",LABELS}`.
-    ///
-    /// # Errors
-    /// A name or label name that is not one, a name the host uses (`netraf_`
-    /// and `process_` are its own), a counter name ending in `_total`, a
-    /// `plugin` label (the host sets it), or a name registered before with
-    /// another kind, help or label names.
-    pub fn register_plugin_counter(
-        &self,
-        plugin: &str,
-        name: &str,
-        help: &str,
-        labels: &[(&str, &str)],
-    ) -> Result<Arc<AtomicU64>, String> {
-        if name.ends_with("_total") {
-            return Err(format!(
-                "counter '{name}': leave out the `_total` suffix, which the endpoint adds"
-            ));
-        }
-        let value = Arc::new(AtomicU64::new(0));
-        self.register(
-            plugin,
-            name,
-            help,
-            Kind::Counter,
-            labels,
-            Value::Counter(Arc::clone(&value)),
-        )?;
-        Ok(value)
+    /// The process's registry, which the endpoint reads.
+    pub fn global() -> &'static PluginMetrics {
+        &GLOBAL
     }
 
-    /// Registers a gauge of plugin `plugin` for one of its instances (see
-    /// [`PluginMetrics::register_plugin_counter`]); the instances' values are
-    /// summed at each scrape.
+    /// Registers `spec` for the instance of plugin `plugin` (its name in the
+    /// config; `module` is the plugin's own name) in capture worker
+    /// `worker`: its number, the same one for the same instance and spec.
+    /// Exposed as `netraf_MODULE_NAME{plugin="PLUGIN",LABELS}`.
     ///
     /// # Errors
-    /// As [`PluginMetrics::register_plugin_counter`].
-    pub fn register_plugin_gauge(
+    /// What plugin-api's `check_spec` refuses, or a name registered before
+    /// as another kind, with other help or other label names.
+    pub fn register(
         &self,
         plugin: &str,
-        name: &str,
-        help: &str,
-        labels: &[(&str, &str)],
-    ) -> Result<Arc<AtomicI64>, String> {
-        let value = Arc::new(AtomicI64::new(0));
-        self.register(
-            plugin,
-            name,
-            help,
-            Kind::Gauge,
-            labels,
-            Value::Gauge(Arc::clone(&value)),
-        )?;
-        Ok(value)
-    }
-
-    fn register(
-        &self,
-        plugin: &str,
-        name: &str,
-        help: &str,
-        kind: Kind,
-        labels: &[(&str, &str)],
-        value: Value,
-    ) -> Result<(), String> {
-        let what = format!("plugin '{plugin}': metric '{name}'");
-        if !valid_name(name) {
-            return Err(format!(
-                "{what}: not a metric name (a letter or `_`, then letters, digits and `_`)"
-            ));
-        }
-        if name.starts_with("netraf_") || name.starts_with("process_") {
-            return Err(format!(
-                "{what}: `netraf_` and `process_` names are the host's; give the plugin's own prefix"
-            ));
-        }
-        for (key, _) in labels {
-            if !valid_name(key) || key.starts_with("__") {
-                return Err(format!("{what}: label '{key}' is not a label name"));
-            }
-            if *key == "plugin" {
-                return Err(format!(
-                    "{what}: the `plugin` label is set by the host (the plugin's name)"
-                ));
-            }
-        }
-        let labels: Vec<(String, String)> = labels
+        module: &str,
+        worker: usize,
+        spec: &MetricSpec<'_>,
+    ) -> Result<&'static AtomicU64, String> {
+        check_spec(spec)?;
+        let name = family_name(module, spec);
+        let labels: Vec<(String, String)> = spec
+            .labels
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect();
         let mut families = self.families.lock().unwrap_or_else(|e| e.into_inner());
         let index = match families.iter().position(|f| f.name == name) {
             Some(i) => i,
             None => {
                 families.push(Family {
-                    name: name.to_string(),
-                    help: help.to_string(),
-                    kind,
+                    name: name.clone(),
+                    help: spec.help.to_string(),
+                    kind: spec.kind,
                     series: Vec::new(),
                 });
                 families.len() - 1
             }
         };
         let family = &mut families[index];
-        if family.kind != kind || family.help != help {
+        let what = format!("metric `{}`", spec.name);
+        if family.kind != spec.kind || family.help != spec.help {
             return Err(format!(
                 "{what}: registered before as a {:?} with help '{}'",
                 family.kind, family.help
@@ -191,19 +136,29 @@ impl PluginMetrics {
                 ));
             }
         }
-        match family
+        let series = match family
             .series
-            .iter_mut()
-            .find(|s| s.plugin == plugin && s.labels == labels)
+            .iter()
+            .position(|s| s.plugin == plugin && s.labels == labels)
         {
-            Some(series) => series.values.push(value),
-            None => family.series.push(Series {
-                plugin: plugin.to_string(),
-                labels,
-                values: vec![value],
-            }),
+            Some(i) => &mut family.series[i],
+            None => {
+                family.series.push(Series {
+                    plugin: plugin.to_string(),
+                    labels,
+                    values: Vec::new(),
+                });
+                let last = family.series.len() - 1;
+                &mut family.series[last]
+            }
+        };
+        if let Some((_, cell)) = series.values.iter().find(|(w, _)| *w == worker) {
+            return Ok(cell);
         }
-        Ok(())
+        // Kept for the rest of the process, as the plugin may hold it.
+        let cell: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        series.values.push((worker, cell));
+        Ok(cell)
     }
 
     /// Every family with each series' instances summed, in the order registered.
@@ -221,15 +176,19 @@ impl PluginMetrics {
                     .map(|series| {
                         let mut labels = vec![("plugin".to_string(), series.plugin.clone())];
                         labels.extend(series.labels.iter().cloned());
-                        let sum = series
-                            .values
-                            .iter()
-                            .map(|v| match v {
-                                Value::Counter(c) => i128::from(c.load(Ordering::Relaxed)),
-                                Value::Gauge(g) => i128::from(g.load(Ordering::Relaxed)),
-                            })
-                            .sum();
-                        (labels, sum)
+                        let reading = match family.kind {
+                            MetricKind::Counter => Reading::Count(
+                                series
+                                    .values
+                                    .iter()
+                                    .map(|(_, c)| c.load(Ordering::Relaxed))
+                                    .fold(0u64, u64::wrapping_add),
+                            ),
+                            MetricKind::Gauge => Reading::Gauge(
+                                series.values.iter().map(|(_, c)| gauge_value(c)).sum(),
+                            ),
+                        };
+                        (labels, reading)
                     })
                     .collect(),
             })
@@ -237,69 +196,89 @@ impl PluginMetrics {
     }
 }
 
+/// One plugin instance's view of the registry, handed to its `attach`.
+#[derive(Debug)]
+pub struct InstanceRegistry<'a> {
+    /// The registry.
+    pub metrics: &'a PluginMetrics,
+    /// The plugin's name in the config.
+    pub plugin: &'a str,
+    /// The plugin's own name.
+    pub module: &'a str,
+    /// The capture worker the instance runs in.
+    pub worker: usize,
+}
+
+impl MetricRegistry for InstanceRegistry<'_> {
+    fn register(&self, spec: &MetricSpec<'_>) -> Result<&'static AtomicU64, String> {
+        self.metrics
+            .register(self.plugin, self.module, self.worker, spec)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const HELP: &str = "what it counts";
+
+    fn spec<'a>(
+        kind: MetricKind,
+        name: &'a str,
+        labels: Vec<(&'a str, &'a str)>,
+    ) -> MetricSpec<'a> {
+        MetricSpec::new(kind, name, HELP, &labels)
+    }
+
     #[test]
-    fn instances_with_the_same_name_and_labels_are_summed() {
+    fn instances_with_the_same_name_and_labels_are_summed_and_kept() {
         let metrics = PluginMetrics::default();
-        let help = "Flows seen.";
-        let w0 = metrics
-            .register_plugin_counter("flows", "flow_records", help, &[("kind", "tcp")])
-            .unwrap();
-        let w1 = metrics
-            .register_plugin_counter("flows", "flow_records", help, &[("kind", "tcp")])
-            .unwrap();
-        let udp = metrics
-            .register_plugin_counter("flows", "flow_records", help, &[("kind", "udp")])
-            .unwrap();
-        let g0 = metrics
-            .register_plugin_gauge("flows", "flow_active", "Open flows.", &[])
-            .unwrap();
-        let g1 = metrics
-            .register_plugin_gauge("flows", "flow_active", "Open flows.", &[])
-            .unwrap();
-        w0.fetch_add(3, Ordering::Relaxed);
-        w1.fetch_add(4, Ordering::Relaxed);
-        udp.fetch_add(1, Ordering::Relaxed);
-        g0.store(5, Ordering::Relaxed);
-        g1.store(-2, Ordering::Relaxed);
+        let tcp = spec(MetricKind::Counter, "records_total", vec![("kind", "tcp")]);
+        let w0 = metrics.register("flows", "flow", 0, &tcp).unwrap();
+        let w1 = metrics.register("flows", "flow", 1, &tcp).unwrap();
+        let udp = spec(MetricKind::Counter, "records_total", vec![("kind", "udp")]);
+        let u = metrics.register("flows", "flow", 0, &udp).unwrap();
+        let active = spec(MetricKind::Gauge, "flows_active", vec![]);
+        let g0 = metrics.register("flows", "flow", 0, &active).unwrap();
+        let g1 = metrics.register("flows", "flow", 1, &active).unwrap();
+        w0.store(3, Ordering::Relaxed);
+        w1.store(4, Ordering::Relaxed);
+        u.store(1, Ordering::Relaxed);
+        g0.store(5.5f64.to_bits(), Ordering::Relaxed);
+        g1.store((-2.0f64).to_bits(), Ordering::Relaxed);
+        // The same instance again (a reload's): the same number.
+        let again = metrics.register("flows", "flow", 1, &tcp).unwrap();
+        assert!(std::ptr::eq(again, w1));
         let read = metrics.read();
         assert_eq!(read.len(), 2);
-        assert_eq!(read[0].kind, Kind::Counter);
-        let tcp = vec![
+        assert_eq!(read[0].name, "netraf_flow_records");
+        assert_eq!(read[0].kind, MetricKind::Counter);
+        let labels = vec![
             ("plugin".to_string(), "flows".to_string()),
             ("kind".to_string(), "tcp".to_string()),
         ];
-        assert_eq!(read[0].series[0], (tcp, 7));
-        assert_eq!(read[0].series[1].1, 1);
-        assert_eq!(read[1].series.len(), 1);
-        assert_eq!(read[1].series[0].1, 3);
+        assert_eq!(read[0].series[0], (labels, Reading::Count(7)));
+        assert_eq!(read[0].series[1].1, Reading::Count(1));
+        assert_eq!(read[1].name, "netraf_flow_flows_active");
+        assert_eq!(read[1].series[0].1, Reading::Gauge(3.5));
     }
 
     #[test]
     fn bad_names_and_clashes_are_refused() {
         let metrics = PluginMetrics::default();
-        let bad = |name: &str, labels: &[(&str, &str)]| {
+        let bad = |kind, name: &str, labels: Vec<(&str, &str)>| {
             metrics
-                .register_plugin_counter("p", name, "h", labels)
+                .register("p", "my-plugin", 0, &spec(kind, name, labels))
                 .unwrap_err()
         };
-        assert!(bad("9lives", &[]).contains("not a metric name"));
-        assert!(bad("has space", &[]).contains("not a metric name"));
-        assert!(bad("netraf_packets", &[]).contains("host's"));
-        assert!(bad("x_total", &[]).contains("_total"));
-        assert!(bad("x", &[("plugin", "q")]).contains("set by the host"));
-        assert!(bad("x", &[("bad-key", "q")]).contains("not a label name"));
-        metrics.register_plugin_counter("p", "y", "h", &[]).unwrap();
-        assert!(metrics
-            .register_plugin_gauge("p", "y", "h", &[])
-            .unwrap_err()
-            .contains("registered before"));
-        assert!(metrics
-            .register_plugin_counter("p", "y", "h", &[("k", "v")])
-            .unwrap_err()
+        assert!(bad(MetricKind::Gauge, "9lives", vec![]).contains("not a Prometheus name"));
+        assert!(bad(MetricKind::Counter, "x", vec![]).contains("_total"));
+        assert!(bad(MetricKind::Gauge, "x", vec![("plugin", "q")]).contains("set by the host"));
+        let y = spec(MetricKind::Counter, "y_total", vec![]);
+        metrics.register("p", "my-plugin", 0, &y).unwrap();
+        assert_eq!(metrics.read()[0].name, "netraf_my_plugin_y");
+        assert!(bad(MetricKind::Gauge, "y", vec![]).contains("registered before"));
+        assert!(bad(MetricKind::Counter, "y_total", vec![("k", "v")])
             .contains("registered before with labels"));
     }
 }

@@ -76,21 +76,25 @@ fn sum(text: &str, name: &str, labels: &str) -> f64 {
         .sum()
 }
 
-/// Scrapes until `netraf_packets_received_total` reaches `want` (bounded);
-/// the last scrape's text.
-fn scrape_until_received(address: SocketAddr, want: f64) -> String {
+/// Scrapes until `done` holds for a scrape's text (bounded); that text.
+fn scrape_until(address: SocketAddr, what: &str, done: impl Fn(&str) -> bool) -> String {
     let started = Instant::now();
     loop {
         let text = scrape(address);
-        if sum(&text, "netraf_packets_received_total", "") >= want {
+        if done(&text) {
             return text;
         }
-        assert!(
-            started.elapsed() < LIMIT,
-            "the count never reached {want}:\n{text}"
-        );
+        assert!(started.elapsed() < LIMIT, "never {what}:\n{text}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Scrapes until `netraf_packets_received_total` reaches `want` (bounded);
+/// the last scrape's text.
+fn scrape_until_received(address: SocketAddr, want: f64) -> String {
+    scrape_until(address, &format!("{want} received"), |text| {
+        sum(text, "netraf_packets_received_total", "") >= want
+    })
 }
 
 /// Sends the known traffic `rounds` times from the peer; the frames sent.
@@ -103,6 +107,15 @@ fn send_rounds(pair: &VethPair, rounds: usize) -> usize {
         }
     }
     rounds * frames.len()
+}
+
+/// Checks family `name`'s series with labels `base` and `key` = each value
+/// of `want`, against its number.
+fn assert_series(text: &str, name: &str, base: &str, key: &str, want: &[(&str, f64)]) {
+    for (value, n) in want {
+        let labels = format!("{base},{key}=\"{value}\"");
+        assert_eq!(sum(text, name, &labels), *n, "{name}{{{labels}}}:\n{text}");
+    }
 }
 
 /// Checks that every plugin of [`PLUGINS`] was handed `sent` packets.
@@ -162,6 +175,54 @@ fn a_scrape_during_a_live_capture_counts_every_frame_sent() {
         assert!(text.contains(&format!("netraf_plugin_seconds_total{{{labels}}} ")));
     }
     assert_every_plugin_saw(&text, sent);
+    // The plugins' own metrics (plugin-api's attach), published on their
+    // ticks: the count plugin's by network protocol, the broadcast plugin's
+    // by protocol; the 20 rounds of the known traffic.
+    let count = "plugin=\"count\"";
+    let text = scrape_until(
+        address,
+        "the count plugin's metrics at the frames sent",
+        |t| sum(t, "netraf_count_network_packets_total", count) == sent,
+    );
+    let networks = [
+        ("arp", 100.0),
+        ("ipv4", 100.0),
+        ("ipv6", 40.0),
+        ("other", 0.0),
+    ];
+    assert_series(
+        &text,
+        "netraf_count_network_packets_total",
+        count,
+        "network",
+        &networks,
+    );
+    assert_eq!(
+        sum(&text, "netraf_count_broadcast_packets_total", count),
+        120.0
+    );
+    let broadcast = "plugin=\"broadcast\"";
+    let protocols = [("arp", 100.0), ("dhcp", 20.0), ("netbios", 0.0)];
+    assert_series(
+        &text,
+        "netraf_broadcast_frames_total",
+        broadcast,
+        "protocol",
+        &protocols,
+    );
+    assert_eq!(
+        sum(&text, "netraf_broadcast_sources", broadcast),
+        3.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE netraf_broadcast_sources gauge"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# HELP netraf_broadcast_storms_total "),
+        "{text}"
+    );
     assert!(text.contains("netraf_build_info{version=\""), "{text}");
     assert!(sum(&text, "process_resident_memory_bytes", "") > 0.0);
     assert!(sum(&text, "process_start_time_seconds", "") > 1.6e9);

@@ -471,6 +471,7 @@ fn a_plugin_whose_constructor_fails_is_named_with_its_message() {
             ("refuses", "mode = \"fail-new\""),
             ("panics", "mode = \"panic-new\""),
             ("typo", "mood = \"record\""),
+            ("metered", "mode = \"bad-metric\""),
         ],
     );
     let plugin_dir = target_dir();
@@ -494,7 +495,12 @@ fn a_plugin_whose_constructor_fails_is_named_with_its_message() {
         ),
         // The key's own line, not the plugin's name.
         format!("{file}:20: key `mood`: plugin 'typo' ({}): unknown field `mood`", lib.display()),
-        "3 plugin(s) refused their config".to_string(),
+        // plugin-api 1.1's attach: the host refuses a metric's name.
+        format!(
+            "plugin 'metered' ({}): metric name `queue depth` is not a Prometheus name",
+            lib.display()
+        ),
+        "4 plugin(s) refused their config".to_string(),
     ] {
         assert!(out.stderr.contains(&e), "want {e:?} in {out}");
     }
