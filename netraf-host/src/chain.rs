@@ -241,6 +241,11 @@ struct Slot {
     failed: Option<String>,
     /// What the metrics read of this instance (see [`Chain::publish`]).
     counters: Arc<PluginCounters>,
+    /// Packets handed to this instance.
+    packets: u64,
+    /// The published count this instance's goes on from (an earlier
+    /// chain's, after a reload).
+    base: u64,
 }
 
 /// Hands `packet` to every enabled plugin of `slots` in order, until one
@@ -263,7 +268,7 @@ fn deliver(
             continue;
         }
         seen += 1;
-        slot.counters.add_packet();
+        slot.packets += 1;
         let verdict = if timed {
             timed_call(slot, packet)
         } else {
@@ -314,8 +319,6 @@ pub struct Chain {
     decoder: PacketDecoder,
     /// Packets handed to the chain.
     packets: u64,
-    /// Packets until the next one whose plugin calls are timed.
-    until_timed: u32,
     /// The plugin that answered [`Verdict::End`], if one did.
     ended_by: Option<usize>,
     /// Whether [`Chain::shutdown`] ran: it runs once, at the latest when the
@@ -337,7 +340,6 @@ impl Chain {
             clock: TickClock::new(),
             decoder: PacketDecoder::new(),
             packets: 0,
-            until_timed: 0,
             ended_by: None,
             shut_down: false,
         }
@@ -363,6 +365,8 @@ impl Chain {
             filter: filter.map(Box::new),
             failed: None,
             counters: Arc::default(),
+            packets: 0,
+            base: 0,
         });
     }
 
@@ -373,6 +377,15 @@ impl Chain {
         for slot in &mut self.slots {
             slot.counters = live.plugin(&slot.name, worker);
             slot.counters.restart();
+            slot.base = slot.counters.packets();
+        }
+    }
+
+    /// Publishes each plugin's packet count for the metrics: on every tick
+    /// (about once a second) and at the end, not per packet.
+    fn publish_counts(&self) {
+        for slot in &self.slots {
+            slot.counters.set_packets(slot.base + slot.packets);
         }
     }
 
@@ -418,12 +431,7 @@ impl Chain {
         self.packets += 1;
         self.advance(header.ts_ns);
         let packet = self.decoder.decode(header, data);
-        let timed = self.until_timed == 0;
-        self.until_timed = if timed {
-            SAMPLE_EVERY - 1
-        } else {
-            self.until_timed - 1
-        };
+        let timed = self.packets % u64::from(SAMPLE_EVERY) == 0;
         deliver(&mut self.slots, &mut self.ended_by, packet, timed)
     }
 
@@ -446,6 +454,7 @@ impl Chain {
                 }
             }
         }
+        self.publish_counts();
     }
 
     /// Every plugin's report, in order: `(name, JSON)`; `null` for a plugin
@@ -488,6 +497,7 @@ impl Chain {
         if std::mem::replace(&mut self.shut_down, true) {
             return;
         }
+        self.publish_counts();
         for slot in &mut self.slots {
             if let Err(message) = slot.handler.shutdown() {
                 log::error!(

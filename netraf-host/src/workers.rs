@@ -175,9 +175,9 @@ impl Worker {
                         n + 1 == *limit
                     }
                 };
-                *packets += 1;
-                *bytes += u64::from(header.caplen);
-                counters.publish(*packets, *bytes);
+                // Counted where the metrics read them: no store more than a
+                // plain count's.
+                counters.count(header.caplen);
                 signals
                     .last_packet_ns
                     .store(header.ts_ns, Ordering::Relaxed);
@@ -236,7 +236,7 @@ impl Worker {
                             spec: Arc::clone(spec),
                             round: shared.report_round.load(Ordering::Acquire),
                             reports: chain.reports(),
-                            packets: *packets,
+                            packets: counters.packets(),
                             received: stats.received.max(*packets),
                             dropped: stats.dropped,
                         });
@@ -249,6 +249,8 @@ impl Worker {
                 }
             }
         }
+        *packets = counters.packets();
+        *bytes = counters.bytes();
     }
 }
 

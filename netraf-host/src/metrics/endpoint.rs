@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn a_silent_client_holds_up_only_its_own_connection() {
         let live = Arc::new(super::super::LiveCounters::new(1));
-        live.worker(0).publish(9, 90);
+        live.worker(0).set_totals(9, 90);
         let listener = Listener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let address = listener.address();
         let endpoint = listener

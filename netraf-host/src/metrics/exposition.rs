@@ -260,10 +260,10 @@ mod tests {
     #[test]
     fn every_family_is_encoded_with_its_labels() {
         let live = Arc::new(LiveCounters::new(2));
-        live.worker(1).publish(5, 500);
+        live.worker(1).set_totals(5, 500);
         let a = live.plugin("counter", 0);
-        a.add_packet();
-        live.plugin("counter", 1).add_packet();
+        a.set_packets(1);
+        live.plugin("counter", 1).set_packets(1);
         let plugin_metrics: &'static PluginMetrics = Box::leak(Box::default());
         let spec = plugin_api::MetricSpec {
             kind: MetricKind::Gauge,

@@ -31,11 +31,29 @@ pub struct WorkerCounters {
 }
 
 impl WorkerCounters {
-    /// Publishes the worker's totals so far (the worker alone calls this).
-    #[inline]
-    pub fn publish(&self, packets: u64, bytes: u64) {
+    /// Counts a packet of `caplen` bytes (the worker alone calls this): the
+    /// worker's own count, kept here, where a scrape reads it.
+    #[inline(always)]
+    pub fn count(&self, caplen: u32) {
+        bump(&self.packets, 1);
+        bump(&self.bytes, u64::from(caplen));
+    }
+
+    /// Sets the totals, for tests of what reads them.
+    #[cfg(test)]
+    pub fn set_totals(&self, packets: u64, bytes: u64) {
         self.packets.store(packets, Ordering::Relaxed);
         self.bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The packets counted so far.
+    pub fn packets(&self) -> u64 {
+        self.packets.load(Ordering::Relaxed)
+    }
+
+    /// The bytes counted so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
     }
 }
 
@@ -57,10 +75,15 @@ pub struct PluginCounters {
 pub const SAMPLE_EVERY: u32 = 64;
 
 impl PluginCounters {
-    /// One more packet handed to the plugin.
-    #[inline]
-    pub fn add_packet(&self) {
-        bump(&self.packets, 1);
+    /// The packets handed to the plugin so far (its chains' counts, which
+    /// publish them about once a second: see `Chain::publish_counts`).
+    pub fn set_packets(&self, total: u64) {
+        self.packets.store(total, Ordering::Relaxed);
+    }
+
+    /// The packets published so far.
+    pub fn packets(&self) -> u64 {
+        self.packets.load(Ordering::Relaxed)
     }
 
     /// A sampled call's time, counted [`SAMPLE_EVERY`] times.
@@ -236,8 +259,8 @@ mod tests {
     #[test]
     fn instances_of_a_plugin_are_summed_and_kept_across_reloads() {
         let live = LiveCounters::new(2);
-        live.worker(0).publish(3, 300);
-        live.worker(1).publish(4, 400);
+        live.worker(0).set_totals(3, 300);
+        live.worker(1).set_totals(4, 400);
         live.worker(1).kernel_dropped.store(2, Ordering::Relaxed);
         assert_eq!(
             live.totals(),
@@ -248,14 +271,14 @@ mod tests {
             }
         );
         let (a0, a1) = (live.plugin("a", 0), live.plugin("a", 1));
-        live.plugin("b", 1).add_packet();
-        a0.add_packet();
-        a1.add_packet();
+        live.plugin("b", 1).set_packets(1);
+        a0.set_packets(1);
+        a1.set_packets(1);
         a1.add_error(true);
         a0.add_sampled(Duration::from_millis(1));
         // A reload's instance in worker 0 goes on with the same counters.
         let again = live.plugin("a", 0);
-        again.add_packet();
+        again.set_packets(again.packets() + 1);
         let plugins = live.plugins();
         assert_eq!(plugins.len(), 2);
         assert_eq!(plugins[0].name, "a");

@@ -234,7 +234,13 @@ fn a_scrape_during_a_live_capture_counts_every_frame_sent() {
     host.wait_for("every worker runs generation 1");
     let frames = frames + send_rounds(&pair, 1);
     let sent = frames as f64;
-    let text = scrape_until_received(address, sent);
+    scrape_until_received(address, sent);
+    // The plugins' counts are published on their chain's ticks.
+    let text = scrape_until(address, "every plugin's count at the frames sent", |t| {
+        PLUGINS
+            .iter()
+            .all(|p| sum(t, "netraf_plugin_packets_total", &format!("plugin=\"{p}\"")) == sent)
+    });
     assert_eq!(
         sum(&text, "netraf_reloads_total", "result=\"applied\""),
         1.0,
