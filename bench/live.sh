@@ -12,6 +12,8 @@
 #   tcpdump        tcpdump -i IF -w /dev/null -n
 #   netraf-empty   netraf-host with no plugin
 #   netraf-cb      netraf-host with count + broadcast
+#   netraf-cbm     the same with --metrics METRICS_ADDR, scraped every second
+#                  (bench/scraped.sh; not in the default TOOLS)
 #   netraf-w1/-w2  the same with [capture] workers = 1 / 2 (fanout "hash": the
 #                  blast is one UDP flow, so one worker gets all of it)
 #   netraf-w2lb    workers = 2, fanout "lb" (frames dealt in turn)
@@ -38,7 +40,7 @@
 # each is a sleep in poll until the kernel hands over a block). Medians of
 # REPS runs, then the ratios netraf/tcpdump.
 #
-# Environment: N [5000000] frames per run, REPS [3], MODES ["normal small-ring
+# Environment: N [5000000] frames per run, METRICS_ADDR [127.0.0.1:19464], REPS [3], MODES ["normal small-ring
 # same-core filtered"], FILTER ["udp dst port 53"], TOOLS ["tcpdump netraf-empty netraf-cb", plus netraf-w1,
 # netraf-w2 and netraf-w2lb (count + broadcast on 1 worker, on 2 workers in a
 # hash fanout group, on 2 in a load-balancing one) when TOOLS is not given and
@@ -51,6 +53,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 N=${N:-5000000}
+METRICS_ADDR=${METRICS_ADDR:-127.0.0.1:19464}
 REPS=${REPS:-3}
 MODES=${MODES:-normal small-ring same-core filtered}
 FILTER=${FILTER:-udp dst port 53}
@@ -151,6 +154,8 @@ capture_cmd() {
         tcpdump) echo tcpdump -i "$IF_RX" -w /dev/null -n "${tcpdump_b[@]}" $expr ;;
         netraf-empty) echo "$HOST" --config "$(netraf_config $ring $snap '' empty)" $expr ;;
         netraf-cb) echo "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CB" cb)" $expr ;;
+        # netraf-cb with its metrics endpoint, scraped every second.
+        netraf-cbm) echo "$(dirname "$0")/scraped.sh" "$METRICS_ADDR" "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CB" cb)" --metrics "$METRICS_ADDR" $expr ;;
         netraf-w1 | netraf-w2) echo "$HOST" --config "$(netraf_config $ring $snap "workers = ${tool#netraf-w}
 $PLUGINS_CB" "$tool")" $expr ;;
         netraf-w2lb) echo "$HOST" --config "$(netraf_config $ring $snap "workers = 2
