@@ -315,8 +315,6 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
             spec: Arc::clone(&shared_spec),
             signals: Arc::default(),
             filter: file_filter.clone(),
-            packets: 0,
-            bytes: 0,
             counters: counters.worker(i),
             failure: None,
         })
@@ -397,9 +395,10 @@ fn capture(cli: &Cli, config: &Config, spec: &ChainSpec) -> Result<(), Failure> 
         if let Err(e) = w.session.close() {
             log::warn!("closing the capture on {source}: {e}");
         }
-        packets += w.packets;
-        bytes += w.bytes;
-        received += stats.received.max(w.packets);
+        let (w_packets, w_bytes) = (w.counters.packets(), w.counters.bytes());
+        packets += w_packets;
+        bytes += w_bytes;
+        received += stats.received.max(w_packets);
         dropped += stats.dropped;
         if let Some(f) = w.failure.take() {
             failure.get_or_insert(f);

@@ -128,9 +128,7 @@ pub(crate) struct Worker {
     /// The capture filter, run here for a capture file (a live socket's
     /// runs in the kernel).
     pub(crate) filter: Option<PacketFilter>,
-    pub(crate) packets: u64,
-    pub(crate) bytes: u64,
-    /// Where `packets` and `bytes` are published for the metrics.
+    /// The packets and bytes the worker took, counted where the metrics read them.
     pub(crate) counters: Arc<WorkerCounters>,
     pub(crate) failure: Option<String>,
 }
@@ -154,8 +152,6 @@ impl Worker {
             spec,
             signals,
             filter,
-            packets,
-            bytes,
             counters,
             failure,
         } = self;
@@ -237,7 +233,7 @@ impl Worker {
                             round: shared.report_round.load(Ordering::Acquire),
                             reports: chain.reports(),
                             packets: counters.packets(),
-                            received: stats.received.max(*packets),
+                            received: stats.received.max(counters.packets()),
                             dropped: stats.dropped,
                         });
                     }
@@ -249,8 +245,6 @@ impl Worker {
                 }
             }
         }
-        *packets = counters.packets();
-        *bytes = counters.bytes();
     }
 }
 
