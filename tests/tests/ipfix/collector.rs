@@ -45,8 +45,10 @@ fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
 }
 
 impl Collector {
-    /// Starts `nfcapd -b 127.0.0.1 -p PORT -w DIR` and waits (at most 10 s)
-    /// until it listens.
+    /// Starts `nfcapd -b 127.0.0.1 -p PORT -t 2 -w DIR` and waits (at most
+    /// 10 s) until it listens. It starts a new file every 2 s rather than
+    /// every 5 min, so reading every file it wrote is part of every test, not
+    /// only of a run that happens to cross a 5-minute boundary.
     pub fn start() -> Collector {
         let dir = TempDir::new("nfcapd");
         let port = UdpSocket::bind("127.0.0.1:0")
@@ -55,7 +57,7 @@ impl Collector {
             .port();
         let log = std::fs::File::create(dir.path().join("nfcapd.log")).expect("nfcapd's log");
         let child = Command::new("nfcapd")
-            .args(["-b", "127.0.0.1", "-p", &port.to_string(), "-w"])
+            .args(["-b", "127.0.0.1", "-p", &port.to_string(), "-t", "2", "-w"])
             .arg(dir.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -95,8 +97,8 @@ impl Collector {
     }
 
     /// Lets nfcapd drain its socket, stops it with SIGTERM (it then writes
-    /// its file; at most 10 s) and returns its log and the records of
-    /// `nfdump -o json` (times in UTC).
+    /// its last file; at most 10 s) and returns its log and the records of
+    /// all its files by `nfdump -o json` (times in UTC).
     pub fn stop_and_read(&mut self) -> (String, Vec<serde_json::Value>) {
         std::thread::sleep(Duration::from_millis(1000));
         let mut child = self.child.take().expect("nfcapd running");
@@ -118,34 +120,64 @@ impl Collector {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        // nfcapd starts a new file at each interval boundary: the records are
+        // those of every file it wrote, in the order it wrote them.
         let written = files(self.dir.path(), "nfcapd.2");
-        assert_eq!(
-            written.len(),
-            1,
-            "nfcapd's files: {written:?}\n{}",
-            self.log()
-        );
-        let out = Command::new("nfdump")
-            .env("TZ", "UTC")
-            .arg("-r")
-            .arg(&written[0])
-            .args(["-o", "json"])
-            .output()
-            .expect("nfdump runs");
-        assert!(
-            out.status.success(),
-            "nfdump: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
-        // nfdump writes nothing, not `[]`, for a file without records.
-        let records = if text.trim().is_empty() {
-            Vec::new()
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("nfdump's JSON ({e}): {text}"))
-        };
+        assert!(!written.is_empty(), "nfcapd wrote no file\n{}", self.log());
+        let mut records = Vec::new();
+        for file in &written {
+            records.extend(read_records(file));
+        }
         (self.log(), records)
     }
+}
+
+/// The records of one nfcapd file, by `nfdump -r FILE -o json` (times in UTC).
+fn read_records(file: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new("nfdump")
+        .env("TZ", "UTC")
+        .arg("-r")
+        .arg(file)
+        .args(["-o", "json"])
+        .output()
+        .expect("nfdump runs");
+    assert!(
+        out.status.success(),
+        "nfdump -r {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // For a file without records nfdump writes nothing, or (when the file
+    // holds other blocks) `[`, `No matching flows`, `]`: not JSON, no records.
+    let bare = text
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim();
+    if bare.is_empty() || bare == "No matching flows" {
+        Vec::new()
+    } else {
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("nfdump's JSON of {} ({e}): {text}", file.display()))
+    }
+}
+
+/// A count of nfcapd's statistics lines (`Flows`, `Sequence Errors`, `Bad
+/// Packets`...), summed over the line it writes for each file; `None` when
+/// its log has no such line.
+pub fn total(log: &str, label: &str) -> Option<u64> {
+    let counts: Vec<u64> = log
+        .split(&format!("{label}: "))
+        .skip(1)
+        .map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits
+                .parse()
+                .unwrap_or_else(|_| panic!("nfcapd's {label:?} unreadable: {rest}"))
+        })
+        .collect();
+    (!counts.is_empty()).then(|| counts.iter().sum())
 }
 
 impl Drop for Collector {
