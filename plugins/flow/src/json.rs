@@ -1,6 +1,7 @@
 //! A finished flow as one JSON line with Zeek's `conn.log` field names.
 
 use std::io::Write;
+use std::net::IpAddr;
 
 use crate::record::FlowRecord;
 
@@ -32,6 +33,30 @@ fn number(out: &mut Vec<u8>, name: &str, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// `,"name":"address"`: an IPv4 address digit by digit (a tenth of what
+/// the standard formatter takes, which shows in a log of many short
+/// flows), an IPv6 address by the standard formatter (RFC 5952's form).
+fn address(out: &mut Vec<u8>, name: &str, addr: IpAddr) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":\"");
+    match addr {
+        IpAddr::V4(v4) => {
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                out.extend_from_slice(digits.format(octet).as_bytes());
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+    out.push(b'"');
+}
+
 /// `,"name":"text"` (text that needs no escaping).
 fn text(out: &mut Vec<u8>, name: &str, text: &str) {
     out.extend_from_slice(b",\"");
@@ -56,9 +81,9 @@ pub fn write_record(out: &mut Vec<u8>, rec: &FlowRecord, wire_bytes: bool) {
     // history of letters and `^`; addresses of hex digits, `.` and `:`:
     // nothing to escape.
     text(out, "uid", &rec.uid);
-    let _ = write!(out, ",\"id.orig_h\":\"{}\"", rec.orig_h);
+    address(out, "id.orig_h", rec.orig_h);
     number(out, "id.orig_p", u64::from(rec.orig_p));
-    let _ = write!(out, ",\"id.resp_h\":\"{}\"", rec.resp_h);
+    address(out, "id.resp_h", rec.resp_h);
     number(out, "id.resp_p", u64::from(rec.resp_p));
     text(out, "proto", proto_name(rec.proto));
     out.extend_from_slice(b",\"duration\":");
@@ -82,4 +107,35 @@ pub fn write_record(out: &mut Vec<u8>, rec: &FlowRecord, wire_bytes: bool) {
         number(out, "resp_wire_bytes", rec.resp.wire_bytes);
     }
     out.extend_from_slice(b"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_read_as_the_standard_formatter_writes_them() {
+        let mut v4: Vec<IpAddr> = [0u32, 1, 0x0a00_0001, 0x7f00_0001, 0xc0a8_6401, u32::MAX]
+            .into_iter()
+            .map(|n| IpAddr::from(n.to_be_bytes()))
+            .collect();
+        v4.extend((0..=255u8).map(|b| IpAddr::from([b, 9, 99, 100 + b / 3])));
+        let v6 = [
+            "::",
+            "::1",
+            "fe80::1",
+            "2001:db8::8:800:200c:417a",
+            "::ffff:10.0.0.1",
+        ]
+        .into_iter()
+        .map(|t| t.parse::<IpAddr>().unwrap());
+        for addr in v4.into_iter().chain(v6) {
+            let mut out = Vec::new();
+            address(&mut out, "h", addr);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!(",\"h\":\"{addr}\"")
+            );
+        }
+    }
 }

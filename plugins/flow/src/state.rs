@@ -32,16 +32,26 @@ pub struct FlowState {
 /// Base62 digits, as Zeek's uids use.
 const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// A Zeek-style uid: `C` and 17 base62 digits of `n` stretched by a hash.
+/// A Zeek-style uid: `C` and 17 base62 digits of `n` stretched by a hash
+/// (the lowest 17 digits of `hash(n) << 64 | n`, the lowest first).
 pub fn uid_text(n: u64) -> String {
+    /// 62 to the 10th and 7th: ten digits fit a `u64`, so two 128-bit
+    /// divisions split the number and the rest is 64-bit arithmetic (17
+    /// 128-bit divisions took most of a record's uid).
+    const TEN: u64 = 62u64.pow(10);
+    const SEVEN: u64 = 62u64.pow(7);
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     n.hash(&mut hasher);
-    let mut bits = (u128::from(hasher.finish()) << 64) | u128::from(n);
+    let bits = (u128::from(hasher.finish()) << 64) | u128::from(n);
+    let low = (bits % u128::from(TEN)) as u64;
+    let high = (bits / u128::from(TEN) % u128::from(SEVEN)) as u64;
     let mut out = String::with_capacity(18);
     out.push('C');
-    for _ in 0..17 {
-        out.push(char::from(DIGITS[(bits % 62) as usize]));
-        bits /= 62;
+    for (mut part, digits) in [(low, 10), (high, 7)] {
+        for _ in 0..digits {
+            out.push(char::from(DIGITS[(part % 62) as usize]));
+            part /= 62;
+        }
     }
     out
 }
@@ -167,5 +177,34 @@ impl FlowState {
         self.resp = SideCounts::default();
         self.conn.restart_history();
         self.period_ns = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The uid digit by digit on the 128-bit number, as first written.
+    fn uid_by_128_bit_division(n: u64) -> String {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        n.hash(&mut hasher);
+        let mut bits = (u128::from(hasher.finish()) << 64) | u128::from(n);
+        let mut out = String::from("C");
+        for _ in 0..17 {
+            out.push(char::from(DIGITS[(bits % 62) as usize]));
+            bits /= 62;
+        }
+        out
+    }
+
+    #[test]
+    fn uids_are_the_lowest_17_base62_digits_of_the_stretched_number() {
+        let edges = [0, 1, 61, 62, 62u64.pow(10) - 1, 62u64.pow(10), u64::MAX];
+        let spread = (0..20_000u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        for n in edges.into_iter().chain(spread) {
+            let uid = uid_text(n);
+            assert_eq!(uid, uid_by_128_bit_division(n), "uid of {n}");
+            assert_eq!(uid.len(), 18);
+        }
     }
 }
