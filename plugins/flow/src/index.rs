@@ -79,6 +79,29 @@ impl Index {
         }
     }
 
+    /// Starts loading the index's cache line for `hash` (see [`crate::ahead`]).
+    #[inline]
+    pub fn load_ahead(&self, hash: u32) {
+        crate::ahead::load(&self.entries[hash as usize & self.mask]);
+    }
+
+    /// The first slot of `hash`'s run whose entry holds `hash`: the likely
+    /// slot of a key with that hash, before its key is compared.
+    #[inline]
+    pub fn candidate(&self, hash: u32) -> Option<u32> {
+        let mut i = hash as usize & self.mask;
+        loop {
+            let e = self.entries[i];
+            if e == EMPTY {
+                return None;
+            }
+            if hash_of(e) == hash {
+                return Some(slot_of(e));
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
     /// Adds `slot`, whose key hashes to `hash` (a key not in the index).
     pub fn insert(&mut self, hash: u32, slot: u32) {
         if (self.len + 1) * 2 > self.entries.len() {

@@ -75,14 +75,23 @@
 //!
 //! # Cost
 //!
-//! Flows live in a slab of slots with a free list, found through a hash
-//! index, and sit in intrusive lists ordered by their last packet (one per
-//! timeout) and by their record's start: a packet of a known flow is a hash
-//! look-up and a few link updates, with no allocation; a tick walks the
-//! lists from their old ends only as far as flows have expired.
+//! Flows live in a slab of slots with a free list (chunks that never move,
+//! on huge pages), found through a hash index, with timer wheels for their
+//! idle timeouts and an intrusive list by their record's start: a packet
+//! of a known flow is a hash look-up and a few updates, with no
+//! allocation; a tick looks only at flows due. On a table bigger than the
+//! caches the look-up is two cache misses one after the other (the index
+//! entry names the slot), so the plugin holds each packet back a few
+//! packets while both are loaded ahead (see [`held`]): the table takes
+//! every packet in the order it came, a tick, a report and the shutdown
+//! let the held packets through first.
 
+// Loads ahead of use (a prefetch instruction): the plugin's other unsafe block.
+#[allow(unsafe_code)]
+mod ahead;
 pub mod community_id;
 pub mod conn;
+pub mod held;
 // Asks the kernel for huge pages: the plugin's one unsafe block.
 #[allow(unsafe_code)]
 mod huge_pages;
@@ -95,12 +104,14 @@ pub mod output;
 pub mod record;
 pub mod report;
 pub mod settings;
+pub mod slab;
 pub mod state;
 pub mod table;
 pub mod wheel;
 
 use plugin_api::{Host, Packet, Plugin, Verdict};
 
+use held::{Held, HeldPackets};
 use key::{seen, Seen};
 use metrics::{FlowMetrics, Totals};
 use output::Output;
@@ -136,6 +147,8 @@ pub struct Flow {
     top: usize,
     wire_bytes: bool,
     table: Table<FlowState>,
+    /// Packets waiting for their index entry and slot to be in cache.
+    held: HeldPackets,
     /// Each idle list's deadlines.
     wheels: [Wheel; table::LISTS],
     /// The entries a sweep found due (reused).
@@ -304,6 +317,65 @@ impl Flow {
         }
         Ok(())
     }
+
+    /// **The table takes one packet**: finds its flow (or starts one,
+    /// making room first), updates the flow's state and moves it to the
+    /// idle list its state calls for.
+    fn take(&mut self, held: Held) -> Result<(), String> {
+        let Held { obs, ts, hash } = held;
+        let known = match self.table.find_hashed(&obs.key, hash) {
+            Some(slot) => {
+                let list = self.table.list(slot);
+                let last = self.table.state(slot).last_ns;
+                if ts >= last.saturating_add(self.timeouts.idle[list]) {
+                    // Expired since the last tick: that flow ends, this
+                    // packet starts the next.
+                    let reason = if list == CLOSING {
+                        EndReason::Closed
+                    } else {
+                        EndReason::Idle
+                    };
+                    self.finish(slot, reason)?;
+                    None
+                } else {
+                    Some(slot)
+                }
+            }
+            None => None,
+        };
+        let slot = match known {
+            Some(slot) => slot,
+            None => {
+                if self.table.is_full() {
+                    self.evict()?;
+                }
+                self.serial += 1;
+                self.report.protocols[proto_class(obs.key.proto)].flows += 1;
+                let state = FlowState::new(&obs, ts, self.serial);
+                let list = Self::list_of(obs.key.proto, false);
+                let slot = self.table.insert_hashed(obs.key, hash, state, list);
+                self.schedule(slot);
+                slot
+            }
+        };
+        let state = self.table.state_mut(slot);
+        state.update(&obs, ts);
+        let closed = state.closed(&obs.key);
+        let list = Self::list_of(obs.key.proto, closed);
+        if list != self.table.list(slot) {
+            self.table.move_to(slot, list);
+            self.schedule(slot);
+        }
+        Ok(())
+    }
+
+    /// Lets every held packet through to the table.
+    fn let_through(&mut self) -> Result<(), String> {
+        while let Some(held) = self.held.pop() {
+            self.take(held)?;
+        }
+        Ok(())
+    }
 }
 
 impl Plugin for Flow {
@@ -333,6 +405,7 @@ impl Plugin for Flow {
             top: s.top,
             wire_bytes: s.wire_bytes,
             table: Table::new(s.max_flows),
+            held: HeldPackets::default(),
             wheels: timeouts.idle.map(Wheel::new),
             due: Vec::new(),
             out,
@@ -364,49 +437,9 @@ impl Plugin for Flow {
         totals.packets += 1;
         totals.ip_bytes += obs.ip_bytes;
         self.report.wire_bytes += obs.wire_bytes;
-        let known = match self.table.find(&obs.key) {
-            Some(slot) => {
-                let list = self.table.list(slot);
-                let last = self.table.state(slot).last_ns;
-                if ts >= last.saturating_add(self.timeouts.idle[list]) {
-                    // Expired since the last tick: that flow ends, this
-                    // packet starts the next.
-                    let reason = if list == CLOSING {
-                        EndReason::Closed
-                    } else {
-                        EndReason::Idle
-                    };
-                    self.finish(slot, reason)?;
-                    None
-                } else {
-                    Some(slot)
-                }
-            }
-            None => None,
-        };
-        let slot = match known {
-            Some(slot) => slot,
-            None => {
-                if self.table.is_full() {
-                    self.evict()?;
-                }
-                self.serial += 1;
-                self.report.protocols[proto_class(obs.key.proto)].flows += 1;
-                let state = FlowState::new(&obs, ts, self.serial);
-                let slot = self
-                    .table
-                    .insert(obs.key, state, Self::list_of(obs.key.proto, false));
-                self.schedule(slot);
-                slot
-            }
-        };
-        let state = self.table.state_mut(slot);
-        state.update(&obs, ts);
-        let closed = state.closed(&obs.key);
-        let list = Self::list_of(obs.key.proto, closed);
-        if list != self.table.list(slot) {
-            self.table.move_to(slot, list);
-            self.schedule(slot);
+        let hash = self.table.hash(&obs.key);
+        if let Some(oldest) = self.held.push(&self.table, Held { obs, ts, hash }) {
+            self.take(oldest)?;
         }
         Ok(Verdict::Continue)
     }
@@ -417,6 +450,7 @@ impl Plugin for Flow {
     }
 
     fn on_tick(&mut self, now_ns: u64) -> Result<(), String> {
+        self.let_through()?;
         self.expire(now_ns)?;
         self.publish();
         if let Some(out) = &mut self.out {
@@ -431,6 +465,7 @@ impl Plugin for Flow {
     }
 
     fn report(&mut self) -> Result<String, String> {
+        self.let_through()?;
         let summary = self.report.summary(self.table.len() as u64);
         let mut report = summary.to_json(self.top);
         if let Some(exporter) = &self.ipfix {
@@ -445,13 +480,26 @@ impl Plugin for Flow {
     }
 
     fn shutdown(&mut self) -> Result<(), String> {
-        // Oldest first, so that the log keeps the order of the flows' starts.
-        let mut slots = self.table.slots();
-        self.report.active_at_end = slots.len() as u64;
-        slots.sort_by_key(|&s| (self.table.state(s).first_ns, s));
-        for slot in slots {
-            self.finish(slot, EndReason::Shutdown)?;
+        self.let_through()?;
+        // Oldest first, so that the log keeps the order of the flows' starts;
+        // then the table is emptied at once, not flow by flow.
+        let mut order: Vec<(u64, u32)> = self
+            .table
+            .slots()
+            .into_iter()
+            .map(|slot| (self.table.state(slot).first_ns, slot))
+            .collect();
+        self.report.active_at_end = order.len() as u64;
+        order.sort_unstable();
+        for &(_, slot) in &order {
+            let state = self.table.state(slot);
+            if state.has_packets() {
+                let rec = state.record(self.table.key(slot), EndReason::Shutdown, self.seed);
+                self.emit(&rec)?;
+            }
         }
+        self.table.clear();
+        self.wheels = self.timeouts.idle.map(Wheel::new);
         if let Some(out) = &mut self.out {
             out.flush()
                 .map_err(|e| format!("closing {}: {e}", out.name()))?;

@@ -2,9 +2,9 @@
 
 use ahash::RandomState;
 
-use crate::huge_pages;
 use crate::index::Index;
 use crate::key::FlowKey;
+use crate::slab::Slab;
 
 /// No slot.
 pub const NIL: u32 = u32::MAX;
@@ -54,7 +54,7 @@ struct Slot<S> {
 /// The flows, by key, in their lists.
 #[derive(Debug)]
 pub struct Table<S> {
-    slots: Vec<Slot<S>>,
+    slots: Slab<Slot<S>>,
     free: Vec<u32>,
     index: Index,
     /// aHash, randomly seeded: keys come from the network, so a fixed hash
@@ -70,7 +70,7 @@ impl<S> Table<S> {
     pub fn new(max: usize) -> Table<S> {
         let start = max.min(1024);
         Table {
-            slots: Vec::with_capacity(start),
+            slots: Slab::new(max),
             free: Vec::new(),
             index: Index::with_capacity(start),
             hasher: RandomState::new(),
@@ -96,44 +96,73 @@ impl<S> Table<S> {
 
     /// The index's hash of `key`.
     #[inline]
-    fn hash(&self, key: &FlowKey) -> u32 {
+    pub fn hash(&self, key: &FlowKey) -> u32 {
         self.hasher.hash_one(key) as u32
     }
 
     /// The slot of `key`'s flow.
     #[inline]
     pub fn find(&self, key: &FlowKey) -> Option<u32> {
+        self.find_hashed(key, self.hash(key))
+    }
+
+    /// The slot of `key`'s flow, `hash` being [`Table::hash`] of `key`.
+    #[inline]
+    pub fn find_hashed(&self, key: &FlowKey, hash: u32) -> Option<u32> {
         let slots = &self.slots;
-        self.index
-            .find(self.hash(key), |i| slots[i as usize].key == *key)
+        self.index.find(hash, |i| slots[i].key == *key)
+    }
+
+    /// Starts loading the index's entries for `hash` (the first step of a
+    /// look-up made ahead, see [`crate::held`]).
+    #[inline]
+    pub fn load_index_ahead(&self, hash: u32) {
+        self.index.load_ahead(hash);
+    }
+
+    /// Starts loading the slot the index names for `hash` (the second step,
+    /// once the index's entries are in cache): its key, list, stamp and
+    /// state, the lines a packet reads and writes.
+    #[inline]
+    pub fn load_slot_ahead(&self, hash: u32) {
+        if let Some(slot) = self.index.candidate(hash) {
+            if let Some(s) = self.slots.get(slot) {
+                crate::ahead::load_all(s);
+            }
+        }
     }
 
     /// The key of the flow in `slot`.
     pub fn key(&self, slot: u32) -> &FlowKey {
-        &self.slots[slot as usize].key
+        &self.slots[slot].key
     }
 
     /// The state of the flow in `slot`.
     #[inline]
     pub fn state(&self, slot: u32) -> &S {
-        &self.slots[slot as usize].state
+        &self.slots[slot].state
     }
 
     /// The state of the flow in `slot`, to change.
     #[inline]
     pub fn state_mut(&mut self, slot: u32) -> &mut S {
-        &mut self.slots[slot as usize].state
+        &mut self.slots[slot].state
     }
 
     /// The idle list the flow in `slot` is in.
     #[inline]
     pub fn list(&self, slot: u32) -> usize {
-        usize::from(self.slots[slot as usize].list)
+        usize::from(self.slots[slot].list)
     }
 
     /// Adds a flow (the caller made room: the table is not full) in idle
     /// list `list` and at the new end of the active list; its slot.
     pub fn insert(&mut self, key: FlowKey, state: S, list: usize) -> u32 {
+        self.insert_hashed(key, self.hash(&key), state, list)
+    }
+
+    /// [`Table::insert`] with `hash` being [`Table::hash`] of `key`.
+    pub fn insert_hashed(&mut self, key: FlowKey, hash: u32, state: S, list: usize) -> u32 {
         let mut slot = Slot {
             key,
             list: list as u8,
@@ -144,20 +173,13 @@ impl<S> Table<S> {
         let i = match self.free.pop() {
             Some(i) => {
                 // The stamp goes on from the last flow's: its entries stay stale.
-                slot.stamp = self.slots[i as usize].stamp;
-                self.slots[i as usize] = slot;
+                slot.stamp = self.slots[i].stamp;
+                self.slots[i] = slot;
                 i
             }
-            None => {
-                if self.slots.len() == self.slots.capacity() {
-                    self.slots.reserve(self.slots.len().max(1024));
-                    huge_pages::advise(&self.slots);
-                }
-                self.slots.push(slot);
-                (self.slots.len() - 1) as u32
-            }
+            None => self.slots.push(slot),
         };
-        self.index.insert(self.hash(&key), i);
+        self.index.insert(hash, i);
         self.link_active(i);
         i
     }
@@ -165,10 +187,10 @@ impl<S> Table<S> {
     /// Removes the flow in `slot` (its state stays there until the slot is
     /// reused).
     pub fn remove(&mut self, slot: u32) {
-        let key = self.slots[slot as usize].key;
+        let key = self.slots[slot].key;
         self.index.remove(self.hash(&key), slot);
         self.unlink_active(slot);
-        let slot_ref = &mut self.slots[slot as usize];
+        let slot_ref = &mut self.slots[slot];
         slot_ref.stamp = slot_ref.stamp.wrapping_add(1);
         self.free.push(slot);
     }
@@ -176,12 +198,12 @@ impl<S> Table<S> {
     /// The stamp of the flow in `slot` (see [`crate::wheel::Entry`]).
     #[inline]
     pub fn stamp(&self, slot: u32) -> u32 {
-        self.slots[slot as usize].stamp
+        self.slots[slot].stamp
     }
 
     /// Moves the flow in `slot` to idle list `list`: its new stamp.
     pub fn move_to(&mut self, slot: u32, list: usize) -> u32 {
-        let s = &mut self.slots[slot as usize];
+        let s = &mut self.slots[slot];
         s.list = list as u8;
         s.stamp = s.stamp.wrapping_add(1);
         s.stamp
@@ -198,6 +220,12 @@ impl<S> Table<S> {
         (self.active.tail != NIL).then_some(self.active.tail)
     }
 
+    /// Removes every flow at once (the end of the run), giving back the
+    /// memory.
+    pub fn clear(&mut self) {
+        *self = Table::new(self.max);
+    }
+
     /// Every flow's slot (for the end of the run).
     pub fn slots(&self) -> Vec<u32> {
         self.index.slots().collect()
@@ -205,12 +233,12 @@ impl<S> Table<S> {
 
     fn link_active(&mut self, i: u32) {
         let old_head = self.active.head;
-        self.slots[i as usize].active = Links {
+        self.slots[i].active = Links {
             prev: NIL,
             next: old_head,
         };
         if old_head != NIL {
-            self.slots[old_head as usize].active.prev = i;
+            self.slots[old_head].active.prev = i;
         } else {
             self.active.tail = i;
         }
@@ -218,18 +246,18 @@ impl<S> Table<S> {
     }
 
     fn unlink_active(&mut self, i: u32) {
-        let Links { prev, next } = self.slots[i as usize].active;
+        let Links { prev, next } = self.slots[i].active;
         if prev != NIL {
-            self.slots[prev as usize].active.next = next;
+            self.slots[prev].active.next = next;
         } else {
             self.active.head = next;
         }
         if next != NIL {
-            self.slots[next as usize].active.prev = prev;
+            self.slots[next].active.prev = prev;
         } else {
             self.active.tail = prev;
         }
-        self.slots[i as usize].active = UNLINKED;
+        self.slots[i].active = UNLINKED;
     }
 }
 
