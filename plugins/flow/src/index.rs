@@ -89,17 +89,7 @@ impl Index {
     /// slot of a key with that hash, before its key is compared.
     #[inline]
     pub fn candidate(&self, hash: u32) -> Option<u32> {
-        let mut i = hash as usize & self.mask;
-        loop {
-            let e = self.entries[i];
-            if e == EMPTY {
-                return None;
-            }
-            if hash_of(e) == hash {
-                return Some(slot_of(e));
-            }
-            i = (i + 1) & self.mask;
-        }
+        self.find(hash, |_| true)
     }
 
     /// Adds `slot`, whose key hashes to `hash` (a key not in the index).
