@@ -61,6 +61,7 @@
 //! | `ipfix` | `""` | export every record over IPFIX (UDP, RFC 7011) to `HOST:PORT` (see [`ipfix`]) |
 //! | `ipfix_domain` | 1 | the export's observation domain id |
 //! | `ipfix_template_refresh` | 60 | seconds between two sendings of the templates |
+//! | `table_thread` | true | keep the table on a thread of its own beside the capture thread (see [`table_thread`]) |
 //!
 //! # Report
 //!
@@ -84,7 +85,9 @@
 //! entry names the slot), so the plugin holds each packet back a few
 //! packets while both are loaded ahead (see [`held`]): the table takes
 //! every packet in the order it came, a tick, a report and the shutdown
-//! let the held packets through first.
+//! let the held packets through first. The table lives on a thread of its
+//! own (see [`table_thread`]): the capture thread only counts and parses
+//! each packet, and passes what the table needs in batches.
 
 // Loads ahead of use (a prefetch instruction): the plugin's other unsafe block.
 #[allow(unsafe_code)]
@@ -107,6 +110,7 @@ pub mod settings;
 pub mod slab;
 pub mod state;
 pub mod table;
+pub mod table_thread;
 pub mod wheel;
 
 use plugin_api::{Host, Packet, Plugin, Verdict};
@@ -120,6 +124,7 @@ use report::{proto_class, Report};
 use settings::{Settings, Timeouts};
 use state::FlowState;
 use table::Table;
+use table_thread::FlowPlugin;
 use wheel::{Check, Entry, Wheel};
 
 /// The idle list of closed TCP flows (its timeout is `close_grace`).
@@ -138,6 +143,35 @@ fn check(table: &Table<FlowState>, timeouts: &Timeouts, list: usize, entry: Entr
     } else {
         Check::Stale
     }
+}
+
+/// **What the capture thread does with each packet**: counts it in
+/// `report` (per protocol class, wire bytes, frames not IP, packets without
+/// their transport header) and, when it belongs to a flow, says what the
+/// table needs of it (its hash not computed yet).
+#[inline]
+pub(crate) fn observe(report: &mut Report, packet: &Packet<'_>) -> Option<Held> {
+    let obs = match seen(packet) {
+        Seen::Flow(obs) => obs,
+        Seen::NotIp => {
+            report.non_ip_frames += 1;
+            return None;
+        }
+        Seen::NoTransport(ip_bytes) => {
+            report.no_transport_header[0] += 1;
+            report.no_transport_header[1] += ip_bytes;
+            return None;
+        }
+    };
+    let totals = &mut report.protocols[proto_class(obs.key.proto)];
+    totals.packets += 1;
+    totals.ip_bytes += obs.ip_bytes;
+    report.wire_bytes += obs.wire_bytes;
+    Some(Held {
+        obs,
+        ts: packet.ts_ns(),
+        hash: 0,
+    })
 }
 
 /// The flow plugin's state.
@@ -168,9 +202,15 @@ pub struct Flow {
     /// Records emitted (to every destination).
     pub emitted: u64,
     metrics: FlowMetrics,
+    /// `table_thread`: the exported plugin keeps this table on a thread of
+    /// its own (see [`table_thread`]).
+    table_thread: bool,
     /// The records emitted, kept for the unit tests.
     #[cfg(test)]
     seen: Vec<FlowRecord>,
+    /// Makes taking a packet panic, for the unit tests.
+    #[cfg(test)]
+    panic_on_take: bool,
 }
 
 impl Flow {
@@ -369,6 +409,19 @@ impl Flow {
         Ok(())
     }
 
+    /// Holds a packet of a flow (`hash` to be computed) until its index
+    /// entry and slot are loaded; the table takes the oldest held one.
+    #[inline]
+    fn hold(&mut self, held: Held) -> Result<(), String> {
+        #[cfg(test)]
+        assert!(!self.panic_on_take, "told to panic");
+        let hash = self.table.hash(&held.obs.key);
+        match self.held.push(&self.table, Held { hash, ..held }) {
+            Some(oldest) => self.take(oldest),
+            None => Ok(()),
+        }
+    }
+
     /// Lets every held packet through to the table.
     fn let_through(&mut self) -> Result<(), String> {
         while let Some(held) = self.held.pop() {
@@ -414,32 +467,17 @@ impl Plugin for Flow {
             serial: 0,
             emitted: 0,
             metrics: FlowMetrics::default(),
+            table_thread: s.table_thread,
             #[cfg(test)]
             seen: Vec::new(),
+            #[cfg(test)]
+            panic_on_take: false,
         })
     }
 
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
-        let obs = match seen(packet) {
-            Seen::Flow(obs) => obs,
-            Seen::NotIp => {
-                self.report.non_ip_frames += 1;
-                return Ok(Verdict::Continue);
-            }
-            Seen::NoTransport(ip_bytes) => {
-                self.report.no_transport_header[0] += 1;
-                self.report.no_transport_header[1] += ip_bytes;
-                return Ok(Verdict::Continue);
-            }
-        };
-        let ts = packet.ts_ns();
-        let totals = &mut self.report.protocols[proto_class(obs.key.proto)];
-        totals.packets += 1;
-        totals.ip_bytes += obs.ip_bytes;
-        self.report.wire_bytes += obs.wire_bytes;
-        let hash = self.table.hash(&obs.key);
-        if let Some(oldest) = self.held.push(&self.table, Held { obs, ts, hash }) {
-            self.take(oldest)?;
+        if let Some(held) = observe(&mut self.report, packet) {
+            self.hold(held)?;
         }
         Ok(Verdict::Continue)
     }
@@ -527,7 +565,7 @@ mod test_frames;
 mod tests;
 
 plugin_api::export_plugin! {
-    plugin: Flow,
+    plugin: FlowPlugin,
     name: "flow",
     description: "flow table: Zeek conn.log records with Community ID, top talkers, IPFIX export",
 }

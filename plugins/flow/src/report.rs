@@ -169,6 +169,26 @@ fn packets(f: &TopFlow) -> u64 {
 }
 
 impl Report {
+    /// Moves the packet counts of `from` (what [`crate::observe`] counts:
+    /// packets and IP bytes per protocol class, wire bytes, frames not IP,
+    /// packets without their transport header) into this report, leaving
+    /// them 0 there.
+    pub fn take_packet_counts(&mut self, from: &mut Report) {
+        for (to, from) in self.protocols.iter_mut().zip(from.protocols.iter_mut()) {
+            to.packets += std::mem::take(&mut from.packets);
+            to.ip_bytes += std::mem::take(&mut from.ip_bytes);
+        }
+        self.non_ip_frames += std::mem::take(&mut from.non_ip_frames);
+        self.wire_bytes += std::mem::take(&mut from.wire_bytes);
+        for (to, from) in self
+            .no_transport_header
+            .iter_mut()
+            .zip(from.no_transport_header.iter_mut())
+        {
+            *to += std::mem::take(from);
+        }
+    }
+
     /// Empty counts; top lists of `top`, at most `host_cap` hosts.
     pub fn new(top: usize, host_cap: usize) -> Report {
         Report {

@@ -72,6 +72,14 @@ pub struct Settings {
     /// Seconds between two sendings of the IPFIX templates (RFC 7011 §8.4).
     #[serde(default = "default_template_refresh")]
     pub ipfix_template_refresh: u64,
+    /// Keep the table on a thread of its own, beside the capture thread
+    /// (`false`: in the capture thread).
+    #[serde(default = "default_table_thread")]
+    pub table_thread: bool,
+}
+
+fn default_table_thread() -> bool {
+    true
 }
 
 fn default_domain() -> u32 {

@@ -1,8 +1,6 @@
 //! Hand-built Ethernet frames for the unit tests: IPv4 TCP, UDP and ICMP, optionally VLAN-tagged, and a way to hand them to the plugin at a time.
 
-use plugin_api::{LinkType, Packet, PacketHeader, PacketType, Plugin};
-
-use crate::Flow;
+use plugin_api::{LinkType, Packet, PacketHeader, PacketType, Plugin, Verdict};
 
 /// TCP flags.
 pub const S: u8 = 0x02;
@@ -72,7 +70,12 @@ pub fn icmp(src: u8, dst: u8, icmp_type: u8, code: u8) -> Vec<u8> {
 }
 
 /// Hands `frame` to `flow` as captured at `ts_ns`.
-pub fn feed(flow: &mut Flow, frame: &[u8], ts_ns: u64) {
+pub fn feed<P: Plugin>(flow: &mut P, frame: &[u8], ts_ns: u64) {
+    offer(flow, frame, ts_ns).unwrap();
+}
+
+/// Hands `frame` to `flow` as captured at `ts_ns`: what it says.
+pub fn offer<P: Plugin>(flow: &mut P, frame: &[u8], ts_ns: u64) -> Result<Verdict, String> {
     let len = u32::try_from(frame.len()).unwrap();
     let header = PacketHeader {
         ts_ns,
@@ -84,5 +87,5 @@ pub fn feed(flow: &mut Flow, frame: &[u8], ts_ns: u64) {
         link_type: LinkType::ETHERNET,
         vlan: None,
     };
-    flow.on_packet(&Packet::decode(&header, frame)).unwrap();
+    flow.on_packet(&Packet::decode(&header, frame))
 }

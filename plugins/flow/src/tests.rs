@@ -4,6 +4,7 @@ use plugin_api::Plugin;
 use serde_json::Value;
 
 use crate::record::{ConnState, EndReason, FlowRecord};
+use crate::table_thread::{FlowPlugin, BATCH};
 use crate::test_frames::*;
 use crate::Flow;
 
@@ -528,13 +529,9 @@ fn metrics_follow_the_table_each_tick() {
     assert_eq!(kit.metric("ipfix_failed_sends_total", &[]), Some(0.0));
 }
 
-/// Runs a mixed trace (TCP exchanges and UDP flows over 40 hosts, packet
-/// times past the idle timeouts, a table small enough to evict, ticks now
-/// and then) through a fresh plugin: the records. With `one_by_one` the
-/// held packets are let through after every packet, as if the table took
-/// each packet as it came.
-fn mixed_trace(one_by_one: bool) -> Vec<FlowRecord> {
-    let mut f = flow("max_flows = 60\nudp_inactivity_timeout = 2\ntcp_inactivity_timeout = 5");
+/// A mixed trace: TCP exchanges and UDP flows over 40 hosts, with packet
+/// times past the idle timeouts of [`MIXED`] (frame, timestamp).
+fn mixed_packets() -> Vec<(Vec<u8>, u64)> {
     let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
         rng ^= rng << 13;
@@ -544,24 +541,39 @@ fn mixed_trace(one_by_one: bool) -> Vec<FlowRecord> {
     };
     let flags = [S, SA, A, PA, FA, R];
     let mut ts = T0;
-    for i in 0..6_000u32 {
-        let r = next();
-        let (a, b) = ((r % 40) as u8 + 1, ((r >> 8) % 40) as u8 + 1);
-        let (pa, pb) = (1000 + ((r >> 16) % 7) as u16, 80 + ((r >> 24) % 3) as u16);
-        let frame = if r >> 40 & 1 == 0 {
-            udp(a, pa, b, pb, ((r >> 32) % 200) as usize, None)
-        } else {
-            tcp(
-                a,
-                pa,
-                b,
-                pb,
-                flags[((r >> 44) % 6) as usize],
-                ((r >> 48) % 300) as usize,
-            )
-        };
-        ts += (r >> 52) % 4 * SEC / 10;
-        feed(&mut f, &frame, ts);
+    (0..6_000u32)
+        .map(|_| {
+            let r = next();
+            let (a, b) = ((r % 40) as u8 + 1, ((r >> 8) % 40) as u8 + 1);
+            let (pa, pb) = (1000 + ((r >> 16) % 7) as u16, 80 + ((r >> 24) % 3) as u16);
+            let frame = if r >> 40 & 1 == 0 {
+                udp(a, pa, b, pb, ((r >> 32) % 200) as usize, None)
+            } else {
+                tcp(
+                    a,
+                    pa,
+                    b,
+                    pb,
+                    flags[((r >> 44) % 6) as usize],
+                    ((r >> 48) % 300) as usize,
+                )
+            };
+            ts += (r >> 52) % 4 * SEC / 10;
+            (frame, ts)
+        })
+        .collect()
+}
+
+/// Settings under which [`mixed_packets`] evicts and times flows out.
+const MIXED: &str = "max_flows = 60\nudp_inactivity_timeout = 2\ntcp_inactivity_timeout = 5";
+
+/// Runs the mixed trace through a fresh plugin, with a tick every 500
+/// packets: the records. With `one_by_one` the held packets are let
+/// through after every packet, as if the table took each packet as it came.
+fn mixed_trace(one_by_one: bool) -> Vec<FlowRecord> {
+    let mut f = flow(MIXED);
+    for (i, (frame, ts)) in mixed_packets().iter().enumerate() {
+        feed(&mut f, frame, *ts);
         if one_by_one {
             f.let_through().unwrap();
         }
@@ -586,5 +598,96 @@ fn holding_packets_back_changes_no_record() {
     assert_eq!(held.len(), one_by_one.len());
     for (h, o) in held.iter().zip(&one_by_one) {
         assert_eq!(h, o);
+    }
+}
+
+/// The mixed trace through the plugin as netraf loads it, with `config`:
+/// the records, and the report in the middle of the trace and at the end.
+fn mixed_trace_loaded(config: &str) -> (Vec<FlowRecord>, String, String) {
+    let mut p = FlowPlugin::new(&format!("output = \"\"\n{MIXED}\n{config}")).unwrap();
+    let mut middle = String::new();
+    for (i, (frame, ts)) in mixed_packets().iter().enumerate() {
+        feed(&mut p, frame, *ts);
+        if i % 500 == 499 {
+            p.on_tick(ts + SEC / 2).unwrap();
+        }
+        if i == 3_210 {
+            middle = p.report().unwrap();
+        }
+    }
+    p.shutdown().unwrap();
+    let end = p.report().unwrap();
+    let seen = p.with_table(|f| std::mem::take(&mut f.seen)).unwrap();
+    (seen, middle, end)
+}
+
+#[test]
+fn the_table_on_its_thread_writes_the_records_and_reports_of_the_table_in_the_capture_thread() {
+    let (here, here_middle, here_end) = mixed_trace_loaded("table_thread = false");
+    let (beside, beside_middle, beside_end) = mixed_trace_loaded("");
+    assert!(here.len() > 500, "{} records", here.len());
+    assert_eq!(here.len(), beside.len());
+    for (h, b) in here.iter().zip(&beside) {
+        assert_eq!(h, b);
+    }
+    // The packet counts the capture thread keeps are in both reports.
+    let packets = |report: &str| serde_json::from_str::<Value>(report).unwrap()["packets"].clone();
+    assert_eq!(packets(&here_end), 6_000);
+    assert_eq!(packets(&here_middle), 3_211);
+    assert_eq!(here_middle, beside_middle);
+    assert_eq!(here_end, beside_end);
+    assert_eq!(here, mixed_trace(false));
+}
+
+#[test]
+fn a_failure_on_the_tables_thread_is_returned_by_a_later_call() {
+    for config in ["table_thread = false", ""] {
+        let mut p = FlowPlugin::new(&format!("output = \"/dev/full\"\n{MIXED}\n{config}")).unwrap();
+        let mut failure = None;
+        for (i, (frame, ts)) in mixed_packets().iter().enumerate() {
+            let mut sent = offer(&mut p, frame, *ts).map(|_| ());
+            if i % 500 == 499 {
+                sent = sent.and(p.on_tick(ts + SEC / 2));
+            }
+            if let Err(e) = sent {
+                failure = Some(e);
+                break;
+            }
+        }
+        let failure = failure.unwrap_or_else(|| panic!("{config:?}: no call failed"));
+        assert!(
+            failure.contains("/dev/full") && failure.contains("No space left"),
+            "{config:?}: {failure}"
+        );
+    }
+}
+
+#[test]
+fn a_panic_on_the_tables_thread_ends_the_table_and_every_later_call_says_so() {
+    let mut p = FlowPlugin::new("output = \"\"").unwrap();
+    let frame = udp(1, 1000, 2, 53, 20, None);
+    for i in 0..10 {
+        feed(&mut p, &frame, T0 + i);
+    }
+    p.with_table(|f| f.panic_on_take = true).unwrap();
+    // The next batch reaches the table; a later call hears of the panic.
+    let mut said = None;
+    for i in 0..(4 * BATCH as u64) {
+        if let Err(e) = offer(&mut p, &frame, T0 + 100 + i) {
+            said = Some(e);
+            break;
+        }
+    }
+    let said = said.unwrap_or_else(|| p.on_tick(T0 + 10 * SEC).unwrap_err());
+    assert!(
+        said.contains("the flow table's thread panicked: told to panic"),
+        "{said}"
+    );
+    for later in [
+        p.on_tick(T0 + 20 * SEC).err(),
+        p.report().err(),
+        p.shutdown().err(),
+    ] {
+        assert_eq!(later.as_deref(), Some(said.as_str()));
     }
 }

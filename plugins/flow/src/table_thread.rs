@@ -1,0 +1,375 @@
+//! The flow plugin as netraf loads it: the flow table on a thread of its own beside the capture thread (`table_thread = true`, the default), or in the capture thread.
+//!
+//! With the table on its thread, the capture thread only counts each packet
+//! and cuts what the table needs of it (key, lengths, flags, time: a
+//! [`Held`]), and passes those [`BATCH`] at a time to the table's thread,
+//! which takes them in the order they came. The table's work, a look-up
+//! that misses the caches on a big table and every record, then runs beside
+//! the capture instead of after it (BENCHMARKS.md, "The flow table on a
+//! thread of its own").
+//!
+//! A tick, a report and the shutdown pass the batch being filled, wait until
+//! the thread has taken every packet passed before, and then run on the
+//! table as the capture thread would (under the table's lock, which the
+//! thread holds only while it takes a batch). So the records, their order
+//! and the report are those of the table in the capture thread, and a
+//! packet reaches the table at most a tick after it came.
+//!
+//! Batches are made at the start and come back to be filled again: no
+//! allocation per packet. A failure of the table while taking packets (the
+//! conn log cannot be written) is returned by the capture thread's next
+//! call, as the table in the capture thread returns it; a panic on the
+//! table's thread ends the table, and every later call says so, which the
+//! host contains as a panic of the plugin.
+//!
+//! `table_thread = false` keeps the table in the capture thread: for a host
+//! whose capture workers already use every core.
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use plugin_api::{Host, Packet, Plugin, Verdict};
+
+use crate::held::Held;
+use crate::report::Report;
+use crate::{observe, Flow};
+
+/// Packets passed to the table's thread at a time.
+pub const BATCH: usize = 256;
+
+/// Batches in all: one being filled, the others queued or being taken.
+const BATCHES: usize = 4;
+
+/// The flow plugin: the table here or on its thread.
+pub struct FlowPlugin {
+    table: Where,
+}
+
+enum Where {
+    /// `table_thread = false`.
+    Here(Box<Flow>),
+    Beside(Box<TableThread>),
+}
+
+impl Plugin for FlowPlugin {
+    fn new(config: &str) -> Result<Self, String> {
+        let flow = Flow::new(config)?;
+        let table = if flow.table_thread {
+            Where::Beside(Box::new(TableThread::start(flow)?))
+        } else {
+            Where::Here(Box::new(flow))
+        };
+        Ok(FlowPlugin { table })
+    }
+
+    fn attach(&mut self, host: &Host<'_>) -> Result<(), String> {
+        match &mut self.table {
+            Where::Here(flow) => flow.attach(host),
+            Where::Beside(thread) => thread.table()?.attach(host),
+        }
+    }
+
+    #[inline]
+    fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
+        match &mut self.table {
+            Where::Here(flow) => flow.on_packet(packet),
+            Where::Beside(thread) => thread.on_packet(packet),
+        }
+    }
+
+    fn on_tick(&mut self, now_ns: u64) -> Result<(), String> {
+        match &mut self.table {
+            Where::Here(flow) => flow.on_tick(now_ns),
+            Where::Beside(thread) => {
+                let ticked = thread.table()?.on_tick(now_ns);
+                ticked.and(thread.failure())
+            }
+        }
+    }
+
+    fn report(&mut self) -> Result<String, String> {
+        match &mut self.table {
+            Where::Here(flow) => flow.report(),
+            Where::Beside(thread) => thread.table()?.report(),
+        }
+    }
+
+    fn shutdown(&mut self) -> Result<(), String> {
+        match &mut self.table {
+            Where::Here(flow) => flow.shutdown(),
+            Where::Beside(thread) => thread.shutdown(),
+        }
+    }
+
+    fn merge_reports(config: &str, reports: &[&str]) -> Option<Result<String, String>> {
+        Flow::merge_reports(config, reports)
+    }
+}
+
+#[cfg(test)]
+impl FlowPlugin {
+    /// The table (after its thread has taken every packet so far).
+    pub(crate) fn with_table<T>(&mut self, f: impl FnOnce(&mut Flow) -> T) -> Result<T, String> {
+        match &mut self.table {
+            Where::Here(flow) => Ok(f(flow)),
+            Where::Beside(thread) => Ok(f(&mut *thread.table()?)),
+        }
+    }
+}
+
+/// What goes to the table's thread.
+enum Message {
+    /// Packets to take, in order; the batch comes back empty.
+    Batch(Vec<Held>),
+    /// Say when every packet before is taken.
+    Sync,
+}
+
+/// What both threads share.
+struct Shared {
+    table: Mutex<Flow>,
+    /// Set when `trouble` has something for the capture thread.
+    alert: AtomicBool,
+    trouble: Mutex<Trouble>,
+}
+
+/// What went wrong on the table's thread.
+#[derive(Default)]
+struct Trouble {
+    /// The first failure since the capture thread last asked.
+    failure: Option<String>,
+    /// Why the thread ended (it panicked).
+    ended: Option<String>,
+}
+
+impl Shared {
+    fn tell(&self, what: impl FnOnce(&mut Trouble)) {
+        let mut trouble = lock(&self.trouble);
+        what(&mut trouble);
+        self.alert.store(true, Ordering::Release);
+    }
+}
+
+/// The capture thread's side of a table on its own thread.
+struct TableThread {
+    shared: Arc<Shared>,
+    /// The capture thread's packet counts since the table last took them.
+    counts: Report,
+    /// The batch being filled.
+    batch: Vec<Held>,
+    /// Batches not made yet.
+    unmade: usize,
+    /// `None` once the thread is told to end.
+    to_table: Option<SyncSender<Message>>,
+    /// Batches the thread has taken, back to be filled.
+    taken: Receiver<Vec<Held>>,
+    /// One message per [`Message::Sync`].
+    synced: Receiver<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TableThread {
+    fn start(flow: Flow) -> Result<TableThread, String> {
+        let counts = Report::new(0, 0);
+        let shared = Arc::new(Shared {
+            table: Mutex::new(flow),
+            alert: AtomicBool::new(false),
+            trouble: Mutex::new(Trouble::default()),
+        });
+        let (to_table, messages) = mpsc::sync_channel(BATCHES);
+        let (give_back, taken) = mpsc::channel();
+        let (say_synced, synced) = mpsc::channel();
+        let on_thread = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("flow-table".into())
+            .spawn(move || run(&on_thread, &messages, &give_back, &say_synced))
+            .map_err(|e| {
+                format!("cannot start the flow table's thread: {e} (`table_thread = false` keeps the table in the capture thread)")
+            })?;
+        Ok(TableThread {
+            shared,
+            counts,
+            batch: Vec::with_capacity(BATCH),
+            unmade: BATCHES - 1,
+            to_table: Some(to_table),
+            taken,
+            synced,
+            thread: Some(thread),
+        })
+    }
+
+    #[inline]
+    fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
+        if let Some(held) = observe(&mut self.counts, packet) {
+            self.batch.push(held);
+            if self.batch.len() == BATCH {
+                self.pass()?;
+            }
+        }
+        Ok(Verdict::Continue)
+    }
+
+    /// Passes the batch being filled to the table's thread; then the
+    /// failure it met since the last call, if any.
+    fn pass(&mut self) -> Result<(), String> {
+        if !self.batch.is_empty() {
+            let next = if self.unmade > 0 {
+                self.unmade -= 1;
+                Vec::with_capacity(BATCH)
+            } else {
+                self.taken.recv().map_err(|_| self.gone())?
+            };
+            let full = std::mem::replace(&mut self.batch, next);
+            self.send(Message::Batch(full))?;
+        }
+        self.failure()
+    }
+
+    fn send(&self, message: Message) -> Result<(), String> {
+        match &self.to_table {
+            Some(to_table) => to_table.send(message).map_err(|_| self.gone()),
+            None => Err(self.gone()),
+        }
+    }
+
+    /// The first failure of the table's thread since the last call; why it
+    /// ended, if it did.
+    fn failure(&self) -> Result<(), String> {
+        if !self.shared.alert.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut trouble = lock(&self.shared.trouble);
+        if let Some(ended) = &trouble.ended {
+            return Err(ended.clone());
+        }
+        self.shared.alert.store(false, Ordering::Release);
+        trouble.failure.take().map_or(Ok(()), Err)
+    }
+
+    /// Why the thread is gone.
+    fn gone(&self) -> String {
+        lock(&self.shared.trouble)
+            .ended
+            .clone()
+            .unwrap_or_else(|| "the flow table's thread has ended".into())
+    }
+
+    /// The table, once its thread has taken every packet so far, with the
+    /// capture thread's packet counts in its report. After the shutdown
+    /// (the host asks for the final report then) the thread is gone and the
+    /// table is at hand.
+    fn table(&mut self) -> Result<MutexGuard<'_, Flow>, String> {
+        if self.to_table.is_some() {
+            self.sync()?;
+        }
+        let mut flow = self.shared.table.lock().map_err(|_| self.gone())?;
+        flow.report.take_packet_counts(&mut self.counts);
+        Ok(flow)
+    }
+
+    /// Waits until the thread has taken every packet so far.
+    fn sync(&mut self) -> Result<(), String> {
+        if let Err(e) = self.pass() {
+            // A failure is said on the next call; an ended table now.
+            if let Some(ended) = lock(&self.shared.trouble).ended.clone() {
+                return Err(ended);
+            }
+            self.shared.tell(|trouble| {
+                trouble.failure.get_or_insert(e);
+            });
+        }
+        self.send(Message::Sync)?;
+        self.synced.recv().map_err(|_| self.gone())
+    }
+
+    fn shutdown(&mut self) -> Result<(), String> {
+        let done = self.table()?.shutdown();
+        self.stop();
+        done.and(self.failure())
+    }
+
+    /// Ends the thread (after the packets passed) and waits for it.
+    fn stop(&mut self) {
+        self.to_table = None;
+        if let Some(thread) = self.thread.take() {
+            // Its panics are caught inside: it ends by itself.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TableThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The table's thread: takes batches until the capture thread's side is
+/// dropped or a panic ends the table.
+fn run(
+    shared: &Shared,
+    messages: &Receiver<Message>,
+    give_back: &Sender<Vec<Held>>,
+    say_synced: &Sender<()>,
+) {
+    while let Ok(message) = messages.recv() {
+        match message {
+            Message::Batch(mut batch) => {
+                match panic::catch_unwind(AssertUnwindSafe(|| take_all(shared, &mut batch))) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => shared.tell(|trouble| {
+                        trouble.failure.get_or_insert(e);
+                    }),
+                    Err(payload) => {
+                        let message = format!(
+                            "the flow table's thread panicked: {}",
+                            panic_message(&*payload)
+                        );
+                        shared.tell(|trouble| trouble.ended = Some(message));
+                        return;
+                    }
+                }
+                batch.clear();
+                if give_back.send(batch).is_err() {
+                    return;
+                }
+            }
+            Message::Sync => {
+                if say_synced.send(()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The table takes every packet of `batch`, in order; the first failure.
+fn take_all(shared: &Shared, batch: &mut Vec<Held>) -> Result<(), String> {
+    // Poisoned only by a panic, which ends this thread first.
+    let mut flow = shared.table.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut first = Ok(());
+    for held in batch.drain(..) {
+        if let Err(e) = flow.hold(held) {
+            first = first.and(Err(e));
+        }
+    }
+    first
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(no message)"
+    }
+}
