@@ -2,18 +2,23 @@
 //!
 //! With the table on its thread, the capture thread only counts each packet
 //! and cuts what the table needs of it (key, lengths, flags, time: a
-//! [`Held`]), and passes those [`BATCH`] at a time to the table's thread,
+//! [`Held`]), and passes those [`BATCH`] at a time (ticks among them) to
+//! the table's thread,
 //! which takes them in the order they came. The table's work, a look-up
 //! that misses the caches on a big table and every record, then runs beside
 //! the capture instead of after it (BENCHMARKS.md, "The flow table on a
 //! thread of its own").
 //!
-//! A tick, a report and the shutdown pass the batch being filled, wait until
-//! the thread has taken every packet passed before, and then run on the
-//! table as the capture thread would (under the table's lock, which the
-//! thread holds only while it takes a batch). So the records, their order
-//! and the report are those of the table in the capture thread, and a
-//! packet reaches the table at most a tick after it came.
+//! A tick goes in the batch after the packets before it, and the thread
+//! runs it in turn: the capture thread does not wait for it. A tick passes
+//! the batch being filled if the last was passed 50 ms ago or more, so that
+//! on a quiet live link packets do not wait for a full batch. A report and the shutdown pass the batch, wait
+//! until the thread has taken every packet and tick passed before, and then
+//! run on the table as the capture thread would (under the table's lock,
+//! which the thread holds only while it takes a batch or a tick). So the
+//! records, their order and the report are those of the table in the
+//! capture thread, and a packet reaches the table at most a tick and 50 ms
+//! after it came.
 //!
 //! Batches are made at the start and come back to be filled again: no
 //! allocation per packet. A failure of the table while taking packets (the
@@ -31,6 +36,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use plugin_api::{Host, Packet, Plugin, Verdict};
 
@@ -43,6 +49,10 @@ pub const BATCH: usize = 256;
 
 /// Batches in all: one being filled, the others queued or being taken.
 const BATCHES: usize = 4;
+
+/// A tick passes the batch being filled if the last was passed this long
+/// ago (wall time).
+const PASS_AFTER: Duration = Duration::from_millis(50);
 
 /// The flow plugin: the table here or on its thread.
 pub struct FlowPlugin {
@@ -84,10 +94,7 @@ impl Plugin for FlowPlugin {
     fn on_tick(&mut self, now_ns: u64) -> Result<(), String> {
         match &mut self.table {
             Where::Here(flow) => flow.on_tick(now_ns),
-            Where::Beside(thread) => {
-                let ticked = thread.table()?.on_tick(now_ns);
-                ticked.and(thread.failure())
-            }
+            Where::Beside(thread) => thread.tick(now_ns),
         }
     }
 
@@ -121,10 +128,16 @@ impl FlowPlugin {
     }
 }
 
+/// A packet for the table, or a tick, in the order they came.
+enum Item {
+    Packet(Held),
+    Tick(u64),
+}
+
 /// What goes to the table's thread.
 enum Message {
-    /// Packets to take, in order; the batch comes back empty.
-    Batch(Vec<Held>),
+    /// Packets and ticks to take, in order; the batch comes back empty.
+    Batch(Vec<Item>),
     /// Say when every packet before is taken.
     Sync,
 }
@@ -160,13 +173,15 @@ struct TableThread {
     /// The capture thread's packet counts since the table last took them.
     counts: Report,
     /// The batch being filled.
-    batch: Vec<Held>,
+    batch: Vec<Item>,
+    /// When the last batch was passed (wall time).
+    passed_at: Instant,
     /// Batches not made yet.
     unmade: usize,
     /// `None` once the thread is told to end.
     to_table: Option<SyncSender<Message>>,
     /// Batches the thread has taken, back to be filled.
-    taken: Receiver<Vec<Held>>,
+    taken: Receiver<Vec<Item>>,
     /// One message per [`Message::Sync`].
     synced: Receiver<()>,
     thread: Option<JoinHandle<()>>,
@@ -194,6 +209,7 @@ impl TableThread {
             shared,
             counts,
             batch: Vec::with_capacity(BATCH),
+            passed_at: Instant::now(),
             unmade: BATCHES - 1,
             to_table: Some(to_table),
             taken,
@@ -205,12 +221,27 @@ impl TableThread {
     #[inline]
     fn on_packet(&mut self, packet: &Packet<'_>) -> Result<Verdict, String> {
         if let Some(held) = observe(&mut self.counts, packet) {
-            self.batch.push(held);
+            self.batch.push(Item::Packet(held));
             if self.batch.len() == BATCH {
                 self.pass()?;
             }
         }
         Ok(Verdict::Continue)
+    }
+
+    /// Puts a tick in the batch, after the packets before it: the table's
+    /// thread runs it in turn, and the capture thread does not wait for it.
+    /// The batch is passed when full, or when the last was passed
+    /// [`PASS_AFTER`] ago (a live link with few packets: the table is at
+    /// most that late). The failure the thread met since the last call, if
+    /// any.
+    fn tick(&mut self, now_ns: u64) -> Result<(), String> {
+        self.batch.push(Item::Tick(now_ns));
+        if self.batch.len() == BATCH || self.passed_at.elapsed() >= PASS_AFTER {
+            self.pass()
+        } else {
+            self.failure()
+        }
     }
 
     /// Passes the batch being filled to the table's thread; then the
@@ -225,6 +256,7 @@ impl TableThread {
             };
             let full = std::mem::replace(&mut self.batch, next);
             self.send(Message::Batch(full))?;
+            self.passed_at = Instant::now();
         }
         self.failure()
     }
@@ -313,25 +345,14 @@ impl Drop for TableThread {
 fn run(
     shared: &Shared,
     messages: &Receiver<Message>,
-    give_back: &Sender<Vec<Held>>,
+    give_back: &Sender<Vec<Item>>,
     say_synced: &Sender<()>,
 ) {
     while let Ok(message) = messages.recv() {
         match message {
             Message::Batch(mut batch) => {
-                match panic::catch_unwind(AssertUnwindSafe(|| take_all(shared, &mut batch))) {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => shared.tell(|trouble| {
-                        trouble.failure.get_or_insert(e);
-                    }),
-                    Err(payload) => {
-                        let message = format!(
-                            "the flow table's thread panicked: {}",
-                            panic_message(&*payload)
-                        );
-                        shared.tell(|trouble| trouble.ended = Some(message));
-                        return;
-                    }
+                if !guarded(shared, || take_all(shared, &mut batch)) {
+                    return;
                 }
                 batch.clear();
                 if give_back.send(batch).is_err() {
@@ -347,13 +368,45 @@ fn run(
     }
 }
 
-/// The table takes every packet of `batch`, in order; the first failure.
-fn take_all(shared: &Shared, batch: &mut Vec<Held>) -> Result<(), String> {
-    // Poisoned only by a panic, which ends this thread first.
-    let mut flow = shared.table.lock().unwrap_or_else(PoisonError::into_inner);
+/// Runs `work` on the table's thread: its failure is told to the capture
+/// thread; a panic ends the table (`false`: the thread ends).
+fn guarded(shared: &Shared, work: impl FnOnce() -> Result<(), String>) -> bool {
+    match panic::catch_unwind(AssertUnwindSafe(work)) {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            shared.tell(|trouble| {
+                trouble.failure.get_or_insert(e);
+            });
+            true
+        }
+        Err(payload) => {
+            let message = format!(
+                "the flow table's thread panicked: {}",
+                panic_message(&*payload)
+            );
+            shared.tell(|trouble| trouble.ended = Some(message));
+            false
+        }
+    }
+}
+
+/// The table, on its thread. Poisoned only by a panic, which ends the
+/// thread first.
+fn lock_table(shared: &Shared) -> MutexGuard<'_, Flow> {
+    shared.table.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The table takes every packet and tick of `batch`, in order; the first
+/// failure.
+fn take_all(shared: &Shared, batch: &mut Vec<Item>) -> Result<(), String> {
+    let mut flow = lock_table(shared);
     let mut first = Ok(());
-    for held in batch.drain(..) {
-        if let Err(e) = flow.hold(held) {
+    for item in batch.drain(..) {
+        let taken = match item {
+            Item::Packet(held) => flow.hold(held),
+            Item::Tick(now_ns) => flow.on_tick(now_ns),
+        };
+        if let Err(e) = taken {
             first = first.and(Err(e));
         }
     }

@@ -691,3 +691,36 @@ fn a_panic_on_the_tables_thread_ends_the_table_and_every_later_call_says_so() {
         assert_eq!(later.as_deref(), Some(said.as_str()));
     }
 }
+
+#[test]
+fn on_a_quiet_link_a_tick_brings_the_packets_before_it_to_the_table_and_the_log() {
+    let path = std::env::temp_dir().join(format!("netraf-flow-quiet-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let config = format!(
+        "output = {:?}\nudp_inactivity_timeout = 1",
+        path.display().to_string()
+    );
+    let mut p = FlowPlugin::new(&config).unwrap();
+    feed(&mut p, &udp(1, 1000, 2, 53, 20, None), T0);
+    // Far less than a batch, then nothing but a tick past the flow's
+    // timeout, more than 50 ms later: its record is written by that tick.
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    p.on_tick(T0 + 5 * SEC).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let lines = loop {
+        let lines = std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        if lines > 0 || std::time::Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert_eq!(
+        lines, 1,
+        "the idle flow's record, written by the tick alone"
+    );
+    p.shutdown().unwrap();
+    std::fs::remove_file(&path).unwrap();
+}
