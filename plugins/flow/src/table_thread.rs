@@ -390,16 +390,11 @@ fn guarded(shared: &Shared, work: impl FnOnce() -> Result<(), String>) -> bool {
     }
 }
 
-/// The table, on its thread. Poisoned only by a panic, which ends the
-/// thread first.
-fn lock_table(shared: &Shared) -> MutexGuard<'_, Flow> {
-    shared.table.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// The table takes every packet and tick of `batch`, in order; the first
 /// failure.
 fn take_all(shared: &Shared, batch: &mut Vec<Item>) -> Result<(), String> {
-    let mut flow = lock_table(shared);
+    // Poisoned only by a panic, which ends this thread first.
+    let mut flow = lock(&shared.table);
     let mut first = Ok(());
     for item in batch.drain(..) {
         let taken = match item {
