@@ -75,6 +75,11 @@ fn text(out: &mut Vec<u8>, name: &str, text: &str) {
 /// lengths on the wire, not a Zeek field).
 pub fn write_record(out: &mut Vec<u8>, rec: &FlowRecord, wire_bytes: bool) {
     out.clear();
+    append_record(out, rec, wire_bytes);
+}
+
+/// Appends `rec`'s line to `out`, as [`write_record`] writes it.
+pub fn append_record(out: &mut Vec<u8>, rec: &FlowRecord, wire_bytes: bool) {
     out.extend_from_slice(b"{\"ts\":");
     seconds(out, rec.start_ns);
     // The uid and community ID are made of letters, digits, `:+/=`; the

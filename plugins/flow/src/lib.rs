@@ -61,7 +61,7 @@
 //! | `ipfix` | `""` | export every record over IPFIX (UDP, RFC 7011) to `HOST:PORT` (see [`ipfix`]) |
 //! | `ipfix_domain` | 1 | the export's observation domain id |
 //! | `ipfix_template_refresh` | 60 | seconds between two sendings of the templates |
-//! | `table_thread` | true | keep the table on a thread of its own beside the capture thread (see [`table_thread`]) |
+//! | `table_thread` | true | keep the table on a thread of its own beside the capture thread (see [`table_thread`]), and make the records at the end on two threads (see [`end_of_run`]) |
 //!
 //! # Report
 //!
@@ -94,6 +94,7 @@
 mod ahead;
 pub mod community_id;
 pub mod conn;
+pub mod end_of_run;
 pub mod held;
 // Asks the kernel for huge pages: the plugin's one unsafe block.
 #[allow(unsafe_code)]
@@ -107,6 +108,7 @@ pub mod output;
 pub mod record;
 pub mod report;
 pub mod settings;
+pub mod sinks;
 pub mod slab;
 pub mod state;
 pub mod table;
@@ -115,6 +117,7 @@ pub mod wheel;
 
 use plugin_api::{Host, Packet, Plugin, Verdict};
 
+use end_of_run::Ending;
 use held::{Held, HeldPackets};
 use key::{seen, Seen};
 use metrics::{FlowMetrics, Totals};
@@ -122,6 +125,7 @@ use output::Output;
 use record::{EndReason, FlowRecord};
 use report::{proto_class, Report};
 use settings::{Settings, Timeouts};
+use sinks::Sinks;
 use state::FlowState;
 use table::Table;
 use table_thread::FlowPlugin;
@@ -179,7 +183,6 @@ pub struct Flow {
     timeouts: Timeouts,
     seed: u16,
     top: usize,
-    wire_bytes: bool,
     table: Table<FlowState>,
     /// Packets waiting for their index entry and slot to be in cache.
     held: HeldPackets,
@@ -187,33 +190,32 @@ pub struct Flow {
     wheels: [Wheel; table::LISTS],
     /// The entries a sweep found due (reused).
     due: Vec<Entry>,
-    /// The conn log, unless `output = ""`.
-    out: Option<Output>,
-    /// The IPFIX export, with `ipfix = "HOST:PORT"`.
-    ipfix: Option<ipfix::Exporter>,
-    /// IPFIX messages that could not be sent (a collector down or
-    /// restarting): counted and warned about once, the flows go on.
-    export_failures: u64,
-    /// The line being written (reused).
-    line: Vec<u8>,
+    /// Where the records go, apart from the report.
+    sinks: Sinks,
     report: Report,
     /// Flows started, for their uids.
     serial: u64,
-    /// Records emitted (to every destination).
-    pub emitted: u64,
     metrics: FlowMetrics,
     /// `table_thread`: the exported plugin keeps this table on a thread of
     /// its own (see [`table_thread`]).
     table_thread: bool,
-    /// The records emitted, kept for the unit tests.
-    #[cfg(test)]
-    seen: Vec<FlowRecord>,
+    /// Makes the records at the end on a helper thread too (see
+    /// [`end_of_run`]).
+    end_helper: bool,
     /// Makes taking a packet panic, for the unit tests.
     #[cfg(test)]
     panic_on_take: bool,
+    /// Makes that batch of the records at the end panic, for the unit tests.
+    #[cfg(test)]
+    panic_in_batch: Option<usize>,
 }
 
 impl Flow {
+    /// Records emitted (to every destination).
+    pub fn emitted(&self) -> u64 {
+        self.sinks.emitted
+    }
+
     /// The idle list of a flow of `proto` (`closed`: its TCP close seen).
     fn list_of(proto: u8, closed: bool) -> usize {
         if closed {
@@ -226,35 +228,7 @@ impl Flow {
     /// **Where every finished record goes**: the report, the conn log and
     /// the IPFIX export (flushed on every tick and at shutdown).
     fn emit(&mut self, rec: &FlowRecord) -> Result<(), String> {
-        self.emitted += 1;
-        self.report.record(rec);
-        if let Some(out) = &mut self.out {
-            json::write_record(&mut self.line, rec, self.wire_bytes);
-            out.write_line(&self.line)
-                .map_err(|e| format!("writing {}: {e}", out.name()))?;
-        }
-        if let Some(exporter) = &mut self.ipfix {
-            let sent = exporter.export(rec);
-            self.export_failed(sent);
-        }
-        #[cfg(test)]
-        self.seen.push(rec.clone());
-        Ok(())
-    }
-
-    /// Counts a failed IPFIX send (the exporter says which records it lost
-    /// and sends the templates again with its next message): a collector
-    /// going away must not stop the flow table.
-    fn export_failed(&mut self, sent: Result<(), String>) {
-        if let Err(e) = sent {
-            if self.export_failures == 0 {
-                eprintln!(
-                    "flow: {} (counted in the report's ipfix.failed_sends; warned once)",
-                    plugin_api::escape(&e)
-                );
-            }
-            self.export_failures += 1;
-        }
+        self.sinks.emit(&mut self.report, rec)
     }
 
     /// Publishes the totals to the host's metrics.
@@ -263,8 +237,8 @@ impl Flow {
             active: self.table.len(),
             started: self.serial,
             evicted: self.report.evicted,
-            records: self.emitted,
-            failed_sends: self.export_failures,
+            records: self.sinks.emitted,
+            failed_sends: self.sinks.export_failures,
         });
     }
 
@@ -451,27 +425,23 @@ impl Plugin for Flow {
             )
         };
         Ok(Flow {
-            ipfix,
-            export_failures: 0,
+            sinks: Sinks::new(out, ipfix, s.wire_bytes),
             timeouts,
             seed: s.community_id_seed,
             top: s.top,
-            wire_bytes: s.wire_bytes,
             table: Table::new(s.max_flows),
             held: HeldPackets::default(),
             wheels: timeouts.idle.map(Wheel::new),
             due: Vec::new(),
-            out,
-            line: Vec::with_capacity(512),
             report: Report::new(s.top, s.host_cap),
             serial: 0,
-            emitted: 0,
             metrics: FlowMetrics::default(),
             table_thread: s.table_thread,
-            #[cfg(test)]
-            seen: Vec::new(),
+            end_helper: s.table_thread,
             #[cfg(test)]
             panic_on_take: false,
+            #[cfg(test)]
+            panic_in_batch: None,
         })
     }
 
@@ -491,27 +461,19 @@ impl Plugin for Flow {
         self.let_through()?;
         self.expire(now_ns)?;
         self.publish();
-        if let Some(out) = &mut self.out {
-            out.flush()
-                .map_err(|e| format!("flushing {}: {e}", out.name()))?;
-        }
-        if let Some(exporter) = &mut self.ipfix {
-            let sent = exporter.flush();
-            self.export_failed(sent);
-        }
-        Ok(())
+        self.sinks.flush("flushing")
     }
 
     fn report(&mut self) -> Result<String, String> {
         self.let_through()?;
         let summary = self.report.summary(self.table.len() as u64);
         let mut report = summary.to_json(self.top);
-        if let Some(exporter) = &self.ipfix {
+        if let Some(exporter) = &self.sinks.ipfix {
             let (messages, records) = exporter.stats();
             report["ipfix"] = serde_json::json!({
                 "messages": messages,
                 "records": records,
-                "failed_sends": self.export_failures,
+                "failed_sends": self.sinks.export_failures,
             });
         }
         Ok(report.to_string())
@@ -529,23 +491,17 @@ impl Plugin for Flow {
             .collect();
         self.report.active_at_end = order.len() as u64;
         order.sort_unstable();
-        for &(_, slot) in &order {
-            let state = self.table.state(slot);
-            if state.has_packets() {
-                let rec = state.record(self.table.key(slot), EndReason::Shutdown, self.seed);
-                self.emit(&rec)?;
-            }
-        }
+        let ending = Ending {
+            table: &self.table,
+            seed: self.seed,
+            order: &order,
+            #[cfg(test)]
+            panic_in: self.panic_in_batch,
+        };
+        ending.emit(&mut self.sinks, &mut self.report, self.end_helper)?;
         self.table.clear();
         self.wheels = self.timeouts.idle.map(Wheel::new);
-        if let Some(out) = &mut self.out {
-            out.flush()
-                .map_err(|e| format!("closing {}: {e}", out.name()))?;
-        }
-        if let Some(exporter) = &mut self.ipfix {
-            let sent = exporter.flush();
-            self.export_failed(sent);
-        }
+        self.sinks.flush("closing")?;
         self.publish();
         Ok(())
     }

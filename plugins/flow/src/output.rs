@@ -85,6 +85,29 @@ impl Output {
         Ok(())
     }
 
+    /// Writes `count` whole lines at once, or line by line when the file
+    /// would grow past `max_bytes` within them (so that each file still
+    /// ends where a line does).
+    ///
+    /// # Errors
+    /// A failed write or rotation.
+    pub fn write_lines(&mut self, lines: &[u8], count: u64) -> io::Result<()> {
+        let len = lines.len() as u64;
+        if self.max_bytes > 0 && self.written + len > self.max_bytes {
+            for line in lines.split_inclusive(|&b| b == b'\n') {
+                self.write_line(line)?;
+            }
+            return Ok(());
+        }
+        match &mut self.sink {
+            Sink::Stdout(w) => w.write_all(lines)?,
+            Sink::File(w) => w.write_all(lines)?,
+        }
+        self.written += len;
+        self.lines += count;
+        Ok(())
+    }
+
     fn rotate(&mut self) -> io::Result<()> {
         let Some(path) = self.path.clone() else {
             return Ok(());
@@ -146,6 +169,54 @@ mod tests {
         assert_eq!(read(&numbered(&path, 2)), "line 2\n");
         assert!(!numbered(&path, 3).exists());
         assert_eq!(out.lines, 5);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lines_written_together_rotate_where_one_by_one_would() {
+        let dir = std::env::temp_dir().join(format!("netraf-flow-rot2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (one, many) = (dir.join("one.jsonl"), dir.join("many.jsonl"));
+        let lines: Vec<String> = (0..40).map(|i| format!("line {i}\n")).collect();
+        let mut by_line = Output::open(one.to_str().unwrap(), 30, 3).unwrap();
+        let mut together = Output::open(many.to_str().unwrap(), 30, 3).unwrap();
+        for group in lines.chunks(7) {
+            for line in group {
+                by_line.write_line(line.as_bytes()).unwrap();
+            }
+            together
+                .write_lines(group.concat().as_bytes(), group.len() as u64)
+                .unwrap();
+        }
+        by_line.flush().unwrap();
+        together.flush().unwrap();
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+        for n in 0..4 {
+            let (a, b) = if n == 0 {
+                (one.clone(), many.clone())
+            } else {
+                (numbered(&one, n), numbered(&many, n))
+            };
+            assert_eq!(read(&a), read(&b), "file {n}");
+        }
+        // Rotated, and no file past the limit.
+        assert!(numbered(&many, 3).exists());
+        assert!((0..4).all(|n| read(&if n == 0 {
+            many.clone()
+        } else {
+            numbered(&many, n)
+        })
+        .len()
+            <= 30));
+        assert_eq!((by_line.lines, together.lines), (40, 40));
+        // Without a size limit, one write and every line counted.
+        let whole = dir.join("whole.jsonl");
+        let mut out = Output::open(whole.to_str().unwrap(), 0, 3).unwrap();
+        out.write_lines(lines.concat().as_bytes(), 40).unwrap();
+        out.flush().unwrap();
+        assert_eq!(read(&whole), lines.concat());
+        assert_eq!(out.lines, 40);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

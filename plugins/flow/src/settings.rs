@@ -72,8 +72,9 @@ pub struct Settings {
     /// Seconds between two sendings of the IPFIX templates (RFC 7011 §8.4).
     #[serde(default = "default_template_refresh")]
     pub ipfix_template_refresh: u64,
-    /// Keep the table on a thread of its own, beside the capture thread
-    /// (`false`: in the capture thread).
+    /// Keep the table on a thread of its own, beside the capture thread,
+    /// and make the records at the end on two threads (`false`: the table
+    /// in the capture thread, the end on one).
     #[serde(default = "default_table_thread")]
     pub table_thread: bool,
 }

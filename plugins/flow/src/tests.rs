@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::record::{ConnState, EndReason, FlowRecord};
 use crate::table_thread::{FlowPlugin, BATCH};
 use crate::test_frames::*;
-use crate::Flow;
+use crate::{end_of_run, Flow};
 
 const SEC: u64 = 1_000_000_000;
 const T0: u64 = 1_700_000_000 * SEC;
@@ -23,7 +23,7 @@ fn run(packets: &[(Vec<u8>, f64)]) -> Vec<FlowRecord> {
         feed(&mut f, frame, T0 + (at * 1e9) as u64);
     }
     f.shutdown().unwrap();
-    f.seen
+    f.sinks.seen
 }
 
 /// The client 10.0.0.1:40000 and server 10.0.0.2:80.
@@ -146,9 +146,9 @@ fn syn_then_fin_is_sh_and_closes_after_the_grace() {
     feed(&mut f, &c2s(S, 0), T0);
     feed(&mut f, &c2s(FA, 0), T0 + SEC / 10);
     f.on_tick(T0 + SEC).unwrap();
-    assert!(f.seen.is_empty(), "half closed: not closed yet");
+    assert!(f.sinks.seen.is_empty(), "half closed: not closed yet");
     f.on_tick(T0 + 400 * SEC).unwrap();
-    let r = one(&f.seen);
+    let r = one(&f.sinks.seen);
     assert_eq!((r.conn_state, r.history.as_str()), (ConnState::SH, "SF"));
     assert_eq!(r.end_reason, EndReason::Idle);
 }
@@ -192,18 +192,18 @@ fn a_closed_flow_ends_after_the_grace_in_packet_time() {
         feed(&mut f, &frame, T0 + at * SEC / 10);
     }
     f.on_tick(T0 + SEC).unwrap();
-    assert!(f.seen.is_empty(), "within the grace");
+    assert!(f.sinks.seen.is_empty(), "within the grace");
     f.on_tick(T0 + 3 * SEC).unwrap();
-    assert_eq!(one(&f.seen).end_reason, EndReason::Closed);
-    assert_eq!(one(&f.seen).conn_state, ConnState::SF);
+    assert_eq!(one(&f.sinks.seen).end_reason, EndReason::Closed);
+    assert_eq!(one(&f.sinks.seen).conn_state, ConnState::SF);
     // The same ports again later: a new flow.
     feed(&mut f, &c2s(S, 0), T0 + 10 * SEC);
     f.shutdown().unwrap();
-    assert_eq!(f.seen.len(), 2);
-    assert_eq!(f.seen[1].conn_state, ConnState::S0);
-    assert_eq!(f.seen[1].end_reason, EndReason::Shutdown);
-    assert_eq!(f.seen[0].uid.len(), 18);
-    assert_ne!(f.seen[0].uid, f.seen[1].uid);
+    assert_eq!(f.sinks.seen.len(), 2);
+    assert_eq!(f.sinks.seen[1].conn_state, ConnState::S0);
+    assert_eq!(f.sinks.seen[1].end_reason, EndReason::Shutdown);
+    assert_eq!(f.sinks.seen[0].uid.len(), 18);
+    assert_ne!(f.sinks.seen[0].uid, f.sinks.seen[1].uid);
 }
 
 #[test]
@@ -214,24 +214,24 @@ fn idle_timeouts_follow_packet_time_per_protocol() {
     feed(&mut f, &c2s(S, 0), T0 + SEC);
     f.on_tick(T0 + 10 * SEC).unwrap();
     assert!(
-        f.seen.is_empty(),
+        f.sinks.seen.is_empty(),
         "10 s after the first packet, 9 after the last"
     );
     f.on_tick(T0 + 11 * SEC).unwrap();
-    let r = one(&f.seen);
+    let r = one(&f.sinks.seen);
     assert_eq!((r.proto, r.end_reason), (17, EndReason::Idle));
     assert_eq!((r.conn_state, r.history.as_str()), (ConnState::SF, "Dd"));
     assert_eq!((r.orig.payload_bytes, r.resp.payload_bytes), (30, 60));
     f.on_tick(T0 + 100 * SEC).unwrap();
-    assert_eq!(f.seen.len(), 1, "TCP waits 100 s");
+    assert_eq!(f.sinks.seen.len(), 1, "TCP waits 100 s");
     f.on_tick(T0 + 101 * SEC).unwrap();
-    assert_eq!(f.seen.len(), 2);
+    assert_eq!(f.sinks.seen.len(), 2);
     // A packet past the timeout before any tick: the old flow ends first.
     feed(&mut f, &udp(1, 6000, 2, 53, 1, None), T0 + 200 * SEC);
     feed(&mut f, &udp(1, 6000, 2, 53, 1, None), T0 + 211 * SEC);
     f.let_through().unwrap();
-    assert_eq!(f.seen.len(), 3);
-    assert_eq!(f.seen[2].conn_state, ConnState::S0);
+    assert_eq!(f.sinks.seen.len(), 3);
+    assert_eq!(f.sinks.seen[2].conn_state, ConnState::S0);
 }
 
 #[test]
@@ -245,6 +245,7 @@ fn active_timeout_splits_long_flows() {
     }
     f.shutdown().unwrap();
     let reasons: Vec<_> = f
+        .sinks
         .seen
         .iter()
         .map(|r| (r.end_reason, r.orig.packets))
@@ -257,8 +258,11 @@ fn active_timeout_splits_long_flows() {
             (EndReason::Shutdown, 5)
         ]
     );
-    assert_eq!(f.seen[1].start_ns, T0 + 10 * SEC);
-    assert_eq!(f.seen[0].uid, f.seen[1].uid, "one flow, one uid");
+    assert_eq!(f.sinks.seen[1].start_ns, T0 + 10 * SEC);
+    assert_eq!(
+        f.sinks.seen[0].uid, f.sinks.seen[1].uid,
+        "one flow, one uid"
+    );
 }
 
 #[test]
@@ -269,9 +273,9 @@ fn a_full_table_evicts_the_longest_idle_flow() {
     feed(&mut f, &udp(1, 1, 2, 9, 1, None), T0 + 2);
     feed(&mut f, &udp(1, 3, 2, 9, 1, None), T0 + 3);
     // The table takes a packet after the next few (see `held`).
-    assert!(f.seen.is_empty());
+    assert!(f.sinks.seen.is_empty());
     f.let_through().unwrap();
-    let r = one(&f.seen);
+    let r = one(&f.sinks.seen);
     assert_eq!((r.orig_p, r.end_reason), (2, EndReason::Evicted));
     let report: Value = serde_json::from_str(&f.report().unwrap()).unwrap();
     assert_eq!(report["evicted"], 1);
@@ -322,7 +326,7 @@ fn vlans_split_flows_and_non_ip_is_counted() {
     arp.extend([0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
     feed(&mut f, &arp, T0);
     f.shutdown().unwrap();
-    let mut vlans: Vec<_> = f.seen.iter().map(|r| r.vlan).collect();
+    let mut vlans: Vec<_> = f.sinks.seen.iter().map(|r| r.vlan).collect();
     vlans.sort();
     assert_eq!(vlans, [None, Some(10), Some(20)]);
     let report: Value = serde_json::from_str(&f.report().unwrap()).unwrap();
@@ -583,7 +587,7 @@ fn mixed_trace(one_by_one: bool) -> Vec<FlowRecord> {
     }
     f.shutdown().unwrap();
     assert!(f.report.evicted > 0, "the trace evicts");
-    f.seen
+    f.sinks.seen
 }
 
 #[test]
@@ -617,7 +621,7 @@ fn mixed_trace_loaded(config: &str) -> (Vec<FlowRecord>, String, String) {
     }
     p.shutdown().unwrap();
     let end = p.report().unwrap();
-    let seen = p.with_table(|f| std::mem::take(&mut f.seen)).unwrap();
+    let seen = p.with_table(|f| std::mem::take(&mut f.sinks.seen)).unwrap();
     (seen, middle, end)
 }
 
@@ -723,4 +727,113 @@ fn on_a_quiet_link_a_tick_brings_the_packets_before_it_to_the_table_and_the_log(
     );
     p.shutdown().unwrap();
     std::fs::remove_file(&path).unwrap();
+}
+
+/// More flows than three batches of the end's records, still open at the
+/// end: UDP, TCP and ICMP over many host pairs, some VLAN-tagged, a few
+/// idle ones ended on the way (their slots taken again by later flows, so
+/// that the slots' order is not the order of the flows' starts), and long
+/// ones restarted by the active timeout with no packet since (no record).
+fn open_at_the_end(f: &mut Flow) {
+    let flows = 3 * end_of_run::BATCH + 321;
+    for i in 0..flows {
+        let (a, b) = ((i % 250) as u8 + 1, (i / 250 % 250) as u8 + 1);
+        let port = 1024 + (i % 50_000) as u16;
+        let frame = match i % 5 {
+            0 | 1 => udp(a, port, b, 53, i % 300, (i % 7 == 0).then_some(10)),
+            2 | 3 => tcp(a, port, b, 443, [S, SA, PA][i % 3], i % 200),
+            _ => icmp(a, b, 8, 0),
+        };
+        let ts = T0 + i as u64 * SEC / 1000;
+        feed(f, &frame, ts);
+        if i == 300 {
+            // The flows so far are past their UDP and ICMP timeouts.
+            f.on_tick(ts + 3 * SEC).unwrap();
+        }
+    }
+}
+
+/// The end of a run of [`open_at_the_end`] with the end's helper thread or
+/// without: the conn log, the report, the records.
+fn ended(helper: bool, config: &str) -> (Vec<u8>, String, Vec<FlowRecord>) {
+    let path = std::env::temp_dir().join(format!(
+        "netraf-flow-end-{}-{helper}.jsonl",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    let mut f = Flow::new(&format!(
+        "output = {:?}\nudp_inactivity_timeout = 2\nicmp_inactivity_timeout = 2\n{config}",
+        path.display().to_string()
+    ))
+    .unwrap();
+    f.end_helper = helper;
+    open_at_the_end(&mut f);
+    f.shutdown().unwrap();
+    let log = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    (log, f.report().unwrap(), std::mem::take(&mut f.sinks.seen))
+}
+
+#[test]
+fn the_records_at_the_end_made_on_two_threads_are_those_of_one() {
+    for config in ["", "wire_bytes = true\nactive_timeout = 4"] {
+        let (one_log, one_report, one) = ended(false, config);
+        let (two_log, two_report, two) = ended(true, config);
+        let at_end: Vec<&FlowRecord> = one
+            .iter()
+            .filter(|r| r.end_reason == EndReason::Shutdown)
+            .collect();
+        assert!(
+            at_end.len() > 3 * crate::end_of_run::BATCH,
+            "{config:?}: {} records at the end",
+            at_end.len()
+        );
+        assert!(
+            at_end.windows(2).all(|w| w[0].start_ns <= w[1].start_ns),
+            "{config:?}: the end's records in the order of the flows' starts"
+        );
+        assert_eq!(one.len(), two.len(), "{config:?}");
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(a, b, "{config:?}");
+        }
+        assert_eq!(one_report, two_report, "{config:?}");
+        assert!(one_log == two_log, "{config:?}: the conn logs differ");
+        let lines = one_log.iter().filter(|&&b| b == b'\n').count();
+        assert_eq!(lines, one.len(), "{config:?}: a line per record");
+    }
+}
+
+#[test]
+fn a_failed_write_at_the_end_is_returned_with_or_without_the_helper() {
+    for helper in [false, true] {
+        let mut f = Flow::new("output = \"/dev/full\"").unwrap();
+        f.end_helper = helper;
+        open_at_the_end(&mut f);
+        let failure = f.shutdown().unwrap_err();
+        assert!(
+            failure.contains("/dev/full") && failure.contains("No space left"),
+            "helper {helper}: {failure}"
+        );
+    }
+}
+
+#[test]
+fn a_panic_making_the_records_at_the_end_reaches_the_caller_from_either_thread() {
+    for batch in [0, 1, 3] {
+        let mut f = flow("");
+        f.end_helper = true;
+        f.panic_in_batch = Some(batch);
+        open_at_the_end(&mut f);
+        let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.shutdown()));
+        let payload = ended.expect_err("the panic goes on");
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(
+            message.contains("told to panic"),
+            "batch {batch}: {message}"
+        );
+    }
 }

@@ -125,5 +125,5 @@ fn packets_of_known_flows_allocate_nothing() {
         200 * frames.len()
     );
     flow.shutdown().unwrap();
-    assert_eq!(flow.emitted, 50);
+    assert_eq!(flow.emitted(), 50);
 }
