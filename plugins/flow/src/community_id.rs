@@ -7,6 +7,7 @@
 //! "ports" are the message type and the counterpart type of a request or
 //! reply (see [`icmp_ports`]); a one-way message keeps its sender first.
 
+use crate::inline_text::InlineText;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
@@ -72,7 +73,7 @@ pub fn community_id(
     proto: u8,
     ports: Option<(u16, u16)>,
     one_way: bool,
-) -> String {
+) -> InlineText<30> {
     let (sp, dp) = ports.unwrap_or((0, 0));
     // The smaller endpoint first (address, then port), unless one way.
     let keep = one_way || (src, sp) < (dst, dp);
@@ -91,10 +92,13 @@ pub fn community_id(
         hash.update(bp.to_be_bytes());
     }
     let digest = hash.finalize();
-    let mut out = String::with_capacity(30);
-    out.push_str("1:");
-    base64::engine::general_purpose::STANDARD.encode_string(digest, &mut out);
-    out
+    // "1:" and 28 base64 digits of the 20-byte digest.
+    let mut out = [0u8; 30];
+    out[..2].copy_from_slice(b"1:");
+    let len = base64::engine::general_purpose::STANDARD
+        .encode_slice(digest, &mut out[2..])
+        .unwrap_or(0);
+    InlineText::from_bytes(&out[..2 + len])
 }
 
 #[cfg(test)]

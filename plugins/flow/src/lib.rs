@@ -100,6 +100,7 @@ pub mod held;
 #[allow(unsafe_code)]
 mod huge_pages;
 pub mod index;
+pub mod inline_text;
 pub mod ipfix;
 pub mod json;
 pub mod key;
@@ -481,16 +482,18 @@ impl Plugin for Flow {
 
     fn shutdown(&mut self) -> Result<(), String> {
         self.let_through()?;
-        // Oldest first, so that the log keeps the order of the flows' starts;
-        // then the table is emptied at once, not flow by flow.
-        let mut order: Vec<(u64, u32)> = self
-            .table
-            .slots()
-            .into_iter()
-            .map(|slot| (self.table.state(slot).first_ns, slot))
-            .collect();
+        // Oldest first, so that the log keeps the order of the flows' starts
+        // (the walk along the active list reads each start as it comes and
+        // leaves little to sort); then the table is emptied at once, not
+        // flow by flow.
+        let mut order: Vec<(u64, u32)> = Vec::with_capacity(self.table.len());
+        order.extend(
+            self.table
+                .slots()
+                .map(|slot| (self.table.state(slot).first_ns, slot)),
+        );
         self.report.active_at_end = order.len() as u64;
-        order.sort_unstable();
+        order.sort();
         let ending = Ending {
             table: &self.table,
             seed: self.seed,

@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use crate::inline_text::InlineText;
+
 /// Zeek's `conn_state` vocabulary (see Zeek's `conn.log` documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConnState {
@@ -90,7 +92,7 @@ pub struct SideCounts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowRecord {
     /// A short unique id, as Zeek's `uid` (e.g. `CkFd3o2EQQx2bTdRt1`).
-    pub uid: String,
+    pub uid: InlineText<18>,
     /// Time of the first packet, ns since the epoch.
     pub start_ns: u64,
     /// Time of the last packet, ns since the epoch.
@@ -114,9 +116,9 @@ pub struct FlowRecord {
     /// Zeek's connection state.
     pub conn_state: ConnState,
     /// Zeek's history letters (e.g. `ShADadFf`).
-    pub history: String,
+    pub history: InlineText<19>,
     /// The Community ID v1 (`1:BASE64`).
-    pub community_id: String,
+    pub community_id: InlineText<30>,
     /// Why the record was emitted.
     pub end_reason: EndReason,
 }

@@ -253,7 +253,7 @@ impl Report {
             return;
         }
         let flow = TopFlow {
-            uid: rec.uid.clone(),
+            uid: rec.uid.to_string(),
             proto: proto_name(rec.proto).to_string(),
             orig_h: rec.orig_h.to_string(),
             orig_p: rec.orig_p,

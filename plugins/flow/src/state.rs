@@ -4,6 +4,7 @@ use std::hash::{Hash, Hasher};
 
 use crate::community_id::{community_id, has_ports};
 use crate::conn::{udp_state, Conn, ACK, RST, SYN};
+use crate::inline_text::InlineText;
 use crate::key::{FlowKey, Observed, NO_VLAN};
 use crate::record::{ConnState, EndReason, FlowRecord, SideCounts};
 
@@ -34,7 +35,7 @@ const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 
 /// A Zeek-style uid: `C` and 17 base62 digits of `n` stretched by a hash
 /// (the lowest 17 digits of `hash(n) << 64 | n`, the lowest first).
-pub fn uid_text(n: u64) -> String {
+pub fn uid_text(n: u64) -> InlineText<18> {
     /// 62 to the 10th and 7th: ten digits fit a `u64`, so two 128-bit
     /// divisions split the number and the rest is 64-bit arithmetic (17
     /// 128-bit divisions took most of a record's uid).
@@ -45,15 +46,16 @@ pub fn uid_text(n: u64) -> String {
     let bits = (u128::from(hasher.finish()) << 64) | u128::from(n);
     let low = (bits % u128::from(TEN)) as u64;
     let high = (bits / u128::from(TEN) % u128::from(SEVEN)) as u64;
-    let mut out = String::with_capacity(18);
-    out.push('C');
+    let mut out = [b'C'; 18];
+    let mut at = 1;
     for (mut part, digits) in [(low, 10), (high, 7)] {
         for _ in 0..digits {
-            out.push(char::from(DIGITS[(part % 62) as usize]));
+            out[at] = DIGITS[(part % 62) as usize];
+            at += 1;
             part /= 62;
         }
     }
-    out
+    InlineText::from_bytes(&out)
 }
 
 impl FlowState {
@@ -157,7 +159,7 @@ impl FlowState {
             orig: self.orig,
             resp: self.resp,
             conn_state: self.conn_state(key),
-            history: self.conn.history().to_string(),
+            history: InlineText::from_bytes(self.conn.history().as_bytes()),
             community_id: community_id(
                 seed,
                 key.addr_bytes(a),
@@ -203,7 +205,7 @@ mod tests {
         let spread = (0..20_000u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         for n in edges.into_iter().chain(spread) {
             let uid = uid_text(n);
-            assert_eq!(uid, uid_by_128_bit_division(n), "uid of {n}");
+            assert_eq!(uid.as_str(), uid_by_128_bit_division(n), "uid of {n}");
             assert_eq!(uid.len(), 18);
         }
     }

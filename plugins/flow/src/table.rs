@@ -226,9 +226,18 @@ impl<S> Table<S> {
         *self = Table::new(self.max);
     }
 
-    /// Every flow's slot (for the end of the run).
-    pub fn slots(&self) -> Vec<u32> {
-        self.index.slots().collect()
+    /// Every flow's slot, by the start of its current record, oldest first
+    /// (for the end of the run: walked along the active list, whose order
+    /// is nearly the slab's, where the index's would be random).
+    pub fn slots(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut at = self.active.tail;
+        std::iter::from_fn(move || {
+            let slot = at;
+            (slot != NIL).then(|| {
+                at = self.slots[slot].active.prev;
+                slot
+            })
+        })
     }
 
     fn link_active(&mut self, i: u32) {
@@ -309,8 +318,7 @@ mod tests {
         assert_eq!(t.len(), 3);
         assert_eq!(t.find(&key(4)), Some(d));
         assert_eq!(t.find(&key(1)), Some(a));
-        let mut all = t.slots();
-        all.sort_unstable();
-        assert_eq!(all, vec![a, b, c]);
+        // By the start of their current records: a restarted after c.
+        assert_eq!(t.slots().collect::<Vec<_>>(), vec![c, a, d]);
     }
 }

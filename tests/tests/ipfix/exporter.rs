@@ -49,8 +49,8 @@ fn flow(
             tcp_flags: if proto == 6 { 0x12 } else { 0 },
         },
         conn_state: ConnState::SF,
-        history: String::new(),
-        community_id: String::new(),
+        history: Default::default(),
+        community_id: Default::default(),
         end_reason: EndReason::Closed,
     }
 }
