@@ -1,6 +1,6 @@
 //! The bytes under a capture file (a file, standard input, a pipe, a FIFO, any reader) as a window the parser reads whole records from, through a bounded buffer.
 //!
-//! The buffer holds 256 KiB at first and grows once to its maximum (2 MiB for
+//! The buffer holds 128 KiB at first and grows once to its maximum (2 MiB for
 //! capture files) if a record needs more than half of it; reads retry on
 //! `EINTR`, and a failed read keeps its OS error for the message. A record is
 //! parsed in place in the buffer: nothing is copied or allocated per packet.
@@ -31,7 +31,7 @@ use std::path::Path;
 use crate::{sys, FileError, Interrupt};
 
 /// The read buffer at first: a few hundred packets.
-const INITIAL_BUFFER: usize = 256 << 10;
+const INITIAL_BUFFER: usize = 128 << 10;
 
 /// Where the bytes come from.
 enum Input {

@@ -1,6 +1,6 @@
 //! The reader: pcap and pcapng capture files (or standard input, or any byte stream), a record at a time, each packet borrowed from a bounded buffer.
 //!
-//! The bytes go through a bounded circular buffer (256 KiB, grown once to
+//! The bytes go through a bounded circular buffer (128 KiB, grown once to
 //! 2 MiB if a block needs it) and each record is cut in place. A record is
 //! never longer than [`MAX_BLOCK`], and a packet's captured length never
 //! more than [`MAX_CAPLEN`], so no allocation is ever sized by a length
