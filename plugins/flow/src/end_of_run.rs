@@ -10,7 +10,7 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
 
 use crate::record::EndReason;
@@ -18,6 +18,7 @@ use crate::report::Report;
 use crate::sinks::{Batch, Lines, Sinks};
 use crate::state::FlowState;
 use crate::table::Table;
+use crate::table_thread::lock;
 
 /// Records made at a time (their lines are about 0.7 MB).
 pub const BATCH: usize = 2048;
@@ -150,10 +151,4 @@ impl Ending<'_> {
             turned.notify_all();
         }
     }
-}
-
-/// Locks `mutex`, also after a panic while it was held (the panic is
-/// passed on once both threads are done).
-fn lock<'a, T>(mutex: &'a Mutex<T>) -> MutexGuard<'a, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -411,7 +411,9 @@ fn take_all(shared: &Shared, batch: &mut Vec<Item>) -> Result<(), String> {
     first
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks `mutex`, also after a panic while it was held (whoever panicked
+/// has said so, or will, by other means).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
