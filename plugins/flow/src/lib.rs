@@ -198,11 +198,9 @@ pub struct Flow {
     serial: u64,
     metrics: FlowMetrics,
     /// `table_thread`: the exported plugin keeps this table on a thread of
-    /// its own (see [`table_thread`]).
+    /// its own (see [`table_thread`]), and the records at the end are made
+    /// on a helper thread too (see [`end_of_run`]).
     table_thread: bool,
-    /// Makes the records at the end on a helper thread too (see
-    /// [`end_of_run`]).
-    end_helper: bool,
     /// Makes taking a packet panic, for the unit tests.
     #[cfg(test)]
     panic_on_take: bool,
@@ -438,7 +436,6 @@ impl Plugin for Flow {
             serial: 0,
             metrics: FlowMetrics::default(),
             table_thread: s.table_thread,
-            end_helper: s.table_thread,
             #[cfg(test)]
             panic_on_take: false,
             #[cfg(test)]
@@ -501,7 +498,7 @@ impl Plugin for Flow {
             #[cfg(test)]
             panic_in: self.panic_in_batch,
         };
-        ending.emit(&mut self.sinks, &mut self.report, self.end_helper)?;
+        ending.emit(&mut self.sinks, &mut self.report, self.table_thread)?;
         self.table.clear();
         self.wheels = self.timeouts.idle.map(Wheel::new);
         self.sinks.flush("closing")?;

@@ -769,7 +769,7 @@ fn ended(helper: bool, config: &str) -> (Vec<u8>, String, Vec<FlowRecord>) {
         path.display().to_string()
     ))
     .unwrap();
-    f.end_helper = helper;
+    f.table_thread = helper;
     open_at_the_end(&mut f);
     f.shutdown().unwrap();
     let log = std::fs::read(&path).unwrap();
@@ -810,7 +810,7 @@ fn the_records_at_the_end_made_on_two_threads_are_those_of_one() {
 fn a_failed_write_at_the_end_is_returned_with_or_without_the_helper() {
     for helper in [false, true] {
         let mut f = Flow::new("output = \"/dev/full\"").unwrap();
-        f.end_helper = helper;
+        f.table_thread = helper;
         open_at_the_end(&mut f);
         let failure = f.shutdown().unwrap_err();
         assert!(
@@ -824,7 +824,7 @@ fn a_failed_write_at_the_end_is_returned_with_or_without_the_helper() {
 fn a_panic_making_the_records_at_the_end_reaches_the_caller_from_either_thread() {
     for batch in [0, 1, 3] {
         let mut f = flow("");
-        f.end_helper = true;
+        f.table_thread = true;
         f.panic_in_batch = Some(batch);
         open_at_the_end(&mut f);
         let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.shutdown()));
