@@ -50,8 +50,15 @@ use crate::{observe, Flow};
 /// the capture thread of the 1 GiB replay about 80 ms more than these.
 pub const BATCH: usize = 1024;
 
-/// Batches in all: one being filled, the others queued or being taken.
-const BATCHES: usize = 4;
+/// Batches in all: one being filled, the others queued or being taken. Up
+/// to 31 wait in the queue (about 3 MiB, some 13 ms of the 1 GiB replay's
+/// packets): the table's thread stops now and then for milliseconds (the
+/// kernel zeroes the huge pages a growing table touches first, the index
+/// doubles) and catches up afterwards, and the capture thread waits only
+/// when every batch is queued. With 4 it waited 30–85 ms of that replay's
+/// 0.8 s. A batch given back is filled again before another is made, so a
+/// table that keeps up goes round a few of them (they stay in the caches).
+pub const BATCHES: usize = 32;
 
 /// A tick passes the batch being filled if the last was passed this long
 /// ago (wall time).
@@ -122,6 +129,35 @@ impl Plugin for FlowPlugin {
 
 #[cfg(test)]
 impl FlowPlugin {
+    /// Batches made so far (the one being filled too); 0 with the table
+    /// in the capture thread.
+    pub(crate) fn batches_made(&self) -> usize {
+        match &self.table {
+            Where::Here(_) => 0,
+            Where::Beside(thread) => BATCHES - thread.unmade,
+        }
+    }
+
+    /// Holds the table's lock on another thread, once the table's thread
+    /// has taken every packet so far, until the returned sender is dropped:
+    /// the table's thread then stops at its next batch, as in a long stall.
+    pub(crate) fn stall_table(&mut self) -> Result<Sender<()>, String> {
+        let Where::Beside(thread) = &mut self.table else {
+            return Err("the table is in the capture thread".into());
+        };
+        thread.sync()?;
+        let shared = Arc::clone(&thread.shared);
+        let (release, released) = mpsc::channel::<()>();
+        let (say_locked, locked) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _table = lock(&shared.table);
+            let _ = say_locked.send(());
+            let _ = released.recv();
+        });
+        locked.recv().map_err(|e| e.to_string())?;
+        Ok(release)
+    }
+
     /// The table (after its thread has taken every packet so far).
     pub(crate) fn with_table<T>(&mut self, f: impl FnOnce(&mut Flow) -> T) -> Result<T, String> {
         match &mut self.table {
@@ -179,7 +215,7 @@ struct TableThread {
     batch: Vec<Item>,
     /// When the last batch was passed (wall time).
     passed_at: Instant,
-    /// Batches not made yet.
+    /// Batches not made yet (made only when none has come back).
     unmade: usize,
     /// `None` once the thread is told to end.
     to_table: Option<SyncSender<Message>>,
@@ -251,11 +287,13 @@ impl TableThread {
     /// failure it met since the last call, if any.
     fn pass(&mut self) -> Result<(), String> {
         if !self.batch.is_empty() {
-            let next = if self.unmade > 0 {
-                self.unmade -= 1;
-                Vec::with_capacity(BATCH)
-            } else {
-                self.taken.recv().map_err(|_| self.gone())?
+            let next = match self.taken.try_recv() {
+                Ok(batch) => batch,
+                Err(_) if self.unmade > 0 => {
+                    self.unmade -= 1;
+                    Vec::with_capacity(BATCH)
+                }
+                Err(_) => self.taken.recv().map_err(|_| self.gone())?,
             };
             let full = std::mem::replace(&mut self.batch, next);
             self.send(Message::Batch(full))?;

@@ -4,7 +4,7 @@ use plugin_api::Plugin;
 use serde_json::Value;
 
 use crate::record::{ConnState, EndReason, FlowRecord};
-use crate::table_thread::{FlowPlugin, BATCH};
+use crate::table_thread::{FlowPlugin, BATCH, BATCHES};
 use crate::test_frames::*;
 use crate::{end_of_run, Flow};
 
@@ -685,7 +685,8 @@ fn a_panic_on_the_tables_thread_ends_the_table_and_every_later_call_says_so() {
             break;
         }
     }
-    let said = said.unwrap_or_else(|| p.on_tick(T0 + 10 * SEC).unwrap_err());
+    // Batches may still wait in the queue: a report waits for the thread.
+    let said = said.unwrap_or_else(|| p.report().unwrap_err());
     assert!(
         said.contains("the flow table's thread panicked: told to panic"),
         "{said}"
@@ -697,6 +698,49 @@ fn a_panic_on_the_tables_thread_ends_the_table_and_every_later_call_says_so() {
     ] {
         assert_eq!(later.as_deref(), Some(said.as_str()));
     }
+}
+
+#[test]
+fn the_capture_thread_goes_on_while_the_tables_thread_is_stalled_for_all_but_one_batch() {
+    let mut p = FlowPlugin::new("output = \"\"").unwrap();
+    let frame = udp(1, 1000, 2, 53, 20, None);
+    let release = p.stall_table().unwrap();
+    // Every batch but the one being filled can wait in the queue.
+    let packets = BATCHES * BATCH - 1;
+    let went_on = std::thread::scope(|scope| {
+        let (done, finished) = std::sync::mpsc::channel();
+        let feeder = &mut p;
+        scope.spawn(move || {
+            for i in 0..packets {
+                feed(feeder, &frame, T0 + i as u64);
+            }
+            let _ = done.send(());
+        });
+        let went_on = finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok();
+        drop(release); // the feeder, if it waits, goes on now
+        went_on
+    });
+    assert!(went_on, "the capture thread waited for the stalled table");
+    p.shutdown().unwrap();
+    let seen = p.with_table(|f| std::mem::take(&mut f.sinks.seen)).unwrap();
+    assert_eq!(one(&seen).orig.packets, packets as u64);
+}
+
+#[test]
+fn a_table_that_keeps_up_gets_its_batches_back_instead_of_new_ones() {
+    let mut p = FlowPlugin::new("output = \"\"").unwrap();
+    let frame = udp(1, 1000, 2, 53, 20, None);
+    for i in 0..(10 * BATCH) {
+        feed(&mut p, &frame, T0 + i as u64);
+        if i % BATCH == BATCH - 1 {
+            // The table has taken the batch passed and given it back.
+            p.report().unwrap();
+        }
+    }
+    assert!(p.batches_made() <= 3, "{} batches made", p.batches_made());
+    p.shutdown().unwrap();
 }
 
 #[test]
