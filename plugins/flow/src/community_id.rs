@@ -63,17 +63,19 @@ pub fn has_ports(proto: u8) -> bool {
     matches!(proto, 6 | 17 | 132 | ICMP | ICMPV6)
 }
 
-/// The Community ID of a packet (or flow) from `src` to `dst` (both 4 or
-/// both 16 bytes), of IP protocol `proto`, with `ports` (ICMP: from
-/// [`icmp_ports`], with `one_way` as it says; `None` for protocols without).
-pub fn community_id(
+/// The SHA-1 digest of the Community ID of a packet (or flow) from `src`
+/// to `dst` (both 4 or both 16 bytes), of IP protocol `proto`, with
+/// `ports` (ICMP: from [`icmp_ports`], with `one_way` as it says; `None`
+/// for protocols without): what [`text`] writes in base64. The smaller
+/// endpoint goes first, whichever is `src`, unless `one_way`.
+pub fn digest(
     seed: u16,
     src: &[u8],
     dst: &[u8],
     proto: u8,
     ports: Option<(u16, u16)>,
     one_way: bool,
-) -> InlineText<30> {
+) -> [u8; 20] {
     let (sp, dp) = ports.unwrap_or((0, 0));
     // The smaller endpoint first (address, then port), unless one way.
     let keep = one_way || (src, sp) < (dst, dp);
@@ -91,8 +93,12 @@ pub fn community_id(
         hash.update(ap.to_be_bytes());
         hash.update(bp.to_be_bytes());
     }
-    let digest = hash.finalize();
-    // "1:" and 28 base64 digits of the 20-byte digest.
+    hash.finalize().into()
+}
+
+/// The Community ID of `digest` (see [`digest`]): `1:` and its 28 base64
+/// digits.
+pub fn text(digest: &[u8; 20]) -> InlineText<30> {
     let mut out = [0u8; 30];
     out[..2].copy_from_slice(b"1:");
     let len = base64::engine::general_purpose::STANDARD
@@ -356,12 +362,12 @@ mod tests {
             };
             let (s, d) = (bytes(src), bytes(dst));
             assert_eq!(
-                community_id(0, &s, &d, proto, ports, one_way),
+                text(&digest(0, &s, &d, proto, ports, one_way)),
                 seed0,
                 "{src} {dst} {proto}"
             );
             assert_eq!(
-                community_id(1, &s, &d, proto, ports, one_way),
+                text(&digest(1, &s, &d, proto, ports, one_way)),
                 seed1,
                 "{src} {dst} {proto} seed 1"
             );

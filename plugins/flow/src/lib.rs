@@ -246,7 +246,7 @@ impl Flow {
         let state = self.table.state(slot);
         let rec = state
             .has_packets()
-            .then(|| state.record(self.table.key(slot), reason, self.seed));
+            .then(|| state.record(self.table.key(slot), reason));
         self.table.remove(slot);
         match rec {
             Some(rec) => self.emit(&rec),
@@ -321,7 +321,7 @@ impl Flow {
                     break;
                 }
                 if state.has_packets() {
-                    let rec = state.record(self.table.key(slot), EndReason::Active, self.seed);
+                    let rec = state.record(self.table.key(slot), EndReason::Active);
                     self.emit(&rec)?;
                 }
                 self.table.state_mut(slot).restart(now);
@@ -364,7 +364,7 @@ impl Flow {
                 }
                 self.serial += 1;
                 self.report.protocols[proto_class(obs.key.proto)].flows += 1;
-                let state = FlowState::new(&obs, ts, self.serial);
+                let state = FlowState::new(&obs, ts, self.serial, self.seed);
                 let list = Self::list_of(obs.key.proto, false);
                 let slot = self.table.insert_hashed(obs.key, hash, state, list);
                 self.schedule(slot);
@@ -493,7 +493,6 @@ impl Plugin for Flow {
         order.sort();
         let ending = Ending {
             table: &self.table,
-            seed: self.seed,
             order: &order,
             #[cfg(test)]
             panic_in: self.panic_in_batch,

@@ -2,7 +2,7 @@
 
 use std::hash::{Hash, Hasher};
 
-use crate::community_id::{community_id, has_ports};
+use crate::community_id::{self, has_ports};
 use crate::conn::{udp_state, Conn, ACK, RST, SYN};
 use crate::inline_text::InlineText;
 use crate::key::{FlowKey, Observed, NO_VLAN};
@@ -26,8 +26,30 @@ pub struct FlowState {
     pub resp: SideCounts,
     /// Endpoint states and history.
     pub conn: Conn,
-    /// A number unique to the flow, for its uid.
-    pub uid: u64,
+    /// Its uid, the same in each of its records.
+    pub uid: InlineText<18>,
+    /// Its Community ID's digest (see [`community_id::digest`]). The uid
+    /// and this are made with the flow, on the table's thread, rather than
+    /// with each record: a replay's records mostly come at its end, when
+    /// the capture is over and every record waits for them. Neither
+    /// changes when the roles flip: the ID puts the smaller endpoint
+    /// first, and only a TCP flow's roles change after its first packet
+    /// (never a one-way ICMP message's, whose sender goes first).
+    pub community: [u8; 20],
+}
+
+/// The Community ID's digest of the flow `key` whose originator is
+/// endpoint a (`a`) or b.
+fn community(key: &FlowKey, a: bool, seed: u16) -> [u8; 20] {
+    let ports = has_ports(key.proto).then(|| (key.port(a), key.port(!a)));
+    community_id::digest(
+        seed,
+        key.addr_bytes(a),
+        key.addr_bytes(!a),
+        key.proto,
+        ports,
+        key.one_way,
+    )
 }
 
 /// Base62 digits, as Zeek's uids use.
@@ -60,8 +82,9 @@ pub fn uid_text(n: u64) -> InlineText<18> {
 
 impl FlowState {
     /// A new flow whose first packet is `obs` at `ts`, numbered `serial`
-    /// (with `salt` from the flow's key and time, for its uid).
-    pub fn new(obs: &Observed, ts: u64, serial: u64) -> FlowState {
+    /// (its uid stretches the number with its key and time), its Community
+    /// ID with `seed`.
+    pub fn new(obs: &Observed, ts: u64, serial: u64, seed: u16) -> FlowState {
         let mut conn = Conn::default();
         // The originator sent the first packet, except that a first packet
         // that is a SYN-ACK came from the responder (Zeek flips the roles).
@@ -73,15 +96,17 @@ impl FlowState {
         }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (obs.key, ts, serial).hash(&mut hasher);
+        let orig_is_a = obs.from_a != synack;
         FlowState {
-            orig_is_a: obs.from_a != synack,
+            orig_is_a,
             first_ns: ts,
             last_ns: ts,
             period_ns: ts,
             orig: SideCounts::default(),
             resp: SideCounts::default(),
             conn,
-            uid: hasher.finish(),
+            uid: uid_text(hasher.finish()),
+            community: community(&obs.key, orig_is_a, seed),
         }
     }
 
@@ -143,11 +168,10 @@ impl FlowState {
     }
 
     /// The current record, ended for `reason`.
-    pub fn record(&self, key: &FlowKey, reason: EndReason, seed: u16) -> FlowRecord {
+    pub fn record(&self, key: &FlowKey, reason: EndReason) -> FlowRecord {
         let a = self.orig_is_a;
-        let ports = has_ports(key.proto).then(|| (key.port(a), key.port(!a)));
         FlowRecord {
-            uid: uid_text(self.uid),
+            uid: self.uid,
             start_ns: self.first_ns,
             end_ns: self.last_ns,
             vlan: (key.vlan != NO_VLAN).then_some(key.vlan),
@@ -160,14 +184,7 @@ impl FlowState {
             resp: self.resp,
             conn_state: self.conn_state(key),
             history: InlineText::from_bytes(self.conn.history().as_bytes()),
-            community_id: community_id(
-                seed,
-                key.addr_bytes(a),
-                key.addr_bytes(!a),
-                key.proto,
-                ports,
-                key.one_way,
-            ),
+            community_id: community_id::text(&self.community),
             end_reason: reason,
         }
     }

@@ -51,6 +51,12 @@ struct Slot<S> {
     active: Links,
 }
 
+/// Bytes of a slot holding `S`.
+#[cfg(test)]
+pub const fn slot_bytes<S>() -> usize {
+    std::mem::size_of::<Slot<S>>()
+}
+
 /// The flows, by key, in their lists.
 #[derive(Debug)]
 pub struct Table<S> {

@@ -3,6 +3,7 @@
 use plugin_api::Plugin;
 use serde_json::Value;
 
+use crate::community_id;
 use crate::record::{ConnState, EndReason, FlowRecord};
 use crate::table_thread::{FlowPlugin, BATCH, BATCHES};
 use crate::test_frames::*;
@@ -495,6 +496,34 @@ fn a_syn_from_the_responder_of_a_midstream_flow_makes_it_the_originator() {
     assert_eq!((r.orig.packets, r.resp.packets), (1, 2));
     assert_eq!(r.resp.payload_bytes, 10);
     assert_eq!(r.history, "D^Sh");
+    // Made with the flow, before the roles flipped: the ID of the record.
+    let id = community_id::digest(
+        0,
+        &[10, 0, 0, 1],
+        &[10, 0, 0, 2],
+        6,
+        Some((40000, 80)),
+        false,
+    );
+    assert_eq!(r.community_id, community_id::text(&id).as_str());
+}
+
+/// A one-way ICMP message's flow keeps its sender first in its Community ID.
+#[test]
+fn a_one_way_icmp_flows_community_id_keeps_its_sender_first() {
+    let r = run(&[(icmp(2, 1, 3, 1), 0.0)]);
+    let r = one(&r);
+    let (t, c, one_way) = community_id::icmp_ports(1, 3, 1);
+    assert!(one_way);
+    let id = community_id::digest(0, &[10, 0, 0, 2], &[10, 0, 0, 1], 1, Some((t, c)), true);
+    assert_eq!(r.community_id, community_id::text(&id).as_str());
+}
+
+/// A slot of the table stays four cache lines with the flow's uid and
+/// Community ID in it.
+#[test]
+fn a_slot_of_the_table_is_four_cache_lines() {
+    assert_eq!(crate::table::slot_bytes::<crate::state::FlowState>(), 256);
 }
 
 /// Flows in the table, started, evicted and records written reach the
