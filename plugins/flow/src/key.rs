@@ -194,7 +194,9 @@ fn observe(packet: &Packet<'_>) -> Option<Observed> {
     };
     let vlan = packet.vlan_id().unwrap_or(NO_VLAN);
     let (src, dst) = (ip.src, ip.dst);
-    let forward = one_way || (src, sport) <= (dst, dport);
+    // The addresses compared as numbers, in the order of their bytes: a
+    // comparison of two arrays is a loop over their bytes.
+    let forward = one_way || (u128::from_be_bytes(src), sport) <= (u128::from_be_bytes(dst), dport);
     let key = if forward {
         FlowKey {
             a: src,
