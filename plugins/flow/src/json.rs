@@ -59,14 +59,45 @@ fn number(out: &mut Vec<u8>, name: &str, n: u64) {
     decimal(out, n);
 }
 
-/// An IPv4 address, as the standard formatter writes it.
-fn ipv4(out: &mut Vec<u8>, v4: Ipv4Addr) {
-    for (i, octet) in v4.octets().into_iter().enumerate() {
-        if i > 0 {
-            out.push(b'.');
-        }
-        decimal(out, u64::from(octet));
+/// Every octet's digits and a dot, in 4 bytes, and the number of digits.
+const OCTETS: [([u8; 4], u8); 256] = {
+    let mut table = [([0u8; 4], 0u8); 256];
+    let mut n = 0;
+    while n < 256 {
+        let (digits, len) = match n {
+            0..=9 => ([b'0' + n as u8, b'.', 0, 0], 1),
+            10..=99 => ([b'0' + (n / 10) as u8, b'0' + (n % 10) as u8, b'.', 0], 2),
+            _ => (
+                [
+                    b'0' + (n / 100) as u8,
+                    b'0' + (n / 10 % 10) as u8,
+                    b'0' + (n % 10) as u8,
+                    b'.',
+                ],
+                3,
+            ),
+        };
+        table[n] = (digits, len);
+        n += 1;
     }
+    table
+};
+
+/// An IPv4 address, as the standard formatter writes it: each octet's
+/// digits and dot from [`OCTETS`] into a block of 16, copied whole and cut
+/// after the last octet's digits.
+#[inline(always)]
+fn ipv4(out: &mut Vec<u8>, v4: Ipv4Addr) {
+    let mut text = [0u8; 16];
+    let mut len = 0;
+    for octet in v4.octets() {
+        let (digits, n) = OCTETS[usize::from(octet)];
+        text[len..len + 4].copy_from_slice(&digits);
+        len += usize::from(n) + 1;
+    }
+    let at = out.len();
+    out.extend_from_slice(&text);
+    out.truncate(at + len - 1);
 }
 
 /// An IPv6 address as the standard formatter writes it (RFC 5952's form):
@@ -213,6 +244,7 @@ mod tests {
             .map(|n| IpAddr::from(n.to_be_bytes()))
             .collect();
         v4.extend((0..=255u8).map(|b| IpAddr::from([b, 9, 99, 100 + b / 3])));
+        v4.extend((0..=255u8).map(|b| IpAddr::from([9, b, 255 - b, b / 2])));
         let mut v6: Vec<IpAddr> = [
             "::",
             "::1",
