@@ -111,9 +111,9 @@ impl Conn {
         });
     }
 
-    /// The history letters so far.
-    pub fn history(&self) -> &str {
-        std::str::from_utf8(&self.history[..usize::from(self.len)]).unwrap_or("")
+    /// The history letters so far (ASCII).
+    pub fn history(&self) -> &[u8] {
+        &self.history[..usize::from(self.len)]
     }
 
     /// Starts a new record's history (after an active timeout), the
@@ -261,7 +261,7 @@ impl Conn {
 
     /// Zeek's `/\^?S[^HAFGIQ]*R.*/` on the history.
     fn rstos0_history(&self) -> bool {
-        let h = self.history().as_bytes();
+        let h = self.history();
         let h = h.strip_prefix(b"^").unwrap_or(h);
         let Some(rest) = h.strip_prefix(b"S") else {
             return false;

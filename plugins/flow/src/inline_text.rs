@@ -28,6 +28,16 @@ impl<const N: usize> InlineText<N> {
         t
     }
 
+    /// The text's length in bytes.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether the text is empty (without looking at it as a `str`).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// The text's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]

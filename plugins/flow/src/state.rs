@@ -183,7 +183,7 @@ impl FlowState {
             orig: self.orig,
             resp: self.resp,
             conn_state: self.conn_state(key),
-            history: InlineText::from_bytes(self.conn.history().as_bytes()),
+            history: InlineText::from_bytes(self.conn.history()),
             community_id: community_id::text(&self.community),
             end_reason: reason,
         }
