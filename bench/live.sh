@@ -14,6 +14,11 @@
 #   netraf-cb      netraf-host with count + broadcast
 #   netraf-cbm     the same with --metrics METRICS_ADDR, scraped every second
 #                  (bench/scraped.sh; not in the default TOOLS)
+#   netraf-cbf     count + broadcast + flow, the conn log written to a file
+#                  (not in the default TOOLS). The process is pinned to one
+#                  CPU, so the flow table's thread shares the capture's core:
+#                  CPU per frame is the whole plugin's, none of it hidden on
+#                  another core.
 #   netraf-w1/-w2  the same with [capture] workers = 1 / 2 (fanout "hash": the
 #                  blast is one UDP flow, so one worker gets all of it)
 #   netraf-w2lb    workers = 2, fanout "lb" (frames dealt in turn)
@@ -140,6 +145,7 @@ EOF
     echo "$file"
 }
 PLUGINS_CB="$(plugin_block count 'interval = 0')$(plugin_block broadcast)"
+PLUGINS_CBF="$PLUGINS_CB$(plugin_block flow "output = \"$WORK/conn.jsonl\"")"
 
 # The command line of TOOL in MODE.
 capture_cmd() {
@@ -154,6 +160,7 @@ capture_cmd() {
         tcpdump) echo tcpdump -i "$IF_RX" -w /dev/null -n "${tcpdump_b[@]}" $expr ;;
         netraf-empty) echo "$HOST" --config "$(netraf_config $ring $snap '' empty)" $expr ;;
         netraf-cb) echo "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CB" cb)" $expr ;;
+        netraf-cbf) echo "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CBF" cbf)" $expr ;;
         # netraf-cb with its metrics endpoint, scraped every second.
         netraf-cbm) echo "$(dirname "$0")/scraped.sh" "$METRICS_ADDR" "$HOST" --config "$(netraf_config $ring $snap "$PLUGINS_CB" cb)" --metrics "$METRICS_ADDR" $expr ;;
         netraf-w1 | netraf-w2) echo "$HOST" --config "$(netraf_config $ring $snap "workers = ${tool#netraf-w}
