@@ -1,5 +1,6 @@
 //! What the flow table needs from one packet: its canonical flow key (outermost IP 5-tuple and VLAN id, both directions alike), its direction, and its sizes.
 
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use plugin_api::{Network, Packet};
@@ -14,7 +15,7 @@ pub const NO_VLAN: u16 = u16::MAX;
 /// sender is `a`. ICMP "ports" are Zeek's: the type, and the counterpart
 /// type of a request or reply or else the code (the echo identifier is not
 /// part of the key, as in Zeek).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowKey {
     /// Endpoint a's address (IPv4 in the first 4 bytes).
     pub a: [u8; 16],
@@ -32,6 +33,24 @@ pub struct FlowKey {
     pub v6: bool,
     /// A one-way ICMP message (not paired with a reply).
     pub one_way: bool,
+}
+
+/// The key as three words: the table hashes every packet's key, and a
+/// derived `Hash` hands the hasher ten pieces (each array with its length,
+/// then every field), each a round of its mixing.
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from_ne_bytes(self.a));
+        state.write_u128(u128::from_ne_bytes(self.b));
+        state.write_u64(
+            u64::from(self.a_port)
+                | u64::from(self.b_port) << 16
+                | u64::from(self.vlan) << 32
+                | u64::from(self.proto) << 48
+                | u64::from(self.v6) << 56
+                | u64::from(self.one_way) << 57,
+        );
+    }
 }
 
 impl FlowKey {
