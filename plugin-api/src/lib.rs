@@ -83,7 +83,7 @@ pub use metrics::{
 };
 pub use module::{PluginMod, PluginMod_Ref, ABI_VERSION};
 pub use packet::{Packet, PacketDecoder};
-pub use panic_guard::guard;
+pub use panic_guard::{guard, panic_message};
 pub use plugin::Plugin;
 pub use test_kit::TestKit;
 pub use text::{escape, is_control, json_for_terminal, write_escaped, write_json_str, Escaped};

@@ -57,7 +57,10 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+/// The message of a caught panic's `payload` (what `panic!` was given as
+/// text), or `(no message)`: for a plugin that catches the panics of its
+/// own threads and says them, as [`guard`] does.
+pub fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -30,7 +30,6 @@
 //! `table_thread = false` keeps the table in the capture thread: for a host
 //! whose capture workers already use every core.
 
-use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
@@ -38,7 +37,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use plugin_api::{Host, Packet, Plugin, Verdict};
+use plugin_api::{panic_message, Host, Packet, Plugin, Verdict};
 
 use crate::held::Held;
 use crate::report::Report;
@@ -453,14 +452,4 @@ fn take_all(shared: &Shared, batch: &mut Vec<Item>) -> Result<(), String> {
 /// has said so, or will, by other means).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else {
-        "(no message)"
-    }
 }
